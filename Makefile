@@ -1,0 +1,80 @@
+# CareSlot developer commands. `make run` and `make test` are all a fresh machine needs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python backend/manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot
+PYTEST_ARGS ?=
+
+.PHONY: help install run serve test lint format schema lock check-db deploy-check clean
+
+help:
+	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
+	@echo "make test     ruff + the whole pytest suite against PostgreSQL"
+	@echo "make serve    gunicorn (production-like) on $(HOST):$(PORT)"
+	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
+	@echo "make lint     ruff format --check and ruff check"
+	@echo "make lock     recompile requirements*.lock from pyproject.toml"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+run: install
+	@mkdir -p var/static
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	@echo ""
+	@echo "  CareSlot API:  http://$(HOST):$(PORT)/api/v1/"
+	@echo "  Swagger UI:    http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Redoc:         http://$(HOST):$(PORT)/api/redoc/"
+	@echo ""
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+serve: install
+	@mkdir -p var/static
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput -v0
+	DEBUG=$${DEBUG:-false} $(BIN)/gunicorn --chdir backend config.wsgi \
+		--bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+check-db: install
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/check_database.py
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint check-db
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest $(PYTEST_ARGS)
+
+schema: install node_modules/.installed
+	$(MANAGE) spectacular --validate --fail-on-warn --file api_schema/openapi.yaml
+	node scripts/postman_collection.js
+
+deploy-check: install
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$${SECRET_KEY:-deploy-check-$$(date +%s)-not-a-real-secret-key-0123456789} \
+		$(MANAGE) check --deploy --fail-level WARNING
+
+lock: install
+	$(BIN)/uv pip compile pyproject.toml -q -o requirements.lock --generate-hashes --universal --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml -q --extra dev -o requirements-dev.lock --generate-hashes --universal --python-version 3.11
+
+clean:
+	rm -rf $(VENV) node_modules var/careslot.sqlite3 .pytest_cache .ruff_cache

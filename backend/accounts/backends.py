@@ -1,0 +1,20 @@
+from django.contrib.auth.backends import ModelBackend
+
+from .models import User, normalize_email
+
+
+class EmailBackend(ModelBackend):
+    """Authenticates by email, whatever its case."""
+
+    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+        login = email or username
+        if login is None or password is None:
+            return None
+        try:
+            user = User.objects.get(email=normalize_email(login))
+        except User.DoesNotExist:
+            User().set_password(password)  # same hashing time whether or not the user exists
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

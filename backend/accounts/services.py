@@ -1,0 +1,346 @@
+"""Account writes: registration, confirmation, login, passwords, roles and token revocation."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    ErrorDetail,
+    PermissionDenied,
+    ValidationError,
+)
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from common.emails import send_templated_email
+from common.errors import DomainError, field_error
+from doctors.models import Doctor, DoctorLanguage, Specialty
+from patients.models import Patient
+
+from .models import Role, User, UserRole, normalize_email
+from .tokens import (
+    VersionedRefreshToken,
+    make_email_confirmation_token,
+    read_email_confirmation_token,
+    token_matches_user,
+)
+
+
+class InvalidToken(DomainError):
+    default_code = "invalid_token"
+    default_detail = "This link is invalid or has expired."
+
+
+class EmailNotConfirmed(PermissionDenied):
+    default_code = "email_not_confirmed"
+    default_detail = "Confirm your email address before logging in."
+
+
+class InvalidCredentials(AuthenticationFailed):
+    default_code = "invalid_credentials"
+    default_detail = "No active account matches this email and password."
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+def grant_role(*, user: User, role: str, granted_by: User | None = None) -> UserRole:
+    """Give `user` the role; granting a role they already hold is a no-op."""
+    user_role, _ = UserRole.objects.get_or_create(
+        user=user, role=role, defaults={"granted_by": granted_by}
+    )
+    user.__dict__.pop("_role_cache", None)
+    return user_role
+
+
+def revoke_role(*, user: User, role: str) -> None:
+    UserRole.objects.filter(user=user, role=role).delete()
+    user.__dict__.pop("_role_cache", None)
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def _create_user(*, email: str, password: str, first_name: str, last_name: str, phone: str) -> User:
+    user = User(
+        email=normalize_email(email), first_name=first_name, last_name=last_name, phone=phone
+    )
+    _validate_password(password=password, user=user, attr="password")
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise field_error(
+            "email", "An account with this email already exists.", code="email_taken"
+        ) from exc
+    return user
+
+
+@transaction.atomic
+def register_patient(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    phone: str = "",
+    gender: str = "undisclosed",
+    address: str = "",
+    emergency_contact_name: str = "",
+    emergency_contact_phone: str = "",
+) -> User:
+    """Create a patient account and profile, and email the confirmation link."""
+    user = _create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
+    )
+    Patient.objects.create(
+        user=user,
+        date_of_birth=date_of_birth,
+        gender=gender,
+        address=address,
+        emergency_contact_name=emergency_contact_name,
+        emergency_contact_phone=emergency_contact_phone,
+    )
+    grant_role(user=user, role=Role.PATIENT)
+    send_confirmation_email(user=user)
+    return user
+
+
+@transaction.atomic
+def register_doctor(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    license_number: str,
+    specialty: Specialty,
+    phone: str = "",
+    bio: str = "",
+    languages: list[str] | None = None,
+    consultation_fee=0,
+) -> User:
+    """Create an unconfirmed doctor account; a platform admin confirms it later."""
+    user = _create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
+    )
+    try:
+        with transaction.atomic():
+            doctor = Doctor.objects.create(
+                user=user,
+                specialty=specialty,
+                license_number=license_number,
+                bio=bio,
+                consultation_fee=consultation_fee,
+            )
+    except IntegrityError as exc:
+        raise field_error(
+            "license_number", "A doctor with this license number exists.", code="license_taken"
+        ) from exc
+    DoctorLanguage.objects.bulk_create(
+        DoctorLanguage(doctor=doctor, language=code) for code in set(languages or [])
+    )
+    grant_role(user=user, role=Role.DOCTOR)
+    send_confirmation_email(user=user)
+    return user
+
+
+# --- email confirmation ------------------------------------------------------------------------
+
+
+def send_confirmation_email(*, user: User) -> None:
+    token = make_email_confirmation_token(user)
+    send_templated_email(
+        to=user.email,
+        subject="Confirm your CareSlot email address",
+        template="accounts/email/confirm_email",
+        context={
+            "user": user,
+            "token": token,
+            "url": f"{settings.FRONTEND_URL}/confirm-email?token={token}",
+            "hours": settings.EMAIL_CONFIRMATION_MAX_AGE // 3600,
+        },
+    )
+
+
+@transaction.atomic
+def confirm_email(*, token: str) -> User:
+    """Mark the email confirmed. A token works once, and only for the address it was sent to."""
+    payload = read_email_confirmation_token(token)
+    if payload is None:
+        raise InvalidToken()
+    user = User.objects.select_for_update().filter(pk=payload.get("uid")).first()
+    if user is None or user.email != payload.get("email"):
+        raise InvalidToken()
+    if user.email_confirmed_at is not None:
+        raise InvalidToken("This email address is already confirmed.", code="token_already_used")
+    user.email_confirmed_at = timezone.now()
+    user.save(update_fields=["email_confirmed_at"])
+    return user
+
+
+def resend_confirmation(*, email: str) -> None:
+    """Send a new link if an unconfirmed, active account has this email; silent otherwise."""
+    user = User.objects.filter(
+        email=normalize_email(email), is_active=True, email_confirmed_at__isnull=True
+    ).first()
+    if user is not None:
+        with transaction.atomic():
+            send_confirmation_email(user=user)
+
+
+# --- login and tokens --------------------------------------------------------------------------
+
+
+def issue_tokens(*, user: User) -> dict[str, str]:
+    refresh = VersionedRefreshToken.for_user(user)
+    return {"refresh": str(refresh), "access": str(refresh.access_token)}
+
+
+def log_in(*, email: str, password: str, request=None) -> tuple[User, dict[str, str]]:
+    """Check the credentials and return the user with a fresh token pair."""
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        raise InvalidCredentials()
+    if not user.is_email_confirmed:
+        raise EmailNotConfirmed()
+    update_last_login(None, user)
+    return user, issue_tokens(user=user)
+
+
+class InvalidRefreshToken(AuthenticationFailed):
+    default_code = "token_not_valid"
+    default_detail = "The refresh token is invalid, expired or revoked."
+
+
+def _read_refresh_token(raw: str) -> tuple[VersionedRefreshToken, User]:
+    try:
+        token = VersionedRefreshToken(raw)
+    except TokenError as exc:
+        raise InvalidRefreshToken() from exc
+    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    if user is None or not token_matches_user(token, user):
+        raise InvalidRefreshToken()
+    return token, user
+
+
+@transaction.atomic
+def rotate_refresh_token(*, raw: str) -> dict[str, str]:
+    """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
+    token, _ = _read_refresh_token(raw)
+    token.blacklist()
+    token.set_jti()
+    token.set_exp()
+    token.set_iat()
+    token.outstand()
+    return {"refresh": str(token), "access": str(token.access_token)}
+
+
+def log_out(*, user: User, raw_refresh: str) -> None:
+    """Blacklist the caller's refresh token; the short-lived access token simply expires."""
+    token, owner = _read_refresh_token(raw_refresh)
+    if owner.pk != user.pk:
+        raise InvalidRefreshToken()
+    token.blacklist()
+
+
+@transaction.atomic
+def revoke_all_tokens(*, user: User) -> None:
+    """Invalidate every access and refresh token `user` holds."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def request_password_reset(*, email: str) -> None:
+    """Email a reset link if an active account has this email; the caller learns nothing."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    with transaction.atomic():
+        send_templated_email(
+            to=user.email,
+            subject="Reset your CareSlot password",
+            template="accounts/email/password_reset",
+            context={
+                "user": user,
+                "uid": uid,
+                "token": token,
+                "url": f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}",
+                "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+            },
+        )
+
+
+@transaction.atomic
+def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link; the link stops working once used."""
+    try:
+        user = User.objects.select_for_update().get(pk=force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist, DjangoValidationError):
+        raise InvalidToken() from None
+    if not user.is_active or not default_token_generator.check_token(user, token):
+        raise InvalidToken()
+    _set_password(user=user, password=new_password)
+    return user
+
+
+@transaction.atomic
+def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
+    """Change the password, revoke every other session, and return a fresh token pair."""
+    if not user.check_password(current_password):
+        raise field_error(
+            "current_password", "The current password is wrong.", code="wrong_password"
+        )
+    _set_password(user=user, password=new_password)
+    return issue_tokens(user=user)
+
+
+def _set_password(*, user: User, password: str) -> None:
+    _validate_password(password=password, user=user, attr="new_password")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    revoke_all_tokens(user=user)
+
+
+def _validate_password(*, password: str, user: User, attr: str) -> None:
+    """Django's password validators, reported as field errors with the validators' codes."""
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        details = [ErrorDetail(error.messages[0], code=error.code) for error in exc.error_list]
+        raise ValidationError({attr: details}) from exc
+
+
+# --- profile -----------------------------------------------------------------------------------
+
+
+def update_account(*, user: User, **fields) -> User:
+    """Update the caller's own name and phone."""
+    for name in ("first_name", "last_name", "phone"):
+        if name in fields:
+            setattr(user, name, fields[name])
+    user.save(
+        update_fields=[name for name in ("first_name", "last_name", "phone") if name in fields]
+    )
+    return user

@@ -1,0 +1,38 @@
+"""Tokens: JWTs that carry the user's token version, and email-confirmation links."""
+
+from django.conf import settings
+from django.core import signing
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from .models import User
+
+TOKEN_VERSION_CLAIM = "ver"
+_CONFIRMATION_SALT = "accounts.email-confirmation"
+
+
+class VersionedRefreshToken(RefreshToken):
+    """A refresh token (and the access tokens made from it) bound to `user.token_version`."""
+
+    @classmethod
+    def for_user(cls, user: User) -> "VersionedRefreshToken":
+        token = super().for_user(user)
+        token[TOKEN_VERSION_CLAIM] = user.token_version
+        return token
+
+
+def token_matches_user(token, user: User) -> bool:
+    return token.get(TOKEN_VERSION_CLAIM) == user.token_version
+
+
+def make_email_confirmation_token(user: User) -> str:
+    return signing.dumps({"uid": str(user.pk), "email": user.email}, salt=_CONFIRMATION_SALT)
+
+
+def read_email_confirmation_token(token: str) -> dict | None:
+    """The token's payload, or None when it is forged, corrupt or older than the max age."""
+    try:
+        return signing.loads(
+            token, salt=_CONFIRMATION_SALT, max_age=settings.EMAIL_CONFIRMATION_MAX_AGE
+        )
+    except signing.BadSignature:
+        return None

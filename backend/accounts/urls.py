@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("register/patient/", views.PatientRegistrationView.as_view(), name="register-patient"),
+    path("register/doctor/", views.DoctorRegistrationView.as_view(), name="register-doctor"),
+    path("email/confirm/", views.EmailConfirmView.as_view(), name="email-confirm"),
+    path("email/resend/", views.EmailResendView.as_view(), name="email-resend"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password/reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("me/", views.MeView.as_view(), name="me"),
+]

@@ -1,0 +1,243 @@
+"""Account endpoints: thin views over accounts.services."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from common.schema import error_response
+
+from . import serializers as s
+from . import services
+from .selectors import account_for_user
+
+TAGS = ["auth"]
+ACCEPTED = OpenApiResponse(s.DetailSerializer, description="Accepted; the outcome is not revealed.")
+
+
+class PublicView(APIView):
+    """An endpoint for callers who are not logged in (yet)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Without it DRF turns this view's 401s (bad credentials, bad refresh token) into 403s.
+        return 'Bearer realm="api"'
+
+
+def _registration_result(user) -> dict:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "roles": sorted(role.role for role in user.roles.all()),
+        "detail": "Account created. Check your email for the confirmation link.",
+    }
+
+
+class PatientRegistrationView(PublicView):
+    throttle_scope = "register"
+
+    @extend_schema(
+        summary="Register as a patient",
+        description="Creates the account and patient profile and emails a confirmation link.",
+        tags=TAGS,
+        request=s.PatientRegistrationSerializer,
+        responses={201: s.RegistrationResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PatientRegistrationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.register_patient(**data.validated_data)
+        return Response(_registration_result(user), status=status.HTTP_201_CREATED)
+
+
+class DoctorRegistrationView(PublicView):
+    throttle_scope = "register"
+
+    @extend_schema(
+        summary="Register as a doctor",
+        description=(
+            "Creates an unconfirmed doctor account. It stays invisible to patients and cannot "
+            "publish slots until a platform admin confirms it."
+        ),
+        tags=TAGS,
+        request=s.DoctorRegistrationSerializer,
+        responses={201: s.RegistrationResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.DoctorRegistrationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.register_doctor(**data.validated_data)
+        return Response(_registration_result(user), status=status.HTTP_201_CREATED)
+
+
+class EmailConfirmView(PublicView):
+    throttle_scope = "confirmation_resend"
+
+    @extend_schema(
+        summary="Confirm an email address",
+        tags=TAGS,
+        request=s.TokenInputSerializer,
+        responses={200: s.AccountSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.confirm_email(token=data.validated_data["token"])
+        return Response(s.AccountSerializer(account_for_user(user)).data)
+
+
+class EmailResendView(PublicView):
+    throttle_scope = "confirmation_resend"
+
+    @extend_schema(
+        summary="Resend the confirmation email",
+        description="Always answers 202, whether or not an unconfirmed account has this email.",
+        tags=TAGS,
+        request=s.EmailInputSerializer,
+        responses={202: ACCEPTED},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.EmailInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.resend_confirmation(email=data.validated_data["email"])
+        return Response(
+            {"detail": "If an unconfirmed account has this email, a new link was sent."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class LoginView(PublicView):
+    throttle_scope = "login"
+
+    @extend_schema(
+        summary="Log in",
+        description="Returns an access token (short-lived) and a refresh token.",
+        tags=TAGS,
+        request=s.LoginSerializer,
+        responses={
+            200: s.LoginResultSerializer,
+            401: error_response(
+                "LoginUnauthorized", "Wrong email or password.", "invalid_credentials"
+            ),
+            403: error_response(
+                "LoginForbidden", "The email address is not confirmed yet.", "email_not_confirmed"
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, tokens = services.log_in(**data.validated_data, request=request)
+        return Response({**tokens, "user": s.AccountSerializer(account_for_user(user)).data})
+
+
+class TokenRefreshView(PublicView):
+    throttle_classes = []
+
+    @extend_schema(
+        summary="Refresh the token pair",
+        description="Rotates the refresh token: the one sent is blacklisted and cannot be reused.",
+        tags=TAGS,
+        request=s.RefreshSerializer,
+        responses={
+            200: s.TokenPairSerializer,
+            401: error_response(
+                "RefreshUnauthorized", "Invalid or revoked token.", "token_not_valid"
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.rotate_refresh_token(raw=data.validated_data["refresh"]))
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        summary="Log out",
+        description="Blacklists the refresh token. Access tokens expire on their own (minutes).",
+        tags=TAGS,
+        request=s.RefreshSerializer,
+        responses={204: None},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.log_out(user=request.user, raw_refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicView):
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        summary="Request a password reset",
+        description="Always answers 202, whether or not an account has this email.",
+        tags=TAGS,
+        request=s.EmailInputSerializer,
+        responses={202: ACCEPTED},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.EmailInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.request_password_reset(email=data.validated_data["email"])
+        return Response(
+            {"detail": "If an account has this email, a reset link was sent."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(PublicView):
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        summary="Set a new password from a reset link",
+        description="The link works once and expires. Every existing session is logged out.",
+        tags=TAGS,
+        request=s.PasswordResetConfirmSerializer,
+        responses={200: s.DetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.confirm_password_reset(**data.validated_data)
+        return Response({"detail": "Password changed. Log in with the new password."})
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(
+        summary="Change my password",
+        description="Revokes every token issued before and returns a fresh pair.",
+        tags=TAGS,
+        request=s.PasswordChangeSerializer,
+        responses={200: s.TokenPairSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.change_password(user=request.user, **data.validated_data)
+        return Response(tokens)
+
+
+class MeView(APIView):
+    @extend_schema(summary="My account", tags=TAGS, responses={200: s.AccountSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(s.AccountSerializer(account_for_user(request.user)).data)
+
+    @extend_schema(
+        summary="Update my account",
+        tags=TAGS,
+        request=s.AccountUpdateSerializer(partial=True),
+        responses={200: s.AccountSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        data = s.AccountUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.update_account(user=request.user, **data.validated_data)
+        return Response(s.AccountSerializer(account_for_user(user)).data)

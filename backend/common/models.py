@@ -1,0 +1,22 @@
+import uuid
+
+from django.db import models
+
+
+class UUIDModel(models.Model):
+    """A model whose primary key is a random UUID, so ids in URLs reveal nothing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class TimeStampedModel(UUIDModel):
+    """A UUID model with `created_at` and `updated_at`."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True

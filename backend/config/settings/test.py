@@ -1,0 +1,13 @@
+"""Test settings: PostgreSQL, fast hashing, in-memory email."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/careslot")
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DEBUG = False
+STATIC_ROOT = None  # nothing is collected in tests; keeps WhiteNoise from warning

@@ -1,0 +1,112 @@
+"""Settings come from the environment; docker-compose's variables must all be understood."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DUMP = """
+import json
+from django.conf import settings
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "DATABASE": [db["ENGINE"], db["HOST"], db["PORT"], db["NAME"], db["USER"]],
+    "CONN_MAX_AGE": db["CONN_MAX_AGE"],
+    "SECRET_KEY": settings.SECRET_KEY,
+    "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
+    "EMAIL_BACKEND": settings.EMAIL_BACKEND,
+    "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
+    "ACCESS_MINUTES": settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() / 60,
+    "REFRESH_DAYS": settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].days,
+}))
+"""
+
+
+def load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in env and not k.startswith("DJANGO")}
+    clean.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup();" + DUMP],
+        env={**clean, **env, "PYTHONPATH": str(ROOT / "backend")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def compose_api_environment() -> dict[str, str]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    raw = compose["services"]["api"]["environment"]
+
+    def resolve(value: str) -> str:
+        value = str(value)
+        value = re.sub(r"\$\{SECRET_KEY:\?[^}]*\}", "compose-test-secret-" + "x" * 40, value)
+        return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+
+    return {key: resolve(value) for key, value in raw.items()}
+
+
+def test_every_docker_compose_variable_is_applied_by_production_settings():
+    env = compose_api_environment()
+    result = load_settings(env)
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+
+    expected = {
+        "DJANGO_SETTINGS_MODULE": lambda: loaded["DEBUG"] is False,
+        "DATABASE_URL": lambda: (
+            loaded["DATABASE"]
+            == ["django.db.backends.postgresql", "db", 5432, "careslot", "postgres"]
+        ),
+        "SECRET_KEY": lambda: loaded["SECRET_KEY"].startswith("compose-test-secret-"),
+        "ALLOWED_HOSTS": lambda: loaded["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"],
+        "EMAIL_URL": lambda: (
+            loaded["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+        ),
+        "SECURE_SSL_REDIRECT": lambda: loaded["SECURE_SSL_REDIRECT"] is False,
+        "JWT_ACCESS_MINUTES": lambda: loaded["ACCESS_MINUTES"] == 5,
+        "JWT_REFRESH_DAYS": lambda: loaded["REFRESH_DAYS"] == 7,
+        "CONN_MAX_AGE": lambda: loaded["CONN_MAX_AGE"] == 60,
+    }
+    assert set(env) == set(expected), "a docker-compose variable has no settings check"
+    for name, check in expected.items():
+        assert check(), (name, loaded)
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = load_settings(
+        {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": ""}
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_unset_database_url_means_the_embedded_sqlite_file():
+    result = load_settings({"DJANGO_SETTINGS_MODULE": "config.settings.local"})
+    assert result.returncode == 0, result.stderr
+    engine, _, _, name, _ = json.loads(result.stdout)["DATABASE"]
+    assert engine == "django.db.backends.sqlite3"
+    assert name.endswith("var/careslot.sqlite3")
+
+
+def test_environment_overrides_defaults():
+    result = load_settings(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "api.example.com",
+            "EMAIL_URL": "smtp+tls://user:secret@mail.example.com:587",
+            "JWT_ACCESS_MINUTES": "2",
+        }
+    )
+    loaded = json.loads(result.stdout)
+    assert loaded["DEBUG"] is False
+    assert loaded["ALLOWED_HOSTS"] == ["api.example.com"]
+    assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert loaded["ACCESS_MINUTES"] == 2

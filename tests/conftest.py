@@ -1,0 +1,50 @@
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.services import issue_tokens
+from tests.errors import assert_error_shape
+
+
+class CheckedAPIClient(APIClient):
+    """An API client that checks every 4xx/5xx body against the SPEC §9 error shape."""
+
+    def request(self, **kwargs):
+        response = super().request(**kwargs)
+        if response.status_code >= 400:
+            assert_error_shape(response)
+        return response
+
+    def login_as(self, user) -> "CheckedAPIClient":
+        self.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user)['access']}")
+        return self
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> CheckedAPIClient:
+    return CheckedAPIClient()
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)`: a client authenticated as `user` (or anonymous for None)."""
+
+    def make(user=None) -> CheckedAPIClient:
+        client = CheckedAPIClient()
+        return client.login_as(user) if user is not None else client
+
+    return make
+
+
+@pytest.fixture
+def outbox():
+    mail.outbox = []
+    return mail.outbox

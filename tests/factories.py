@@ -1,0 +1,82 @@
+"""factory-boy factories for the suite; every user has the password `PASSWORD`."""
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Role, User, UserRole
+from doctors.models import Doctor, Specialty
+from patients.models import Patient
+
+PASSWORD = "Correct-Horse-Battery-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email_confirmed_at = factory.LazyFunction(timezone.now)
+    password = factory.django.Password(PASSWORD)
+
+
+class UserRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UserRole
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.PATIENT
+
+
+class SpecialtyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialty
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Specialty {n}")
+    slug = factory.Sequence(lambda n: f"specialty-{n}")
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    date_of_birth = date(1990, 1, 1)
+    role = factory.RelatedFactory(
+        UserRoleFactory,
+        factory_related_name=None,
+        user=factory.SelfAttribute("..user"),
+        role=Role.PATIENT,
+    )
+
+
+class DoctorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Doctor
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    specialty = factory.SubFactory(SpecialtyFactory)
+    license_number = factory.Sequence(lambda n: f"LIC-{n:06d}")
+    consultation_fee = Decimal("80.00")
+    is_confirmed = True
+    confirmed_at = factory.LazyFunction(timezone.now)
+    role = factory.RelatedFactory(
+        UserRoleFactory,
+        factory_related_name=None,
+        user=factory.SelfAttribute("..user"),
+        role=Role.DOCTOR,
+    )
+
+
+def user_with_role(role: str, **fields) -> User:
+    user = UserFactory(**fields)
+    UserRole.objects.create(user=user, role=role)
+    return user
