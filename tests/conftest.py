@@ -6,6 +6,8 @@ from rest_framework.test import APIClient
 from accounts.services import issue_tokens
 from tests.errors import assert_error_shape
 
+pytest_plugins = ["tests.world"]
+
 
 class CheckedAPIClient(APIClient):
     """An API client that checks every 4xx/5xx body against the SPEC §9 error shape."""

@@ -7,6 +7,8 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Role, User, UserRole
+from clinics.models import Clinic, DoctorClinicAssociation
+from clinics.permissions import grant_clinic_admin_permission
 from doctors.models import Doctor, Specialty
 from patients.models import Patient
 
@@ -79,4 +81,32 @@ class DoctorFactory(factory.django.DjangoModelFactory):
 def user_with_role(role: str, **fields) -> User:
     user = UserFactory(**fields)
     UserRole.objects.create(user=user, role=role)
+    return user
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+    address = "Hauptstrasse 1"
+    city = "Berlin"
+    country = "DE"
+    timezone = "Europe/Berlin"
+
+
+class AssociationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DoctorClinicAssociation
+
+    doctor = factory.SubFactory(DoctorFactory)
+    clinic = factory.SubFactory(ClinicFactory)
+    title = "Consultant"
+    started_on = date(2024, 1, 1)
+
+
+def clinic_admin_of(clinic, **fields) -> User:
+    user = user_with_role(Role.CLINIC_ADMIN, **fields)
+    grant_clinic_admin_permission(user=user, clinic=clinic)
     return user

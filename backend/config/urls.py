@@ -6,6 +6,10 @@ from common.views import healthz
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
+    path("", include("clinics.urls")),
+    path("", include("doctors.urls")),
+    path("", include("patients.urls")),
+    path("", include("administration.urls")),
 ]
 
 urlpatterns = [

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from guardian.models import UserObjectPermissionBase
 
 from common.models import TimeStampedModel
 
@@ -25,7 +26,12 @@ class Patient(TimeStampedModel):
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "id"]
-        permissions = [("view_patient_profile", "Can view this patient's profile")]
 
     def __str__(self) -> str:
         return f"Patient {self.user.full_name}"
+
+
+class PatientUserObjectPermission(UserObjectPermissionBase):
+    """guardian's per-patient permissions (doctors treating the patient) with a real foreign key."""
+
+    content_object = models.ForeignKey(Patient, on_delete=models.CASCADE)

@@ -1,0 +1,169 @@
+"""Demo data for `make run`: one account per role and a small directory. Safe to run again."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.services import grant_role
+from clinics.models import Clinic, DoctorClinicAssociation
+from clinics.permissions import grant_clinic_admin_permission
+from doctors.models import Doctor, DoctorLanguage, Specialty
+from patients.models import Patient
+
+DEMO_PASSWORD = "CareSlot-demo-2026"
+SPECIALTIES = {
+    "general-practice": "General practice",
+    "cardiology": "Cardiology",
+    "dermatology": "Dermatology",
+    "pediatrics": "Pediatrics",
+}
+CLINICS = [
+    ("mitte-health", "Mitte Health", "Invalidenstr. 10", "Berlin", "DE", "Europe/Berlin"),
+    ("hudson-care", "Hudson Care", "250 Hudson St", "New York", "US", "America/New_York"),
+]
+# email, first, last, specialty, license, fee, languages, clinic slug, title
+DOCTORS = [
+    (
+        "doctor@careslot.local",
+        "Dora",
+        "Weber",
+        "general-practice",
+        "DEMO-GP-0001",
+        "60.00",
+        ["en", "de"],
+        "mitte-health",
+        "General practitioner",
+    ),
+    (
+        "heart@careslot.local",
+        "Hans",
+        "Kaiser",
+        "cardiology",
+        "DEMO-CA-0002",
+        "120.00",
+        ["de"],
+        "mitte-health",
+        "Cardiologist",
+    ),
+    (
+        "skin@careslot.local",
+        "Sara",
+        "Miller",
+        "dermatology",
+        "DEMO-DE-0003",
+        "95.00",
+        ["en", "es"],
+        "hudson-care",
+        "Dermatologist",
+    ),
+    (
+        "kids@careslot.local",
+        "Kim",
+        "Lee",
+        "pediatrics",
+        "DEMO-PE-0004",
+        "80.00",
+        ["en", "ko"],
+        "hudson-care",
+        "Pediatrician",
+    ),
+]
+PATIENTS = [
+    ("patient@careslot.local", "Pia", "Schulz", date(1990, 5, 17)),
+    ("patient2@careslot.local", "Paul", "Garcia", date(1984, 11, 2)),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo accounts (one per role at least) and a small directory; idempotent."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        specialties = {
+            slug: Specialty.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+            for slug, name in SPECIALTIES.items()
+        }
+        clinics = {row[0]: self._clinic(*row) for row in CLINICS}
+        printed = []
+        for email, first, last, born in PATIENTS:
+            user = self._account(email, first, last, Role.PATIENT)
+            Patient.objects.get_or_create(user=user, defaults={"date_of_birth": born})
+            printed.append((Role.PATIENT, email))
+        for row in DOCTORS:
+            self._doctor(specialties, clinics, *row)
+            printed.append((Role.DOCTOR, row[0]))
+        clinic_admin = self._account(
+            "clinic.admin@careslot.local", "Clara", "Berg", Role.CLINIC_ADMIN
+        )
+        grant_clinic_admin_permission(user=clinic_admin, clinic=clinics["mitte-health"])
+        printed.append((Role.CLINIC_ADMIN, f"{clinic_admin.email} (Mitte Health)"))
+        self._account("platform.admin@careslot.local", "Paul", "Admin", Role.PLATFORM_ADMIN)
+        printed.append((Role.PLATFORM_ADMIN, "platform.admin@careslot.local"))
+
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
+        for role, label in printed:
+            self.stdout.write(f"  {role:<15} {label}")
+
+    def _clinic(self, slug, name, address, city, country, zone) -> Clinic:
+        clinic, _ = Clinic.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "address": address,
+                "city": city,
+                "country": country,
+                "timezone": zone,
+            },
+        )
+        return clinic
+
+    def _account(self, email: str, first: str, last: str, role: str) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email,
+                DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                email_confirmed_at=timezone.now(),
+            )
+        grant_role(user=user, role=role)
+        return user
+
+    def _doctor(
+        self,
+        specialties,
+        clinics,
+        email,
+        first,
+        last,
+        specialty,
+        license_number,
+        fee,
+        languages,
+        clinic_slug,
+        title,
+    ) -> None:
+        user = self._account(email, first, last, Role.DOCTOR)
+        doctor, created = Doctor.objects.get_or_create(
+            user=user,
+            defaults={
+                "specialty": specialties[specialty],
+                "license_number": license_number,
+                "consultation_fee": Decimal(fee),
+                "is_confirmed": True,
+                "confirmed_at": timezone.now(),
+                "bio": f"{SPECIALTIES[specialty]} at {clinics[clinic_slug].name}.",
+            },
+        )
+        if created:
+            DoctorLanguage.objects.bulk_create(
+                DoctorLanguage(doctor=doctor, language=code) for code in languages
+            )
+            DoctorClinicAssociation.objects.create(
+                doctor=doctor, clinic=clinics[clinic_slug], title=title, started_on=date(2024, 1, 1)
+            )

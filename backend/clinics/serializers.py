@@ -1,0 +1,82 @@
+from rest_framework import serializers
+
+from accounts.models import User
+from doctors.models import Doctor
+
+from .models import Clinic, DoctorClinicAssociation
+
+
+class ClinicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Clinic
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "address",
+            "city",
+            "country",
+            "phone",
+            "email",
+            "timezone",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ClinicInputSerializer(serializers.ModelSerializer):
+    """Validates clinic fields (IANA time zone, unique slug); the service saves."""
+
+    slug = serializers.SlugField(max_length=200, required=False)
+    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2")
+
+    class Meta:
+        model = Clinic
+        fields = ["name", "slug", "address", "city", "country", "phone", "email", "timezone"]
+        extra_kwargs = {"phone": {"required": False}, "email": {"required": False}}
+
+
+class ClinicAdminSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name"]
+        read_only_fields = fields
+
+
+class ClinicAdminInputSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), help_text="The user to make clinic admin"
+    )
+
+
+class AssociationSerializer(serializers.ModelSerializer):
+    doctor_name = serializers.CharField(source="doctor.user.full_name", read_only=True)
+    clinic_name = serializers.CharField(source="clinic.name", read_only=True)
+
+    class Meta:
+        model = DoctorClinicAssociation
+        fields = [
+            "id",
+            "doctor",
+            "doctor_name",
+            "clinic",
+            "clinic_name",
+            "title",
+            "is_active",
+            "started_on",
+            "ended_on",
+        ]
+        read_only_fields = fields
+
+
+class AssociationInputSerializer(serializers.Serializer):
+    doctor = serializers.PrimaryKeyRelatedField(queryset=Doctor.objects.all())
+    clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
+    title = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    started_on = serializers.DateField(required=False)
+
+
+class AssociationEndSerializer(serializers.Serializer):
+    ended_on = serializers.DateField(required=False)

@@ -1,0 +1,60 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from clinics.models import Clinic, DoctorClinicAssociation
+
+from .models import LANGUAGE_CHOICES, Doctor, Specialty
+
+
+class DoctorFilter(django_filters.FilterSet):
+    specialty = django_filters.ModelChoiceFilter(
+        queryset=Specialty.objects.all(), to_field_name="slug", help_text="Specialty slug"
+    )
+    clinic = django_filters.ModelChoiceFilter(
+        queryset=Clinic.objects.filter(is_active=True),
+        method="filter_clinic",
+        help_text="Works at this clinic (id)",
+    )
+    city = django_filters.CharFilter(
+        method="filter_city", max_length=100, help_text="Works at a clinic in this city"
+    )
+    language = django_filters.ChoiceFilter(
+        choices=LANGUAGE_CHOICES, method="filter_language", help_text="ISO 639-1 code"
+    )
+    min_rating = django_filters.NumberFilter(
+        field_name="average_rating", lookup_expr="gte", min_value=1, max_value=5
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=100, help_text="Part of the doctor's name"
+    )
+    is_confirmed = django_filters.BooleanFilter(help_text="Platform admins: unconfirmed doctors")
+
+    class Meta:
+        model = Doctor
+        fields = ["specialty", "clinic", "city", "language", "min_rating", "search", "is_confirmed"]
+
+    @staticmethod
+    def _works_at(**clinic_filter):
+        return Exists(
+            DoctorClinicAssociation.objects.filter(
+                doctor=OuterRef("pk"), is_active=True, clinic__is_active=True, **clinic_filter
+            )
+        )
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def filter_clinic(self, queryset, name, value):
+        return queryset.filter(self._works_at(clinic=value))
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(self._works_at(clinic__city__iexact=value.strip()))
+
+    def filter_language(self, queryset, name, value):
+        return queryset.filter(languages__language=value)
+
+    def filter_search(self, queryset, name, value):
+        condition = Q()
+        for word in value.split():
+            condition &= Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
+        return queryset.filter(condition)

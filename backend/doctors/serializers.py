@@ -1,0 +1,72 @@
+from rest_framework import serializers
+
+from .models import LANGUAGE_CHOICES, Doctor, Specialty
+
+
+class SpecialtySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Specialty
+        fields = ["id", "name", "slug"]
+
+
+class DoctorClinicSerializer(serializers.Serializer):
+    """A clinic the doctor currently works at, as shown on the doctor's profile."""
+
+    association_id = serializers.UUIDField(source="id")
+    clinic_id = serializers.UUIDField(source="clinic.id")
+    name = serializers.CharField(source="clinic.name")
+    city = serializers.CharField(source="clinic.city")
+    country = serializers.CharField(source="clinic.country")
+    timezone = serializers.CharField(source="clinic.timezone")
+    title = serializers.CharField()
+
+
+class DoctorSerializer(serializers.ModelSerializer):
+    user_id = serializers.UUIDField(read_only=True)
+    first_name = serializers.CharField(source="user.first_name")
+    last_name = serializers.CharField(source="user.last_name")
+    specialty = SpecialtySerializer()
+    languages = serializers.SerializerMethodField()
+    clinics = DoctorClinicSerializer(source="active_associations", many=True)
+
+    class Meta:
+        model = Doctor
+        fields = [
+            "id",
+            "user_id",
+            "first_name",
+            "last_name",
+            "specialty",
+            "license_number",
+            "bio",
+            "languages",
+            "consultation_fee",
+            "average_rating",
+            "review_count",
+            "is_confirmed",
+            "confirmed_at",
+            "clinics",
+        ]
+        read_only_fields = fields
+
+    def get_languages(self, doctor: Doctor) -> list[str]:
+        return sorted(language.language for language in doctor.languages.all())
+
+
+class DoctorUpdateSerializer(serializers.Serializer):
+    """What a doctor (or a platform admin) may change on a profile."""
+
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    specialty = serializers.SlugRelatedField(slug_field="slug", queryset=Specialty.objects.all())
+    bio = serializers.CharField(max_length=5000, allow_blank=True)
+    languages = serializers.ListField(
+        child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), max_length=20
+    )
+    consultation_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+
+
+class SpecialtyInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Specialty
+        fields = ["name", "slug"]

@@ -1,0 +1,86 @@
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from accounts.models import User
+from common.emails import send_templated_email
+from common.errors import ConflictError
+
+from .models import Doctor, DoctorLanguage, Specialty
+
+ACCOUNT_FIELDS = ("first_name", "last_name")
+PROFILE_FIELDS = ("specialty", "bio", "consultation_fee")
+
+
+@transaction.atomic
+def update_doctor_profile(*, doctor: Doctor, **fields) -> Doctor:
+    """Update the profile fields a doctor controls; rating and confirmation are not among them."""
+    user = doctor.user
+    for name in ACCOUNT_FIELDS:
+        if name in fields:
+            setattr(user, name, fields[name])
+    for name in PROFILE_FIELDS:
+        if name in fields:
+            setattr(doctor, name, fields[name])
+    user.save()
+    doctor.save()
+    if "languages" in fields:
+        doctor.languages.all().delete()
+        DoctorLanguage.objects.bulk_create(
+            DoctorLanguage(doctor=doctor, language=code)
+            for code in sorted(set(fields["languages"]))
+        )
+    return doctor
+
+
+class DoctorAlreadyConfirmed(ConflictError):
+    default_code = "doctor_already_confirmed"
+    default_detail = "This doctor is already confirmed."
+
+
+@transaction.atomic
+def confirm_doctor(*, doctor: Doctor, confirmed_by: User) -> Doctor:
+    """A platform admin vouches for the doctor: they join the directory and may publish slots."""
+    doctor = Doctor.objects.select_for_update().select_related("user").get(pk=doctor.pk)
+    if doctor.is_confirmed:
+        raise DoctorAlreadyConfirmed()
+    doctor.is_confirmed = True
+    doctor.confirmed_at = timezone.now()
+    doctor.confirmed_by = confirmed_by
+    doctor.save(update_fields=["is_confirmed", "confirmed_at", "confirmed_by", "updated_at"])
+    send_templated_email(
+        to=doctor.user.email,
+        subject="Your CareSlot doctor profile is confirmed",
+        template="doctors/email/doctor_confirmed",
+        context={"doctor": doctor},
+    )
+    return doctor
+
+
+class SpecialtyInUse(ConflictError):
+    default_code = "specialty_in_use"
+    default_detail = "Doctors are listed under this specialty; it cannot be deleted."
+
+
+def create_specialty(*, name: str, slug: str) -> Specialty:
+    specialty = Specialty(name=name, slug=slug)
+    specialty.full_clean()
+    specialty.save()
+    return specialty
+
+
+def update_specialty(*, specialty: Specialty, **fields) -> Specialty:
+    for name in ("name", "slug"):
+        if name in fields:
+            setattr(specialty, name, fields[name])
+    specialty.full_clean()
+    specialty.save()
+    return specialty
+
+
+def delete_specialty(*, specialty: Specialty) -> None:
+    try:
+        with transaction.atomic():
+            specialty.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        raise SpecialtyInUse() from exc

@@ -1,0 +1,50 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from .models import Gender, Patient
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    phone = serializers.CharField(source="user.phone", read_only=True)
+    is_active = serializers.BooleanField(source="user.is_active", read_only=True)
+    user_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "user_id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "date_of_birth",
+            "gender",
+            "address",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PatientUpdateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=32, allow_blank=True)
+    date_of_birth = serializers.DateField()
+    gender = serializers.ChoiceField(choices=Gender.choices)
+    address = serializers.CharField(max_length=255, allow_blank=True)
+    emergency_contact_name = serializers.CharField(max_length=150, allow_blank=True)
+    emergency_contact_phone = serializers.CharField(max_length=32, allow_blank=True)
+
+    def validate_date_of_birth(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError(
+                "The date of birth is in the future.", code="future_date"
+            )
+        return value

@@ -1,0 +1,41 @@
+"""Authorization tables: one row per endpoint, one expected status per role."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.world import ROLES, World
+
+
+@dataclass
+class Endpoint:
+    name: str
+    method: str
+    path: Callable[[World], str]
+    expected: dict[str, int]
+    body: Callable[[World], dict] = field(default=lambda w: {})
+
+
+def expect(default: int, *, anonymous: int = 401, **by_role: int) -> dict[str, int]:
+    """Every role gets `default` unless named; anonymous callers get 401 unless named."""
+    unknown = set(by_role) - set(ROLES)
+    assert not unknown, unknown
+    return {role: by_role.get(role, default) for role in ROLES} | {"anonymous": anonymous}
+
+
+def cases(endpoints: list[Endpoint]) -> list:
+    import pytest
+
+    return [
+        pytest.param(endpoint, role, id=f"{endpoint.name}[{role}]")
+        for endpoint in endpoints
+        for role in ROLES
+    ]
+
+
+def call(client_for, world: World, endpoint: Endpoint, role: str):
+    client = client_for(world.actor(role))
+    method = getattr(client, endpoint.method.lower())
+    path = endpoint.path(world)
+    if endpoint.method in ("GET", "DELETE"):
+        return method(path)
+    return method(path, endpoint.body(world), format="json")

@@ -1,0 +1,96 @@
+import pytest
+
+from clinics.models import DoctorClinicAssociation
+from tests.errors import assert_error
+from tests.factories import (
+    AssociationFactory,
+    ClinicFactory,
+    DoctorFactory,
+    clinic_admin_of,
+    user_with_role,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/doctor-clinic-associations/"
+
+
+@pytest.fixture
+def setup(client_for):
+    clinic = ClinicFactory()
+    return clinic, client_for(clinic_admin_of(clinic))
+
+
+def test_clinic_admin_adds_and_ends_an_association(setup):
+    clinic, client = setup
+    doctor = DoctorFactory()
+    response = client.post(URL, {"doctor": str(doctor.pk), "clinic": str(clinic.pk), "title": "GP"})
+    assert response.status_code == 201, response.content
+    association_id = response.json()["id"]
+
+    response = client.post(f"{URL}{association_id}/end/", {"ended_on": "2030-01-01"})
+    assert response.status_code == 200, response.content
+    association = DoctorClinicAssociation.objects.get(pk=association_id)
+    assert (association.is_active, str(association.ended_on)) == (False, "2030-01-01")
+    assert association.ended_by is not None
+
+    assert_error(client.post(f"{URL}{association_id}/end/"), 409, "association_ended")
+    again = client.post(URL, {"doctor": str(doctor.pk), "clinic": str(clinic.pk)})
+    assert again.status_code == 201
+    assert DoctorClinicAssociation.objects.filter(doctor=doctor, clinic=clinic).count() == 2
+
+
+def test_duplicate_active_association_is_a_field_error(setup):
+    clinic, client = setup
+    doctor = DoctorFactory()
+    AssociationFactory(doctor=doctor, clinic=clinic)
+    response = client.post(URL, {"doctor": str(doctor.pk), "clinic": str(clinic.pk)})
+    assert_error(response, 400, "association_exists", attr="doctor")
+
+
+def test_association_with_inactive_clinic_is_refused(client_for):
+    clinic = ClinicFactory(is_active=False)
+    admin = client_for(user_with_role("platform_admin"))
+    response = admin.post(URL, {"doctor": str(DoctorFactory().pk), "clinic": str(clinic.pk)})
+    assert_error(response, 400, "clinic_inactive", attr="clinic")
+
+
+@pytest.mark.parametrize(
+    ("payload", "attr", "code"),
+    [
+        ({"clinic": "x"}, "doctor", "required"),
+        ({"doctor": "not-uuid"}, "doctor", "invalid"),
+        ({"started_on": "yesterday"}, "started_on", "invalid"),
+    ],
+)
+def test_bad_association_input(setup, payload, attr, code):
+    clinic, client = setup
+    body = {"doctor": str(DoctorFactory().pk), "clinic": str(clinic.pk), **payload}
+    if attr == "doctor" and code == "required":
+        del body["doctor"]
+    assert_error(client.post(URL, body), 400, code, attr=attr)
+
+
+def test_end_before_start_is_refused(setup):
+    clinic, client = setup
+    association = AssociationFactory(clinic=clinic, started_on="2025-01-01")
+    response = client.post(f"{URL}{association.pk}/end/", {"ended_on": "2024-01-01"})
+    assert_error(response, 400, "invalid", attr="ended_on")
+
+
+def test_doctor_sees_own_ended_associations_patients_only_active(client_for):
+    doctor = DoctorFactory()
+    AssociationFactory(doctor=doctor)
+    AssociationFactory(doctor=doctor, is_active=False, ended_on="2024-02-01")
+    assert client_for(doctor.user).get(URL).json()["count"] == 2
+    assert client_for(user_with_role("patient")).get(URL).json()["count"] == 1
+
+
+def test_association_list_query_count(client_for, django_assert_max_num_queries):
+    clinic = ClinicFactory()
+    for _ in range(50):
+        AssociationFactory(clinic=clinic)
+    client = client_for(clinic_admin_of(clinic))
+    with django_assert_max_num_queries(6):
+        response = client.get(f"{URL}?page_size=50&clinic={clinic.pk}")
+    assert response.json()["count"] == 50

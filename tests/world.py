@@ -1,0 +1,85 @@
+"""A small platform with one actor per role, shared by the authorization tables."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Role, User
+from clinics.models import Clinic, DoctorClinicAssociation
+from doctors.models import Doctor
+from patients.models import Patient
+from patients.permissions import grant_doctor_access_to_patient
+from tests.factories import (
+    AssociationFactory,
+    ClinicFactory,
+    DoctorFactory,
+    PatientFactory,
+    clinic_admin_of,
+    user_with_role,
+)
+
+ROLES = [
+    "anonymous",
+    "patient",
+    "other_patient",
+    "doctor",
+    "other_doctor",
+    "unconfirmed_doctor",
+    "clinic_admin",
+    "other_clinic_admin",
+    "platform_admin",
+]
+
+
+@dataclass
+class World:
+    clinic: Clinic
+    other_clinic: Clinic
+    doctor: Doctor
+    other_doctor: Doctor
+    unconfirmed_doctor: Doctor
+    patient: Patient
+    other_patient: Patient
+    clinic_admin: User
+    other_clinic_admin: User
+    platform_admin: User
+    association: DoctorClinicAssociation
+
+    def actor(self, role: str) -> User | None:
+        """The user playing `role` (None for anonymous)."""
+        if role == "anonymous":
+            return None
+        value = getattr(self, role)
+        return value if isinstance(value, User) else value.user
+
+
+def build_world() -> World:
+    clinic = ClinicFactory(name="Mitte Health", city="Berlin", timezone="Europe/Berlin")
+    other_clinic = ClinicFactory(
+        name="Hudson Care", city="New York", country="US", timezone="America/New_York"
+    )
+    doctor = DoctorFactory(user__first_name="Dora", user__last_name="Doctor")
+    other_doctor = DoctorFactory(user__first_name="Otto", user__last_name="Other")
+    association = AssociationFactory(doctor=doctor, clinic=clinic)
+    AssociationFactory(doctor=other_doctor, clinic=other_clinic)
+    patient = PatientFactory(user__first_name="Pia", user__last_name="Patient")
+    # What the booking service does once the patient books with the doctor.
+    grant_doctor_access_to_patient(doctor_user=doctor.user, patient=patient)
+    return World(
+        clinic=clinic,
+        other_clinic=other_clinic,
+        doctor=doctor,
+        other_doctor=other_doctor,
+        unconfirmed_doctor=DoctorFactory(is_confirmed=False, confirmed_at=None),
+        patient=patient,
+        other_patient=PatientFactory(),
+        clinic_admin=clinic_admin_of(clinic),
+        other_clinic_admin=clinic_admin_of(other_clinic),
+        platform_admin=user_with_role(Role.PLATFORM_ADMIN),
+        association=association,
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
