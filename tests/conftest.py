@@ -2,8 +2,9 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.services import issue_tokens
+from accounts.tokens import TOKEN_VERSION_CLAIM
 from tests.errors import assert_error_shape
 
 pytest_plugins = ["tests.world"]
@@ -12,14 +13,21 @@ pytest_plugins = ["tests.world"]
 class CheckedAPIClient(APIClient):
     """An API client that checks every 4xx/5xx body against the SPEC §9 error shape."""
 
+    acting_user = None
+
     def request(self, **kwargs):
+        if self.acting_user is not None:
+            # A fresh real JWT per request, so tests can travel in time without expiring it.
+            token = AccessToken.for_user(self.acting_user)
+            token[TOKEN_VERSION_CLAIM] = self.acting_user.token_version
+            self._credentials["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         response = super().request(**kwargs)
         if response.status_code >= 400:
             assert_error_shape(response)
         return response
 
     def login_as(self, user) -> "CheckedAPIClient":
-        self.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user)['access']}")
+        self.acting_user = user
         return self
 
 

@@ -1,16 +1,18 @@
 """factory-boy factories for the suite; every user has the password `PASSWORD`."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
 from accounts.models import Role, User, UserRole
+from appointments.models import Appointment
 from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
 from doctors.models import Doctor, Specialty
 from patients.models import Patient
+from scheduling.models import Slot
 
 PASSWORD = "Correct-Horse-Battery-42"
 
@@ -110,3 +112,46 @@ def clinic_admin_of(clinic, **fields) -> User:
     user = user_with_role(Role.CLINIC_ADMIN, **fields)
     grant_clinic_admin_permission(user=user, clinic=clinic)
     return user
+
+
+def in_hours(hours: float):
+    return timezone.now() + timedelta(hours=hours)
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Slot
+        skip_postgeneration_save = True
+
+    doctor = factory.SubFactory(DoctorFactory)
+    clinic = factory.SubFactory(ClinicFactory)
+    start = factory.LazyFunction(lambda: in_hours(72))
+    end = factory.LazyAttribute(lambda slot: slot.start + timedelta(minutes=30))
+
+    @factory.post_generation
+    def works_there(slot, create, extracted, **kwargs):
+        if (
+            create
+            and not DoctorClinicAssociation.objects.filter(
+                doctor=slot.doctor, clinic=slot.clinic, is_active=True
+            ).exists()
+        ):
+            AssociationFactory(doctor=slot.doctor, clinic=slot.clinic)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """An appointment made directly (no booking rules): for lists and reports."""
+
+    class Meta:
+        model = Appointment
+
+    patient = factory.SubFactory(PatientFactory)
+    slot = factory.SubFactory(SlotFactory, status="booked")
+    doctor = factory.SelfAttribute("slot.doctor")
+    clinic = factory.SelfAttribute("slot.clinic")
+    start = factory.SelfAttribute("slot.start")
+    end = factory.SelfAttribute("slot.end")
+    consultation_fee = Decimal("80.00")
+    transaction_fee = Decimal("2.90")
+    total_amount = Decimal("82.90")
+    currency = "EUR"

@@ -5,16 +5,21 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.models import Role, User
+from appointments.models import Appointment
 from clinics.models import Clinic, DoctorClinicAssociation
 from doctors.models import Doctor
 from patients.models import Patient
 from patients.permissions import grant_doctor_access_to_patient
+from scheduling.models import Slot
 from tests.factories import (
+    AppointmentFactory,
     AssociationFactory,
     ClinicFactory,
     DoctorFactory,
     PatientFactory,
+    SlotFactory,
     clinic_admin_of,
+    in_hours,
     user_with_role,
 )
 
@@ -44,6 +49,9 @@ class World:
     other_clinic_admin: User
     platform_admin: User
     association: DoctorClinicAssociation
+    slot: Slot
+    appointment: Appointment
+    started_appointment: Appointment
 
     def actor(self, role: str) -> User | None:
         """The user playing `role` (None for anonymous)."""
@@ -65,6 +73,13 @@ def build_world() -> World:
     patient = PatientFactory(user__first_name="Pia", user__last_name="Patient")
     # What the booking service does once the patient books with the doctor.
     grant_doctor_access_to_patient(doctor_user=doctor.user, patient=patient)
+    slot = SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(72))
+    appointment = AppointmentFactory(
+        patient=patient, slot__doctor=doctor, slot__clinic=clinic, slot__start=in_hours(96)
+    )
+    started = AppointmentFactory(
+        patient=patient, slot__doctor=doctor, slot__clinic=clinic, slot__start=in_hours(-0.25)
+    )
     return World(
         clinic=clinic,
         other_clinic=other_clinic,
@@ -77,6 +92,9 @@ def build_world() -> World:
         other_clinic_admin=clinic_admin_of(other_clinic),
         platform_admin=user_with_role(Role.PLATFORM_ADMIN),
         association=association,
+        slot=slot,
+        appointment=appointment,
+        started_appointment=started,
     )
 
 

@@ -1,21 +1,14 @@
-import zoneinfo
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from guardian.models import UserObjectPermissionBase
 
 from common.models import TimeStampedModel
+from common.timezones import zone_or_error
 
 
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(
-            "%(value)s is not an IANA time zone (e.g. Europe/Berlin).",
-            code="invalid_timezone",
-            params={"value": value},
-        )
+    zone_or_error(value)
 
 
 class Clinic(TimeStampedModel):

@@ -9,6 +9,8 @@ api_v1 = [
     path("", include("clinics.urls")),
     path("", include("doctors.urls")),
     path("", include("patients.urls")),
+    path("", include("scheduling.urls")),
+    path("", include("appointments.urls")),
     path("", include("administration.urls")),
 ]
 

@@ -124,12 +124,14 @@ def test_reset_request_is_throttled(api_client):
     assert_error(api_client.post(RESET_URL, {"email": "x@example.com"}), 429, "throttled")
 
 
-def test_password_change_returns_new_tokens_and_revokes_old_ones(client_for, user):
+def test_password_change_returns_new_tokens_and_revokes_old_ones(client_for, api_client, user):
     old = issue_tokens(user=user)
-    client = client_for(user)
-    response = client.post(CHANGE_URL, {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    response = client_for(user).post(
+        CHANGE_URL, {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 200, response.content
     new = response.json()
+    client = api_client
 
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {new['access']}")
     assert client.get(ME_URL).status_code == 200

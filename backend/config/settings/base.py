@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "patients",
     "doctors",
     "clinics",
+    "scheduling",
+    "appointments",
     "administration",
 ]
 

@@ -1,0 +1,117 @@
+from django.conf import settings
+from django.contrib.postgres.fields import RangeOperators
+from django.db import models
+from django.db.models import F, Q
+
+from common.constraints import PostgresExclusionConstraint, TsTzRange
+from common.models import TimeStampedModel
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    REFUNDED = "refunded", "Refunded"
+    WAIVED = "waived", "Waived (paid with points)"
+
+
+class Appointment(TimeStampedModel):
+    """A patient's booking of a slot. Times, doctor, clinic and fees are copied at booking, so
+    the appointment stays true if the slot or the doctor's fee changes later."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    doctor = models.ForeignKey(
+        "doctors.Doctor", on_delete=models.PROTECT, related_name="appointments"
+    )
+    clinic = models.ForeignKey(
+        "clinics.Clinic", on_delete=models.PROTECT, related_name="appointments"
+    )
+    slot = models.ForeignKey(
+        "scheduling.Slot",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    notes = models.TextField(blank=True, help_text="The patient's note for the doctor")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    consultation_fee = models.DecimalField(max_digits=10, decimal_places=2)
+    transaction_fee = models.DecimalField(max_digits=10, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    payment_status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+
+    # NULL, not "", means "no key": NULLs stay out of the per-patient unique constraint.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"],
+                condition=~Q(status="cancelled"),
+                name="appointment_one_active_per_slot",
+                violation_error_code="slot_unavailable",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="appointment_idempotency_key_per_patient",
+            ),
+            PostgresExclusionConstraint(
+                name="appointment_patient_no_overlap",
+                expressions=[
+                    ("patient", RangeOperators.EQUAL),
+                    (TsTzRange("start", "end"), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status="booked"),
+                violation_error_code="patient_overlap",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="appointment_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("consultation_fee") + F("transaction_fee")),
+                name="appointment_total_is_sum",
+            ),
+            models.CheckConstraint(
+                condition=Q(consultation_fee__gte=0, transaction_fee__gte=0),
+                name="appointment_fees_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="appointment_cancelled_iff_cancelled_at",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "start"], name="appointment_patient_start_idx"),
+            models.Index(fields=["doctor", "start"], name="appointment_doctor_start_idx"),
+            models.Index(fields=["clinic", "start"], name="appointment_clinic_start_idx"),
+            models.Index(fields=["status", "start"], name="appointment_status_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} with {self.doctor} at {self.start:%Y-%m-%d %H:%M}Z"

@@ -1,0 +1,84 @@
+"""Emails about appointments, in the clinic's local time, with a calendar file on booking."""
+
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vText
+
+from common.emails import send_templated_email
+
+from .models import Appointment
+
+
+def local_time_text(appointment: Appointment) -> str:
+    """E.g. "Wednesday 25 November 2026, 09:00-09:30 (Europe/Berlin, UTC+01:00)".
+
+    Formatted here because templates would convert aware datetimes back to the server's zone."""
+    zone = ZoneInfo(appointment.clinic.timezone)
+    start = appointment.start.astimezone(zone)
+    end = appointment.end.astimezone(zone)
+    offset = start.strftime("%z")
+    return (
+        f"{start:%A %d %B %Y, %H:%M}-{end:%H:%M} "
+        f"({appointment.clinic.timezone}, UTC{offset[:3]}:{offset[3:]})"
+    )
+
+
+def _context(appointment: Appointment, **extra) -> dict:
+    return {
+        "appointment": appointment,
+        "doctor": appointment.doctor,
+        "patient": appointment.patient,
+        "clinic": appointment.clinic,
+        "when": local_time_text(appointment),
+        **extra,
+    }
+
+
+def appointment_ics(appointment: Appointment) -> bytes:
+    """An iCalendar event in the clinic's zone (TZID), so calendars show the local time."""
+    zone = ZoneInfo(appointment.clinic.timezone)
+    clinic = appointment.clinic
+    calendar = Calendar()
+    calendar.add("prodid", "-//CareSlot//Appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", f"{appointment.pk}@careslot")
+    event.add("dtstamp", appointment.created_at)
+    event.add("dtstart", appointment.start.astimezone(zone))
+    event.add("dtend", appointment.end.astimezone(zone))
+    event.add("summary", f"Appointment with Dr. {appointment.doctor.user.full_name}")
+    event["location"] = vText(f"{clinic.name}, {clinic.address}, {clinic.city}, {clinic.country}")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def notify_booked(appointment: Appointment) -> None:
+    send_templated_email(
+        to=appointment.patient.user.email,
+        subject=f"Booked: Dr. {appointment.doctor.user.last_name}",
+        template="appointments/email/booked",
+        context=_context(appointment),
+        attachments=[("appointment.ics", appointment_ics(appointment), "text/calendar")],
+    )
+
+
+def notify_cancelled(appointment: Appointment, *, by_patient: bool) -> None:
+    """Tell the other party: the doctor when the patient cancels, the patient otherwise."""
+    recipient = appointment.doctor.user if by_patient else appointment.patient.user
+    send_templated_email(
+        to=recipient.email,
+        subject="Cancelled: your CareSlot appointment",
+        template="appointments/email/cancelled",
+        context=_context(appointment, recipient=recipient),
+    )
+
+
+def notify_outcome(appointment: Appointment) -> None:
+    send_templated_email(
+        to=appointment.patient.user.email,
+        subject=f"Your appointment is marked {appointment.get_status_display().lower()}",
+        template="appointments/email/outcome",
+        context=_context(appointment),
+    )

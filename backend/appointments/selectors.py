@@ -1,0 +1,28 @@
+"""Reads of appointments, scoped to the caller (SPEC §3)."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role
+from clinics.permissions import clinics_administered_by
+from common.permissions import has_role, is_platform_admin
+
+from .models import Appointment
+
+
+def appointments_visible_to(user) -> QuerySet[Appointment]:
+    """Patients their own, doctors theirs, clinic admins their clinics', platform admins all."""
+    appointments = Appointment.objects.select_related(
+        "patient__user", "doctor__user", "doctor__specialty", "clinic"
+    )
+    if not user.is_authenticated:
+        return appointments.none()
+    if is_platform_admin(user):
+        return appointments
+    visible = Q(pk__in=[])
+    if has_role(user, Role.PATIENT):
+        visible |= Q(patient__user=user)
+    if has_role(user, Role.DOCTOR):
+        visible |= Q(doctor__user=user)
+    if has_role(user, Role.CLINIC_ADMIN):
+        visible |= Q(clinic__in=clinics_administered_by(user))
+    return appointments.filter(visible)

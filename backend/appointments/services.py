@@ -1,0 +1,224 @@
+"""Appointment writes: booking (race-proof), cancellation and the doctor's outcomes."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from clinics.permissions import administers_clinic
+from common.errors import ConflictError, UnprocessableError
+from patients.models import Patient
+from patients.permissions import (
+    grant_doctor_access_to_patient,
+    revoke_doctor_access_to_patient,
+)
+from scheduling.models import Slot, SlotStatus
+from scheduling.selectors import bookable_slots
+
+from . import notifications
+from .fees import fees_for
+from .models import Appointment, AppointmentStatus
+
+
+class SlotUnavailable(ConflictError):
+    default_code = "slot_unavailable"
+    default_detail = "This slot is no longer available."
+
+
+class SlotInPast(ConflictError):
+    default_code = "slot_in_past"
+    default_detail = "This slot has already started."
+
+
+class PatientOverlap(ConflictError):
+    default_code = "patient_overlap"
+    default_detail = "You already have an appointment at an overlapping time."
+
+
+class IdempotencyKeyReused(UnprocessableError):
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body."
+
+
+class InvalidTransition(ConflictError):
+    default_code = "invalid_transition"
+    default_detail = "The appointment is not booked any more."
+
+
+class CancellationWindowClosed(ConflictError):
+    default_code = "cancellation_window_closed"
+
+
+class AppointmentStarted(ConflictError):
+    default_code = "appointment_started"
+    default_detail = "The appointment has already started."
+
+
+class AppointmentNotStarted(ConflictError):
+    default_code = "appointment_not_started"
+    default_detail = "An appointment's outcome can be recorded only once it has started."
+
+
+@dataclass
+class BookingResult:
+    appointment: Appointment
+    created: bool
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    patient: Patient,
+    slot_id,
+    notes: str = "",
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> BookingResult:
+    """Book a slot for the patient: lock the slot, insert the appointment, mark the slot booked,
+    in one transaction. The partial unique index on active appointments per slot and the
+    patient-overlap exclusion constraint back the checks up under any race."""
+    # Locking the patient row serializes one patient's bookings (overlap and idempotency).
+    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    if idempotency_key:
+        earlier = Appointment.objects.filter(patient=patient, idempotency_key=idempotency_key)
+        if earlier := earlier.first():
+            if earlier.idempotency_fingerprint != fingerprint:
+                raise IdempotencyKeyReused()
+            return BookingResult(earlier, created=False)
+
+    slot = bookable_slots().select_for_update(of=("self",)).filter(pk=slot_id).first()
+    if slot is None:  # booked, blocked, past or gone: another request may just have won
+        if Slot.objects.filter(pk=slot_id, start__lte=timezone.now()).exists():
+            raise SlotInPast()
+        raise SlotUnavailable()
+    if slot.doctor.user_id == patient.user_id:
+        raise SlotUnavailable("You cannot book your own slot.")
+    overlapping = Appointment.objects.filter(
+        patient=patient, status=AppointmentStatus.BOOKED, start__lt=slot.end, end__gt=slot.start
+    )
+    if overlapping.exists():
+        raise PatientOverlap()
+
+    fees = fees_for(slot.doctor.consultation_fee)
+    appointment = Appointment(
+        patient=patient,
+        doctor_id=slot.doctor_id,
+        clinic_id=slot.clinic_id,
+        slot=slot,
+        start=slot.start,
+        end=slot.end,
+        notes=notes,
+        consultation_fee=fees.consultation_fee,
+        transaction_fee=fees.transaction_fee,
+        total_amount=fees.total_amount,
+        currency=fees.currency,
+        idempotency_key=idempotency_key or None,
+        idempotency_fingerprint=fingerprint if idempotency_key else "",
+    )
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        raise _booking_conflict(exc) from exc
+    Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
+    grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
+    notifications.notify_booked(_for_notification(appointment.pk))
+    return BookingResult(appointment, created=True)
+
+
+def _booking_conflict(exc: IntegrityError) -> ConflictError:
+    if "appointment_patient_no_overlap" in str(exc):
+        return PatientOverlap()
+    return SlotUnavailable()
+
+
+def _for_notification(appointment_id) -> Appointment:
+    return Appointment.objects.select_related(
+        "patient__user", "doctor__user", "doctor__specialty", "clinic"
+    ).get(pk=appointment_id)
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient__user", "doctor__user", "doctor__specialty", "clinic")
+        .get(pk=appointment.pk)
+    )
+
+
+@transaction.atomic
+def cancel_appointment(
+    *, appointment: Appointment, cancelled_by: User, reason: str = ""
+) -> Appointment:
+    """Cancel before the start. Patients must do it `CANCELLATION_CUTOFF_HOURS` ahead; the
+    doctor and the clinic's admins may cancel until the start. The slot becomes free again."""
+    appointment = _lock(appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise InvalidTransition()
+    now = timezone.now()
+    if now >= appointment.start:
+        raise AppointmentStarted()
+    by_patient = appointment.patient.user_id == cancelled_by.pk
+    by_staff = appointment.doctor.user_id == cancelled_by.pk or administers_clinic(
+        cancelled_by, appointment.clinic
+    )
+    cutoff = timedelta(hours=settings.CANCELLATION_CUTOFF_HOURS)
+    if by_patient and not by_staff and appointment.start - now < cutoff:
+        raise CancellationWindowClosed(
+            f"Appointments can be cancelled up to {settings.CANCELLATION_CUTOFF_HOURS} hours "
+            "before they start."
+        )
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_by = cancelled_by
+    appointment.cancelled_at = now
+    appointment.status_changed_at = now
+    appointment.cancellation_reason = reason
+    appointment.save(
+        update_fields=[
+            "status",
+            "cancelled_by",
+            "cancelled_at",
+            "status_changed_at",
+            "cancellation_reason",
+            "updated_at",
+        ]
+    )
+    if appointment.slot_id:
+        Slot.objects.filter(pk=appointment.slot_id, status=SlotStatus.BOOKED).update(
+            status=SlotStatus.AVAILABLE, updated_at=now
+        )
+    _revoke_access_without_appointments(appointment)
+    notifications.notify_cancelled(appointment, by_patient=by_patient and not by_staff)
+    return appointment
+
+
+def _revoke_access_without_appointments(appointment: Appointment) -> None:
+    """A doctor keeps seeing a patient only while they have a non-cancelled appointment."""
+    still_treating = (
+        Appointment.objects.filter(patient=appointment.patient, doctor=appointment.doctor)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .exists()
+    )
+    if not still_treating:
+        revoke_doctor_access_to_patient(
+            doctor_user=appointment.doctor.user, patient=appointment.patient
+        )
+
+
+@transaction.atomic
+def record_outcome(*, appointment: Appointment, status: str) -> Appointment:
+    """The doctor marks a started appointment `completed` or `no_show`."""
+    appointment = _lock(appointment)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise InvalidTransition()
+    now = timezone.now()
+    if now < appointment.start:
+        raise AppointmentNotStarted()
+    appointment.status = status
+    appointment.status_changed_at = now
+    appointment.save(update_fields=["status", "status_changed_at", "updated_at"])
+    notifications.notify_outcome(appointment)
+    return appointment

@@ -1,0 +1,190 @@
+import hashlib
+import json
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Role
+from common.permissions import any_role
+from common.schema import error_response
+from common.serializers import UUID_PATTERN
+from patients.models import Patient
+
+from . import services
+from .filters import AppointmentFilter
+from .models import AppointmentStatus
+from .permissions import CanCancelAppointment, IsAppointmentDoctor
+from .selectors import appointments_visible_to
+from .serializers import AppointmentSerializer, BookingSerializer, CancelSerializer
+
+TAGS = ["appointments"]
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any unique string (e.g. a UUID). Retrying with the same key and body returns the first "
+        "booking (200) instead of booking twice; the same key with another body is a 422."
+    ),
+)
+TRANSITION_CONFLICT = error_response(
+    "AppointmentTransitionConflict",
+    "The appointment's state does not allow this.",
+    "invalid_transition",
+    "appointment_started",
+    "appointment_not_started",
+    "cancellation_window_closed",
+)
+IsPatient = any_role(Role.PATIENT)
+IsDoctor = any_role(Role.DOCTOR)
+
+
+def _fingerprint(data: dict) -> str:
+    canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List appointments",
+        description=(
+            "Patients see their own, doctors theirs, clinic admins their clinics', platform "
+            "admins all. `when=upcoming|past`; `date`/`date_from`/`date_to` are whole days in "
+            "the `tz` time zone (a doctor's day: `?date=2026-11-25&tz=Europe/Berlin`)."
+        ),
+        tags=TAGS,
+    ),
+    retrieve=extend_schema(summary="Get an appointment", tags=TAGS),
+)
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AppointmentSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = AppointmentFilter
+    ordering_fields = ["start", "created_at"]
+    ordering = ["start"]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        return appointments_visible_to(self.request.user)
+
+    def get_permissions(self):
+        extra = {
+            "create": [IsPatient()],
+            "cancel": [CanCancelAppointment()],
+            "complete": [IsDoctor(), IsAppointmentDoctor()],
+            "no_show": [IsDoctor(), IsAppointmentDoctor()],
+        }.get(self.action, [])
+        return [IsAuthenticated(), *extra]
+
+    @extend_schema(
+        summary="Book a slot",
+        description=(
+            "Creates the appointment and marks the slot booked in one transaction. Of two "
+            "patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`."
+        ),
+        tags=TAGS,
+        parameters=[IDEMPOTENCY_KEY],
+        request=BookingSerializer,
+        responses={
+            201: AppointmentSerializer,
+            200: OpenApiResponse(AppointmentSerializer, description="Idempotent replay"),
+            409: error_response(
+                "BookingConflict",
+                "The slot is taken or past, or you have an overlapping appointment.",
+                "slot_unavailable",
+                "slot_in_past",
+                "patient_overlap",
+            ),
+            422: error_response(
+                "BookingIdempotencyConflict",
+                "The Idempotency-Key was used with another body.",
+                "idempotency_key_reused",
+            ),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = BookingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key and len(key) > 255:
+            raise ValidationError(
+                {"Idempotency-Key": ["At most 255 characters."]}, code="max_length"
+            )
+        patient = Patient.objects.filter(user=request.user).first()
+        if patient is None:
+            raise PermissionDenied("You have no patient profile.")
+        result = services.book_appointment(
+            patient=patient,
+            slot_id=data.validated_data["slot"].pk,
+            notes=data.validated_data["notes"],
+            idempotency_key=key,
+            fingerprint=_fingerprint(
+                {"slot": data.validated_data["slot"].pk, "notes": data.validated_data["notes"]}
+            ),
+        )
+        return Response(
+            self._fresh(result.appointment),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Cancel an appointment",
+        description=(
+            "Patients up to CANCELLATION_CUTOFF_HOURS (24 by default) before the start; the "
+            "doctor and the clinic's admins until the start. The slot becomes bookable again "
+            "and the other party is emailed."
+        ),
+        tags=TAGS,
+        request=CancelSerializer,
+        responses={200: AppointmentSerializer, 409: TRANSITION_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        data = CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = services.cancel_appointment(
+            appointment=self.get_object(),
+            cancelled_by=request.user,
+            reason=data.validated_data["reason"],
+        )
+        return Response(self._fresh(appointment))
+
+    @extend_schema(
+        summary="Mark completed (the doctor, after the start)",
+        tags=TAGS,
+        request=None,
+        responses={200: AppointmentSerializer, 409: TRANSITION_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk=None) -> Response:
+        return self._outcome(AppointmentStatus.COMPLETED)
+
+    @extend_schema(
+        summary="Mark no-show (the doctor, after the start)",
+        tags=TAGS,
+        request=None,
+        responses={200: AppointmentSerializer, 409: TRANSITION_CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request: Request, pk=None) -> Response:
+        return self._outcome(AppointmentStatus.NO_SHOW)
+
+    def _outcome(self, outcome: str) -> Response:
+        appointment = services.record_outcome(appointment=self.get_object(), status=outcome)
+        return Response(self._fresh(appointment))
+
+    def _fresh(self, appointment) -> dict:
+        return AppointmentSerializer(
+            appointments_visible_to(self.request.user).get(pk=appointment.pk)
+        ).data

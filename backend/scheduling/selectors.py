@@ -1,0 +1,45 @@
+"""Reads of slots: the doctor's own schedule and the patients' search."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role
+from clinics.models import DoctorClinicAssociation
+from clinics.permissions import clinics_administered_by
+from common.permissions import has_role, is_platform_admin
+
+from .models import Slot, SlotStatus
+
+
+def slots_managed_by(user) -> QuerySet[Slot]:
+    """A doctor's own slots, a clinic admin's clinics' slots, every slot for platform admins."""
+    slots = Slot.objects.select_related("doctor__user", "doctor__specialty", "clinic")
+    if not user.is_authenticated:
+        return slots.none()
+    if is_platform_admin(user):
+        return slots
+    visible = Q(pk__in=[])
+    if has_role(user, Role.DOCTOR):
+        visible |= Q(doctor__user=user)
+    if has_role(user, Role.CLINIC_ADMIN):
+        visible |= Q(clinic__in=clinics_administered_by(user))
+    return slots.filter(visible)
+
+
+def bookable_slots() -> QuerySet[Slot]:
+    """Future available slots of confirmed, active doctors at active clinics they still work at."""
+    still_works_there = DoctorClinicAssociation.objects.filter(
+        doctor=OuterRef("doctor"), clinic=OuterRef("clinic"), is_active=True
+    )
+    return Slot.objects.filter(
+        Exists(still_works_there),
+        status=SlotStatus.AVAILABLE,
+        start__gt=timezone.now(),
+        doctor__is_confirmed=True,
+        doctor__user__is_active=True,
+        clinic__is_active=True,
+    )
+
+
+def available_slots_for_search() -> QuerySet[Slot]:
+    return bookable_slots().select_related("doctor__user", "doctor__specialty", "clinic")

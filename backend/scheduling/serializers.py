@@ -1,0 +1,101 @@
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from clinics.models import Clinic
+from common.serializers import AwareDateTimeField
+
+from .models import Slot
+
+MAX_TEMPLATE_DAYS = 92
+
+
+class SlotSerializer(serializers.ModelSerializer):
+    doctor_name = serializers.CharField(source="doctor.user.full_name")
+    specialty = serializers.CharField(source="doctor.specialty.slug")
+    clinic_name = serializers.CharField(source="clinic.name")
+    city = serializers.CharField(source="clinic.city")
+    timezone = serializers.CharField(source="clinic.timezone")
+    start_local = serializers.SerializerMethodField(help_text="Start in the clinic's time zone")
+    end_local = serializers.SerializerMethodField(help_text="End in the clinic's time zone")
+
+    class Meta:
+        model = Slot
+        fields = [
+            "id",
+            "doctor",
+            "doctor_name",
+            "specialty",
+            "clinic",
+            "clinic_name",
+            "city",
+            "timezone",
+            "start",
+            "end",
+            "start_local",
+            "end_local",
+            "status",
+        ]
+        read_only_fields = fields
+
+    def get_start_local(self, slot: Slot) -> str:
+        return slot.start.astimezone(ZoneInfo(slot.clinic.timezone)).isoformat()
+
+    def get_end_local(self, slot: Slot) -> str:
+        return slot.end.astimezone(ZoneInfo(slot.clinic.timezone)).isoformat()
+
+
+class SlotCreateSerializer(serializers.Serializer):
+    clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+
+class SlotUpdateSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+
+class SlotTemplateSerializer(serializers.Serializer):
+    clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        min_length=1,
+        max_length=7,
+        help_text="0 = Monday ... 6 = Sunday",
+    )
+    start_time = serializers.TimeField(help_text="Daily start, wall-clock time at the clinic")
+    end_time = serializers.TimeField(help_text="Daily end, wall-clock time at the clinic")
+    slot_minutes = serializers.IntegerField(min_value=5, max_value=480)
+    break_minutes = serializers.IntegerField(min_value=0, max_value=240, default=0)
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+    def validate(self, attrs):
+        if attrs["end_time"] <= attrs["start_time"]:
+            raise serializers.ValidationError(
+                {"end_time": "The daily end must be after the daily start."}, code="invalid_range"
+            )
+        if attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError(
+                {"date_to": "date_to is before date_from."}, code="invalid_range"
+            )
+        if attrs["date_to"] - attrs["date_from"] > timedelta(days=MAX_TEMPLATE_DAYS):
+            raise serializers.ValidationError(
+                {"date_to": f"A template covers at most {MAX_TEMPLATE_DAYS} days."},
+                code="range_too_long",
+            )
+        if attrs["date_to"] < timezone.localdate() - timedelta(days=1):
+            raise serializers.ValidationError(
+                {"date_to": "The template is entirely in the past."}, code="date_in_past"
+            )
+        attrs["weekdays"] = sorted(set(attrs["weekdays"]))
+        return attrs
+
+
+class SlotTemplateResultSerializer(serializers.Serializer):
+    created_count = serializers.IntegerField()
+    skipped_count = serializers.IntegerField(help_text="Past times or overlaps with your slots")
+    slots = SlotSerializer(many=True)

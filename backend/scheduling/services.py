@@ -1,0 +1,192 @@
+"""Slot writes. Each runs under a lock on the doctor's row, so a doctor's slot changes are
+serialized; PostgreSQL's exclusion constraint is the last word on overlaps."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import PermissionDenied
+
+from clinics.models import Clinic, DoctorClinicAssociation
+from common.errors import ConflictError, field_error
+from common.timezones import local_datetime, zone_or_error
+from doctors.models import Doctor
+
+from .models import Slot, SlotStatus
+
+MAX_SLOTS_PER_TEMPLATE = 1000
+
+
+class SlotBooked(ConflictError):
+    default_code = "slot_booked"
+    default_detail = "This slot is booked; cancel the appointment instead."
+
+
+class SlotOverlap(ConflictError):
+    default_code = "slot_overlap"
+    default_detail = "This slot overlaps another of your slots."
+
+
+class DoctorNotConfirmed(PermissionDenied):
+    default_code = "doctor_not_confirmed"
+    default_detail = "A platform admin must confirm your profile before you publish slots."
+
+
+def _lock_publishing_doctor(doctor: Doctor) -> Doctor:
+    doctor = Doctor.objects.select_for_update().select_related("user").get(pk=doctor.pk)
+    if not (doctor.is_confirmed and doctor.user.is_active):
+        raise DoctorNotConfirmed()
+    return doctor
+
+
+def _check_works_at(doctor: Doctor, clinic: Clinic) -> None:
+    works_there = DoctorClinicAssociation.objects.filter(
+        doctor=doctor, clinic=clinic, is_active=True, clinic__is_active=True
+    ).exists()
+    if not works_there:
+        raise field_error(
+            "clinic", "You have no active association with this clinic.", code="not_associated"
+        )
+
+
+def _check_times(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise field_error("end", "The end must be after the start.", code="end_before_start")
+    if start <= timezone.now():
+        raise field_error("start", "The slot must start in the future.", code="start_in_past")
+
+
+def _overlapping(doctor: Doctor, start: datetime, end: datetime, exclude_pk=None):
+    overlapping = Slot.objects.filter(doctor=doctor, start__lt=end, end__gt=start)
+    return overlapping.exclude(pk=exclude_pk) if exclude_pk else overlapping
+
+
+def _save(slot: Slot, **kwargs) -> Slot:
+    try:
+        with transaction.atomic():
+            slot.save(**kwargs)
+    except IntegrityError as exc:  # the exclusion constraint caught a race the check missed
+        raise SlotOverlap() from exc
+    return slot
+
+
+@transaction.atomic
+def create_slot(*, doctor: Doctor, clinic: Clinic, start: datetime, end: datetime) -> Slot:
+    doctor = _lock_publishing_doctor(doctor)
+    _check_works_at(doctor, clinic)
+    _check_times(start, end)
+    if _overlapping(doctor, start, end).exists():
+        raise SlotOverlap()
+    return _save(Slot(doctor=doctor, clinic=clinic, start=start, end=end))
+
+
+@dataclass
+class TemplateResult:
+    created: list[Slot]
+    skipped: int
+
+
+def template_times(
+    *,
+    zone_name: str,
+    weekdays: list[int],
+    start_time: time,
+    end_time: time,
+    slot_minutes: int,
+    break_minutes: int,
+    date_from: date,
+    date_to: date,
+) -> list[tuple[datetime, datetime]]:
+    """UTC (start, end) pairs for a weekly template, computed in wall-clock time of the zone:
+    a 09:00 slot is 09:00 local on both sides of a DST change. Wall times that do not exist
+    (the spring-forward gap) are left out."""
+    zone = zone_or_error(zone_name)
+    step = timedelta(minutes=slot_minutes + break_minutes)
+    length = timedelta(minutes=slot_minutes)
+    times = []
+    day = date_from
+    while day <= date_to:
+        if day.weekday() in weekdays:
+            wall = datetime.combine(day, start_time)
+            last = datetime.combine(day, end_time)
+            while wall + length <= last:
+                start = local_datetime(day, wall.time(), zone)
+                end = local_datetime(day, (wall + length).time(), zone)
+                if start and end and end > start:
+                    times.append((start.astimezone(UTC), end.astimezone(UTC)))
+                wall += step
+        day += timedelta(days=1)
+    return times
+
+
+@transaction.atomic
+def create_slots_from_template(*, doctor: Doctor, clinic: Clinic, **template) -> TemplateResult:
+    """Create the template's slots; times that overlap existing slots or are past are skipped."""
+    doctor = _lock_publishing_doctor(doctor)
+    _check_works_at(doctor, clinic)
+    times = template_times(zone_name=clinic.timezone, **template)
+    if len(times) > MAX_SLOTS_PER_TEMPLATE:
+        raise field_error(
+            "date_to",
+            f"The template makes {len(times)} slots; at most {MAX_SLOTS_PER_TEMPLATE} at once.",
+            code="too_many_slots",
+        )
+    now = timezone.now()
+    taken = (
+        list(
+            Slot.objects.filter(
+                doctor=doctor, start__lt=times[-1][1], end__gt=times[0][0]
+            ).values_list("start", "end")
+        )
+        if times
+        else []
+    )
+    new = [
+        Slot(doctor=doctor, clinic=clinic, start=start, end=end)
+        for start, end in times
+        if start > now and not any(start < t_end and end > t_start for t_start, t_end in taken)
+    ]
+    try:
+        with transaction.atomic():
+            created = Slot.objects.bulk_create(new)
+    except IntegrityError as exc:
+        raise SlotOverlap() from exc
+    return TemplateResult(created=created, skipped=len(times) - len(created))
+
+
+def _lock_editable(slot: Slot) -> Slot:
+    _lock_publishing_doctor(slot.doctor)
+    slot = Slot.objects.select_for_update().get(pk=slot.pk)
+    if slot.status == SlotStatus.BOOKED:
+        raise SlotBooked()
+    return slot
+
+
+@transaction.atomic
+def update_slot_times(
+    *, slot: Slot, start: datetime | None = None, end: datetime | None = None
+) -> Slot:
+    slot = _lock_editable(slot)
+    slot.start = start or slot.start
+    slot.end = end or slot.end
+    _check_times(slot.start, slot.end)
+    if _overlapping(slot.doctor, slot.start, slot.end, exclude_pk=slot.pk).exists():
+        raise SlotOverlap()
+    return _save(slot, update_fields=["start", "end", "updated_at"])
+
+
+@transaction.atomic
+def set_slot_blocked(*, slot: Slot, blocked: bool) -> Slot:
+    """Block a free slot (not bookable) or make a blocked slot available again."""
+    slot = _lock_editable(slot)
+    slot.status = SlotStatus.BLOCKED if blocked else SlotStatus.AVAILABLE
+    slot.save(update_fields=["status", "updated_at"])
+    return slot
+
+
+@transaction.atomic
+def delete_slot(*, slot: Slot) -> None:
+    """Remove a slot that is not booked; past cancelled appointments keep their own copy of
+    the times."""
+    _lock_editable(slot).delete()

@@ -1,0 +1,131 @@
+"""Scheduling and appointment endpoints x roles -> status (SPEC §3)."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.authz import Endpoint, call, cases, expect
+from tests.factories import in_hours
+
+pytestmark = pytest.mark.django_db
+
+V1 = "/api/v1"
+PATIENTS_REFUSED = {"patient": 403, "other_patient": 403}
+
+
+def new_slot(w):
+    start = in_hours(200)
+    return {
+        "clinic": str(w.clinic.pk),
+        "start": start.isoformat(),
+        "end": (start + timedelta(minutes=30)).isoformat(),
+    }
+
+
+def template(w):
+    return {
+        "clinic": str(w.clinic.pk),
+        "weekdays": [0, 1, 2, 3, 4],
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "slot_minutes": 30,
+        "date_from": str((in_hours(24 * 20)).date()),
+        "date_to": str((in_hours(24 * 27)).date()),
+    }
+
+
+# Outcomes are a doctor's action: other roles are refused (403) whatever the appointment;
+# doctors who cannot see the appointment get 404.
+OUTCOME = expect(
+    404,
+    doctor=200,
+    patient=403,
+    other_patient=403,
+    clinic_admin=403,
+    other_clinic_admin=403,
+    platform_admin=403,
+)
+
+# Writes on someone else's slot: 404 if they cannot see it, 403 if they can (clinic/platform).
+SLOT_OWNER_WRITE = expect(404, doctor=200, clinic_admin=403, platform_admin=403, **PATIENTS_REFUSED)
+
+ENDPOINTS = [
+    Endpoint("slots-search", "GET", lambda w: f"{V1}/slots/available/", expect(200)),
+    Endpoint("slots-list", "GET", lambda w: f"{V1}/slots/", expect(200, **PATIENTS_REFUSED)),
+    Endpoint(
+        "slots-detail",
+        "GET",
+        lambda w: f"{V1}/slots/{w.slot.pk}/",
+        expect(404, doctor=200, clinic_admin=200, platform_admin=200, **PATIENTS_REFUSED),
+    ),
+    Endpoint(
+        "slots-create",
+        "POST",
+        lambda w: f"{V1}/slots/",
+        # other_doctor does not work at this clinic: a field error on `clinic`.
+        expect(403, doctor=201, other_doctor=400),
+        body=new_slot,
+    ),
+    Endpoint(
+        "slots-bulk",
+        "POST",
+        lambda w: f"{V1}/slots/bulk/",
+        expect(403, doctor=201, other_doctor=400),
+        body=template,
+    ),
+    Endpoint(
+        "slots-update",
+        "PATCH",
+        lambda w: f"{V1}/slots/{w.slot.pk}/",
+        SLOT_OWNER_WRITE,
+        body=lambda w: {"end": (w.slot.end + timedelta(minutes=5)).isoformat()},
+    ),
+    Endpoint("slots-block", "POST", lambda w: f"{V1}/slots/{w.slot.pk}/block/", SLOT_OWNER_WRITE),
+    Endpoint(
+        "slots-unblock", "POST", lambda w: f"{V1}/slots/{w.slot.pk}/unblock/", SLOT_OWNER_WRITE
+    ),
+    Endpoint(
+        "slots-delete",
+        "DELETE",
+        lambda w: f"{V1}/slots/{w.slot.pk}/",
+        expect(404, doctor=204, clinic_admin=403, platform_admin=403, **PATIENTS_REFUSED),
+    ),
+    Endpoint("appointments-list", "GET", lambda w: f"{V1}/appointments/", expect(200)),
+    Endpoint(
+        "appointments-detail",
+        "GET",
+        lambda w: f"{V1}/appointments/{w.appointment.pk}/",
+        expect(404, patient=200, doctor=200, clinic_admin=200, platform_admin=200),
+    ),
+    Endpoint(
+        "appointments-book",
+        "POST",
+        lambda w: f"{V1}/appointments/",
+        expect(403, patient=201, other_patient=201),
+        body=lambda w: {"slot": str(w.slot.pk)},
+    ),
+    Endpoint(
+        "appointments-cancel",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.appointment.pk}/cancel/",
+        expect(404, patient=200, doctor=200, clinic_admin=200, platform_admin=403),
+    ),
+    Endpoint(
+        "appointments-complete",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.started_appointment.pk}/complete/",
+        OUTCOME,
+    ),
+    Endpoint(
+        "appointments-no-show",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.started_appointment.pk}/no-show/",
+        OUTCOME,
+    ),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
+def test_scheduling_and_appointment_authorization(client_for, world, endpoint, role):
+    response = call(client_for, world, endpoint, role)
+    assert response.status_code == endpoint.expected[role], response.content

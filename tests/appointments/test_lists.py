@@ -1,0 +1,97 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.errors import assert_error
+from tests.factories import (
+    AppointmentFactory,
+    ClinicFactory,
+    DoctorFactory,
+    PatientFactory,
+    SlotFactory,
+    clinic_admin_of,
+    in_hours,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/appointments/"
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [a["id"] for a in response.json()["results"]]
+
+
+def test_patient_lists_upcoming_and_past(client_for):
+    patient = PatientFactory()
+    upcoming = AppointmentFactory(patient=patient, slot__start=in_hours(5))
+    past = AppointmentFactory(patient=patient, slot__start=in_hours(-50), status="completed")
+    AppointmentFactory()
+    client = client_for(patient.user)
+    assert ids(client.get(f"{URL}?when=upcoming")) == [str(upcoming.pk)]
+    assert ids(client.get(f"{URL}?when=past")) == [str(past.pk)]
+    assert ids(client.get(f"{URL}?status=completed")) == [str(past.pk)]
+    assert ids(client.get(f"{URL}?ordering=-start")) == [str(upcoming.pk), str(past.pk)]
+
+
+def test_doctor_lists_a_day_in_the_clinics_zone(client_for):
+    doctor = DoctorFactory()
+    clinic = ClinicFactory(timezone="Europe/Berlin")
+    with time_machine.travel(datetime(2027, 1, 1, tzinfo=UTC), tick=False):
+        # 2027-01-10 23:30 UTC is already the 11th in Berlin.
+        late = AppointmentFactory(
+            slot__doctor=doctor,
+            slot__clinic=clinic,
+            slot__start=datetime(2027, 1, 10, 23, 30, tzinfo=UTC),
+        )
+        noon = AppointmentFactory(
+            slot__doctor=doctor,
+            slot__clinic=clinic,
+            slot__start=datetime(2027, 1, 11, 12, 0, tzinfo=UTC),
+        )
+        client = client_for(doctor.user)
+        assert ids(client.get(f"{URL}?date=2027-01-11&tz=Europe/Berlin")) == [
+            str(late.pk),
+            str(noon.pk),
+        ]
+        assert ids(client.get(f"{URL}?date=2027-01-11")) == [str(noon.pk)]
+
+
+def test_clinic_admin_lists_their_clinics_appointments_with_patient_names_only(client_for):
+    mine = AppointmentFactory()
+    AppointmentFactory()
+    response = client_for(clinic_admin_of(mine.clinic)).get(URL)
+    assert ids(response) == [str(mine.pk)]
+    assert set(response.json()["results"][0]["patient"]) == {"id", "first_name", "last_name"}
+
+
+@pytest.mark.parametrize(
+    ("query", "attr", "code"),
+    [
+        ("status=lost", "status", "invalid_choice"),
+        ("when=soon", "when", "invalid_choice"),
+        ("tz=Nowhere", "tz", "invalid_timezone"),
+        ("doctor=x", "doctor", "invalid"),
+    ],
+)
+def test_bad_list_filters(client_for, query, attr, code):
+    assert_error(client_for(PatientFactory().user).get(f"{URL}?{query}"), 400, code, attr=attr)
+
+
+def test_appointment_list_query_count(client_for, django_assert_max_num_queries):
+    doctor = DoctorFactory()
+    clinic = ClinicFactory()
+    base = timezone.now() + timedelta(days=1)
+    for index in range(50):
+        slot = SlotFactory(
+            doctor=doctor, clinic=clinic, start=base + timedelta(hours=index), status="booked"
+        )
+        AppointmentFactory(slot=slot)
+    with django_assert_max_num_queries(5):
+        response = client_for(doctor.user).get(f"{URL}?page_size=50")
+    assert response.json()["count"] == 50
+    with django_assert_max_num_queries(5):
+        client_for(doctor.user).get(f"{URL}?page_size=1")
