@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "axes",
     "common",
     "accounts",
     "patients",
@@ -78,6 +79,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out login is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -91,6 +94,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes, SPEC §12): failures are counted in the database per email *and*
+# client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
+# that patient out from everywhere. Each attempt during a lockout restarts the cool-off.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# The access log would open a session (and set a cookie) on every JWT login; last_login is kept.
+AXES_DISABLE_ACCESS_LOG = True
+# AxesMiddleware only swaps a locked-out response for axes' own page; the login endpoint
+# answers `account_locked` in the §9 shape itself, and the admin login just refuses.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+
 # guardian: no anonymous user row; anonymous callers never get object permissions.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
