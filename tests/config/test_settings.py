@@ -29,6 +29,7 @@ print(json.dumps({
         settings.AXES_FAILURE_LIMIT,
         settings.AXES_COOLOFF_TIME.total_seconds() / 60,
     ],
+    "CORS_ALLOWED_ORIGINS": settings.CORS_ALLOWED_ORIGINS,
 }))
 """
 
@@ -117,6 +118,7 @@ def test_environment_overrides_defaults():
             "AXES_ENABLED": "false",
             "AXES_FAILURE_LIMIT": "8",
             "AXES_COOLOFF_MINUTES": "60",
+            "CORS_ALLOWED_ORIGINS": "https://app.example.com,http://localhost:3000",
         }
     )
     loaded = json.loads(result.stdout)
@@ -125,3 +127,10 @@ def test_environment_overrides_defaults():
     assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert loaded["ACCESS_MINUTES"] == 2
     assert loaded["LOCKOUT"] == [False, 8, 60]
+    assert loaded["CORS_ALLOWED_ORIGINS"] == ["https://app.example.com", "http://localhost:3000"]
+
+
+def test_no_cors_origin_is_allowed_by_default():
+    result = load_settings({"DJANGO_SETTINGS_MODULE": "config.settings.local"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["CORS_ALLOWED_ORIGINS"] == []

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer on its own, so those answers carry CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +163,14 @@ REST_FRAMEWORK = {
         "confirmation_resend": env("THROTTLE_CONFIRMATION_RESEND", default="5/hour"),
     },
 }
+
+# CORS (django-cors-headers): browser apps on these origins (comma-separated, exact
+# `scheme://host[:port]`) may call the API. Tokens travel in the Authorization header, not in
+# cookies, so credentials stay off; there is no allow-all switch.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = False
+CORS_URLS_REGEX = r"^/api/"
+CORS_EXPOSE_HEADERS = ["Retry-After"]  # so a browser client can honour 429s
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=5)),
