@@ -4,12 +4,13 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -17,6 +18,7 @@ from rest_framework.exceptions import (
     AuthenticationFailed,
     ErrorDetail,
     PermissionDenied,
+    Throttled,
     ValidationError,
 )
 from rest_framework_simplejwt.exceptions import TokenError
@@ -49,6 +51,11 @@ class EmailNotConfirmed(PermissionDenied):
 class InvalidCredentials(AuthenticationFailed):
     default_code = "invalid_credentials"
     default_detail = "No active account matches this email and password."
+
+
+class AccountLocked(Throttled):
+    default_code = "account_locked"
+    default_detail = "Too many failed logins for this email from your network. Try again later."
 
 
 # --- roles -------------------------------------------------------------------------------------
@@ -209,14 +216,23 @@ def issue_tokens(*, user: User) -> dict[str, str]:
     return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
-def log_in(*, email: str, password: str, request=None) -> tuple[User, dict[str, str]]:
-    """Check the credentials and return the user with a fresh token pair."""
+def log_in(*, email: str, password: str, request: HttpRequest) -> tuple[User, dict[str, str]]:
+    """Check the credentials and return the user with a fresh token pair.
+
+    django-axes counts failed attempts per email and client IP: once `AXES_FAILURE_LIMIT` is
+    reached, every attempt, even with the right password, is refused until the cool-off ends.
+    `request` is the Django HttpRequest (not DRF's wrapper): axes marks the lockout on it.
+    """
     user = authenticate(request, email=email, password=password)
+    if getattr(request, "axes_locked_out", False):
+        # The failure just recorded restarted the cool-off, so the wait is the whole of it.
+        raise AccountLocked(wait=settings.AXES_COOLOFF_TIME.total_seconds())
     if user is None:
         raise InvalidCredentials()
     if not user.is_email_confirmed:
         raise EmailNotConfirmed()
-    update_last_login(None, user)
+    # The signal Django's own login() sends: sets last_login and clears this client's failures.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user, issue_tokens(user=user)
 
 

@@ -128,12 +128,20 @@ class LoginView(PublicView):
             403: error_response(
                 "LoginForbidden", "The email address is not confirmed yet.", "email_not_confirmed"
             ),
+            429: error_response(
+                "LoginTooManyRequests",
+                "Too many attempts: `throttled` (per client) or `account_locked` (too many "
+                "failures for this email from this client; even the right password is refused "
+                "until the cool-off ends). `Retry-After` gives the wait in seconds.",
+                "throttled",
+                "account_locked",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user, tokens = services.log_in(**data.validated_data, request=request)
+        user, tokens = services.log_in(**data.validated_data, request=request._request)
         return Response({**tokens, "user": s.AccountSerializer(account_for_user(user)).data})
 
 

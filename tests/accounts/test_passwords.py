@@ -7,6 +7,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import UntypedToken
 
 from accounts.services import issue_tokens
 from tests.errors import assert_error
@@ -26,6 +28,20 @@ NEW_PASSWORD = "Another-Long-Passphrase-77"
 @pytest.fixture
 def user():
     return UserFactory(email="reset.me@example.com")
+
+
+def open_sessions(user, count=3) -> list[str]:
+    """Refresh tokens of `count` separate logins (devices) of `user`."""
+    return [issue_tokens(user=user)["refresh"] for _ in range(count)]
+
+
+def assert_all_revoked(client, refresh_tokens):
+    client.credentials()
+    for raw in refresh_tokens:
+        assert_error(client.post(REFRESH_URL, {"refresh": raw}), 401, "token_not_valid")
+    # blacklisted, not only outdated by the token version
+    jtis = [UntypedToken(raw)["jti"] for raw in refresh_tokens]
+    assert BlacklistedToken.objects.filter(token__jti__in=jtis).count() == len(refresh_tokens)
 
 
 def reset_link(user):
@@ -73,6 +89,15 @@ def test_reset_confirm_sets_the_password_and_logs_out_every_session(api_client, 
     )
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {old_tokens['access']}")
     assert_error(api_client.get(ME_URL), 401, "token_revoked")
+
+
+def test_reset_confirm_revokes_every_refresh_token(api_client, user):
+    sessions = open_sessions(user)
+    response = api_client.post(
+        RESET_CONFIRM_URL, {**reset_link(user), "new_password": NEW_PASSWORD}
+    )
+    assert response.status_code == 200, response.content
+    assert_all_revoked(api_client, sessions)
 
 
 def test_reset_link_is_single_use(api_client, user):
@@ -139,6 +164,15 @@ def test_password_change_returns_new_tokens_and_revokes_old_ones(client_for, api
     assert_error(client.get(ME_URL), 401, "token_revoked")
     client.credentials()
     assert_error(client.post(REFRESH_URL, {"refresh": old["refresh"]}), 401, "token_not_valid")
+
+
+def test_password_change_revokes_every_refresh_token_but_the_new_one(client_for, user):
+    sessions = open_sessions(user)
+    client = client_for(user)
+    response = client.post(CHANGE_URL, {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert response.status_code == 200, response.content
+    assert_all_revoked(client, sessions)
+    assert client.post(REFRESH_URL, {"refresh": response.json()["refresh"]}).status_code == 200
 
 
 def test_password_change_needs_the_current_password(client_for, user):

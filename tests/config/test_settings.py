@@ -24,6 +24,12 @@ print(json.dumps({
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
     "ACCESS_MINUTES": settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() / 60,
     "REFRESH_DAYS": settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].days,
+    "LOCKOUT": [
+        settings.AXES_ENABLED,
+        settings.AXES_FAILURE_LIMIT,
+        settings.AXES_COOLOFF_TIME.total_seconds() / 60,
+    ],
+    "CORS_ALLOWED_ORIGINS": settings.CORS_ALLOWED_ORIGINS,
 }))
 """
 
@@ -95,6 +101,12 @@ def test_unset_database_url_means_the_embedded_sqlite_file():
     assert name.endswith("var/careslot.sqlite3")
 
 
+def test_login_lockout_is_on_by_default():
+    result = load_settings({"DJANGO_SETTINGS_MODULE": "config.settings.local"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["LOCKOUT"] == [True, 5, 15]
+
+
 def test_environment_overrides_defaults():
     result = load_settings(
         {
@@ -103,6 +115,10 @@ def test_environment_overrides_defaults():
             "ALLOWED_HOSTS": "api.example.com",
             "EMAIL_URL": "smtp+tls://user:secret@mail.example.com:587",
             "JWT_ACCESS_MINUTES": "2",
+            "AXES_ENABLED": "false",
+            "AXES_FAILURE_LIMIT": "8",
+            "AXES_COOLOFF_MINUTES": "60",
+            "CORS_ALLOWED_ORIGINS": "https://app.example.com,http://localhost:3000",
         }
     )
     loaded = json.loads(result.stdout)
@@ -110,3 +126,11 @@ def test_environment_overrides_defaults():
     assert loaded["ALLOWED_HOSTS"] == ["api.example.com"]
     assert loaded["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert loaded["ACCESS_MINUTES"] == 2
+    assert loaded["LOCKOUT"] == [False, 8, 60]
+    assert loaded["CORS_ALLOWED_ORIGINS"] == ["https://app.example.com", "http://localhost:3000"]
+
+
+def test_no_cors_origin_is_allowed_by_default():
+    result = load_settings({"DJANGO_SETTINGS_MODULE": "config.settings.local"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["CORS_ALLOWED_ORIGINS"] == []

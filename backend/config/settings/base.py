@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "axes",
     "common",
     "accounts",
     "patients",
@@ -42,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer on its own, so those answers carry CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,6 +54,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Response headers for every environment (production adds HSTS and the HTTPS redirect).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Not "no-referrer": over HTTPS, Django's CSRF check (the admin) falls back to the Referer
+# when a browser sends no Origin.
+SECURE_REFERRER_POLICY = "same-origin"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -80,6 +91,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out login is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -93,6 +106,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes, SPEC §12): failures are counted in the database per email *and*
+# client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
+# that patient out from everywhere. Each attempt during a lockout restarts the cool-off.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# The access log would open a session (and set a cookie) on every JWT login; last_login is kept.
+AXES_DISABLE_ACCESS_LOG = True
+# AxesMiddleware only swaps a locked-out response for axes' own page; the login endpoint
+# answers `account_locked` in the §9 shape itself, and the admin login just refuses.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+
 # guardian: no anonymous user row; anonymous callers never get object permissions.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
@@ -143,6 +172,14 @@ REST_FRAMEWORK = {
         "confirmation_resend": env("THROTTLE_CONFIRMATION_RESEND", default="5/hour"),
     },
 }
+
+# CORS (django-cors-headers): browser apps on these origins (comma-separated, exact
+# `scheme://host[:port]`) may call the API. Tokens travel in the Authorization header, not in
+# cookies, so credentials stay off; there is no allow-all switch.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = False
+CORS_URLS_REGEX = r"^/api/"
+CORS_EXPOSE_HEADERS = ["Retry-After"]  # so a browser client can honour 429s
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=5)),
