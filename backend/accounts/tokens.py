@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core import signing
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from .models import User
@@ -17,6 +18,8 @@ class VersionedRefreshToken(RefreshToken):
     def for_user(cls, user: User) -> "VersionedRefreshToken":
         token = super().for_user(user)
         token[TOKEN_VERSION_CLAIM] = user.token_version
+        # simplejwt recorded the token before the claim was added; keep the record exact.
+        OutstandingToken.objects.filter(jti=token["jti"]).update(token=str(token))
         return token
 
 

@@ -1,5 +1,6 @@
 import pytest
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.services import issue_tokens
 from tests.errors import assert_error
@@ -63,6 +64,11 @@ def test_login_is_throttled_with_the_error_shape(api_client, user):
     response = api_client.post(LOGIN_URL, {"email": "pat@example.com", "password": PASSWORD})
     assert_error(response, 429, "throttled")
     assert "Retry-After" in response
+
+
+def test_issued_refresh_token_is_recorded_exactly(user):
+    tokens = issue_tokens(user=user)
+    assert OutstandingToken.objects.get(user=user).token == tokens["refresh"]
 
 
 def test_refresh_rotates_and_the_old_refresh_token_stops_working(api_client, user):
