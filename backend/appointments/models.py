@@ -3,8 +3,9 @@ from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import F, Q
 
+from common.append_only import AppendOnlyModel
 from common.constraints import PostgresExclusionConstraint, TsTzRange
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, UUIDModel
 
 
 class AppointmentStatus(models.TextChoices):
@@ -54,12 +55,15 @@ class Appointment(TimeStampedModel):
     cancellation_reason = models.CharField(max_length=500, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
-    consultation_fee = models.DecimalField(max_digits=10, decimal_places=2)
-    transaction_fee = models.DecimalField(max_digits=10, decimal_places=2)
-    total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    consultation_fee = models.DecimalField(max_digits=12, decimal_places=2)
+    transaction_fee = models.DecimalField(max_digits=12, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     payment_status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    points_used = models.PositiveIntegerField(
+        default=0, help_text="Points redeemed to cover this appointment's fees"
     )
 
     # NULL, not "", means "no key": NULLs stay out of the per-patient unique constraint.
@@ -115,3 +119,40 @@ class Appointment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.patient} with {self.doctor} at {self.start:%Y-%m-%d %H:%M}Z"
+
+
+class PaymentEvent(UUIDModel, AppendOnlyModel):
+    """One change of an appointment's payment status: who, when, from, to, amount, reference."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="payment_events"
+    )
+    from_status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    to_status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=255, blank=True)
+    source = models.CharField(
+        max_length=16,
+        choices=[
+            ("staff", "Staff"),
+            ("provider", "Payment provider"),
+            ("points", "Points"),
+            ("system", "System"),
+        ],
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # NULL for events that did not come from the provider; unique so a webhook replay is a no-op.
+    provider_event_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["appointment", "created_at"], name="payment_event_appt_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id}: {self.from_status} -> {self.to_status}"

@@ -1,6 +1,7 @@
 from rest_framework.permissions import BasePermission
 
 from clinics.permissions import administers_clinic
+from common.permissions import is_platform_admin
 
 from .models import Appointment
 
@@ -26,3 +27,12 @@ class IsAppointmentDoctor(BasePermission):
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
         return obj.doctor.user_id == request.user.pk
+
+
+class CanRecordPayment(BasePermission):
+    """Clinic admins of the appointment's clinic and platform admins record payments."""
+
+    message = "Only the clinic's admins or a platform admin may record payments."
+
+    def has_object_permission(self, request, view, obj: Appointment) -> bool:
+        return is_platform_admin(request.user) or administers_clinic(request.user, obj.clinic)

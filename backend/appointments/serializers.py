@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from scheduling.models import Slot
 
-from .models import Appointment
+from .models import Appointment, PaymentEvent, PaymentStatus
 
 
 class PersonSerializer(serializers.Serializer):
@@ -53,6 +53,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "total_amount",
             "currency",
             "payment_status",
+            "points_used",
             "created_at",
         ]
         read_only_fields = fields
@@ -64,7 +65,73 @@ class AppointmentSerializer(serializers.ModelSerializer):
 class BookingSerializer(serializers.Serializer):
     slot = serializers.PrimaryKeyRelatedField(queryset=Slot.objects.all())
     notes = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    use_points = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Pay with POINTS_FOR_FREE_BOOKING points: the payment status becomes waived.",
+    )
 
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class PaymentEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentEvent
+        fields = [
+            "from_status",
+            "to_status",
+            "amount",
+            "currency",
+            "reference",
+            "source",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    appointment = serializers.UUIDField(source="id")
+    events = PaymentEventSerializer(source="payment_events", many=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "appointment",
+            "payment_status",
+            "consultation_fee",
+            "transaction_fee",
+            "total_amount",
+            "currency",
+            "points_used",
+            "events",
+        ]
+        read_only_fields = fields
+
+
+class PaymentUpdateSerializer(serializers.Serializer):
+    payment_status = serializers.ChoiceField(
+        choices=[(PaymentStatus.PAID, "paid"), (PaymentStatus.REFUNDED, "refunded")]
+    )
+    reference = serializers.CharField(max_length=255, help_text="Receipt or provider reference")
+
+
+class WebhookPaymentDataSerializer(serializers.Serializer):
+    appointment_id = serializers.UUIDField()
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    currency = serializers.CharField(max_length=3)
+    reference = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=255, help_text="The provider's event id (idempotency)")
+    type = serializers.ChoiceField(choices=[("payment.succeeded", "payment.succeeded")])
+    data = WebhookPaymentDataSerializer()
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+    processed = serializers.BooleanField(help_text="false when this event id was already handled")
+    appointment = serializers.UUIDField()
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)

@@ -10,6 +10,11 @@ from django.utils import timezone
 from accounts.models import User
 from clinics.permissions import administers_clinic
 from common.errors import ConflictError, UnprocessableError
+from loyalty.services import (
+    award_points_for_completion,
+    redeem_points_for_booking,
+    refund_points_for_cancellation,
+)
 from patients.models import Patient
 from patients.permissions import (
     grant_doctor_access_to_patient,
@@ -20,7 +25,8 @@ from scheduling.selectors import bookable_slots
 
 from . import notifications
 from .fees import fees_for
-from .models import Appointment, AppointmentStatus
+from .models import Appointment, AppointmentStatus, PaymentStatus
+from .payments import change_payment_status
 
 
 class SlotUnavailable(ConflictError):
@@ -74,6 +80,7 @@ def book_appointment(
     patient: Patient,
     slot_id,
     notes: str = "",
+    use_points: bool = False,
     idempotency_key: str | None = None,
     fingerprint: str = "",
 ) -> BookingResult:
@@ -124,9 +131,25 @@ def book_appointment(
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
     Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
+    if use_points:
+        appointment = _cover_with_points(appointment, actor=patient.user)
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
     notifications.notify_booked(_for_notification(appointment.pk))
     return BookingResult(appointment, created=True)
+
+
+def _cover_with_points(appointment: Appointment, *, actor: User) -> Appointment:
+    """Redeem the free-booking points (or raise InsufficientPoints, undoing the booking) and
+    record the fees as covered: payment pending -> waived."""
+    redemption = redeem_points_for_booking(appointment=appointment, actor=actor)
+    Appointment.objects.filter(pk=appointment.pk).update(points_used=-redemption.amount)
+    return change_payment_status(
+        appointment=appointment,
+        to_status=PaymentStatus.WAIVED,
+        source="points",
+        actor=actor,
+        reference=f"points:{-redemption.amount}",
+    )
 
 
 def _booking_conflict(exc: IntegrityError) -> ConflictError:
@@ -191,8 +214,24 @@ def cancel_appointment(
             status=SlotStatus.AVAILABLE, updated_at=now
         )
     _revoke_access_without_appointments(appointment)
+    _settle_cancelled(appointment, cancelled_by=cancelled_by, by_staff=by_staff)
     notifications.notify_cancelled(appointment, by_patient=by_patient and not by_staff)
     return appointment
+
+
+def _settle_cancelled(appointment: Appointment, *, cancelled_by: User, by_staff: bool) -> None:
+    """Redeemed points come back; a paid appointment the doctor or clinic called off is
+    refunded (a patient's own cancellation leaves the refund to the clinic)."""
+    if appointment.points_used:
+        refund_points_for_cancellation(appointment=appointment, actor=cancelled_by)
+    if by_staff and appointment.payment_status == PaymentStatus.PAID:
+        change_payment_status(
+            appointment=appointment,
+            to_status=PaymentStatus.REFUNDED,
+            source="staff",
+            actor=cancelled_by,
+            reference="cancelled by the doctor or clinic",
+        )
 
 
 def _revoke_access_without_appointments(appointment: Appointment) -> None:
@@ -220,5 +259,7 @@ def record_outcome(*, appointment: Appointment, status: str) -> Appointment:
     appointment.status = status
     appointment.status_changed_at = now
     appointment.save(update_fields=["status", "status_changed_at", "updated_at"])
+    if status == AppointmentStatus.COMPLETED:
+        award_points_for_completion(appointment=appointment)
     notifications.notify_outcome(appointment)
     return appointment

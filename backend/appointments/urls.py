@@ -1,7 +1,12 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views import AppointmentViewSet
+from .webhooks import PaymentWebhookView
 
 router = SimpleRouter()
 router.register("appointments", AppointmentViewSet, basename="appointment")
-urlpatterns = router.urls
+urlpatterns = [
+    path("payments/webhook/", PaymentWebhookView.as_view(), name="payment-webhook"),
+    *router.urls,
+]

@@ -23,9 +23,16 @@ from patients.models import Patient
 from . import services
 from .filters import AppointmentFilter
 from .models import AppointmentStatus
-from .permissions import CanCancelAppointment, IsAppointmentDoctor
+from .payments import change_payment_status
+from .permissions import CanCancelAppointment, CanRecordPayment, IsAppointmentDoctor
 from .selectors import appointments_visible_to
-from .serializers import AppointmentSerializer, BookingSerializer, CancelSerializer
+from .serializers import (
+    AppointmentSerializer,
+    BookingSerializer,
+    CancelSerializer,
+    PaymentSerializer,
+    PaymentUpdateSerializer,
+)
 
 TAGS = ["appointments"]
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -82,6 +89,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         extra = {
             "create": [IsPatient()],
             "cancel": [CanCancelAppointment()],
+            "record_payment": [CanRecordPayment()],
             "complete": [IsDoctor(), IsAppointmentDoctor()],
             "no_show": [IsDoctor(), IsAppointmentDoctor()],
         }.get(self.action, [])
@@ -105,6 +113,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "slot_unavailable",
                 "slot_in_past",
                 "patient_overlap",
+                "insufficient_points",
             ),
             422: error_response(
                 "BookingIdempotencyConflict",
@@ -124,14 +133,14 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         patient = Patient.objects.filter(user=request.user).first()
         if patient is None:
             raise PermissionDenied("You have no patient profile.")
+        booking = {**data.validated_data, "slot": data.validated_data["slot"].pk}
         result = services.book_appointment(
             patient=patient,
-            slot_id=data.validated_data["slot"].pk,
-            notes=data.validated_data["notes"],
+            slot_id=booking["slot"],
+            notes=booking["notes"],
+            use_points=booking["use_points"],
             idempotency_key=key,
-            fingerprint=_fingerprint(
-                {"slot": data.validated_data["slot"].pk, "notes": data.validated_data["notes"]}
-            ),
+            fingerprint=_fingerprint(booking),
         )
         return Response(
             self._fresh(result.appointment),
@@ -179,6 +188,51 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request: Request, pk=None) -> Response:
         return self._outcome(AppointmentStatus.NO_SHOW)
+
+    @extend_schema(
+        summary="Payment state of an appointment",
+        description="Amounts, status and the log of every payment status change.",
+        tags=TAGS,
+        responses={200: PaymentSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def payment(self, request: Request, pk=None) -> Response:
+        return Response(PaymentSerializer(self._with_payments(self.get_object())).data)
+
+    @extend_schema(
+        summary="Record a payment or refund (clinic admins, platform admins)",
+        description="Allowed: pending -> paid, paid -> refunded. Every change is logged.",
+        tags=TAGS,
+        request=PaymentUpdateSerializer,
+        responses={
+            200: PaymentSerializer,
+            409: error_response(
+                "PaymentTransitionConflict",
+                "Not an allowed payment transition.",
+                "invalid_payment_transition",
+            ),
+        },
+    )
+    @payment.mapping.post
+    def record_payment(self, request: Request, pk=None) -> Response:
+        appointment = self.get_object()
+        data = PaymentUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = change_payment_status(
+            appointment=appointment,
+            to_status=data.validated_data["payment_status"],
+            source="staff",
+            actor=request.user,
+            reference=data.validated_data["reference"],
+        )
+        return Response(PaymentSerializer(self._with_payments(appointment)).data)
+
+    def _with_payments(self, appointment):
+        return (
+            appointments_visible_to(self.request.user)
+            .prefetch_related("payment_events")
+            .get(pk=appointment.pk)
+        )
 
     def _outcome(self, outcome: str) -> Response:
         appointment = services.record_outcome(appointment=self.get_object(), status=outcome)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "clinics",
     "scheduling",
     "appointments",
+    "loyalty",
     "administration",
 ]
 
@@ -118,6 +119,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 # The access log would open a session (and set a cookie) on every JWT login; last_login is kept.
 AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 # AxesMiddleware only swaps a locked-out response for axes' own page; the login endpoint
 # answers `account_locked` in the §9 shape itself, and the admin login just refuses.
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]
@@ -210,6 +212,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role",
         "GenderEnum": "patients.models.Gender",
+        "PaymentStatusEnum": "appointments.models.PaymentStatus",
+        "RecordablePaymentStatusEnum": [("paid", "paid"), ("refunded", "refunded")],
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in [
@@ -244,3 +248,6 @@ TRANSACTION_FEE_FIXED = Decimal(env.str("TRANSACTION_FEE_FIXED", default="0.50")
 CURRENCY = env("CURRENCY", default="EUR")
 POINTS_PER_COMPLETED_APPOINTMENT = env.int("POINTS_PER_COMPLETED_APPOINTMENT", default=10)
 POINTS_FOR_FREE_BOOKING = env.int("POINTS_FOR_FREE_BOOKING", default=100)
+# Shared secret of the payment provider's signed webhook; the webhook refuses calls while unset.
+PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)

@@ -1,6 +1,6 @@
 """Demo data for `make run`: one account per role and a small directory. Safe to run again."""
 
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -12,7 +12,9 @@ from accounts.services import grant_role
 from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
 from doctors.models import Doctor, DoctorLanguage, Specialty
+from loyalty.services import adjust_points
 from patients.models import Patient
+from scheduling.services import create_slots_from_template
 
 DEMO_PASSWORD = "CareSlot-demo-2026"
 SPECIALTIES = {
@@ -101,12 +103,41 @@ class Command(BaseCommand):
         )
         grant_clinic_admin_permission(user=clinic_admin, clinic=clinics["mitte-health"])
         printed.append((Role.CLINIC_ADMIN, f"{clinic_admin.email} (Mitte Health)"))
-        self._account("platform.admin@careslot.local", "Paul", "Admin", Role.PLATFORM_ADMIN)
+        platform_admin = self._account(
+            "platform.admin@careslot.local", "Paul", "Admin", Role.PLATFORM_ADMIN
+        )
         printed.append((Role.PLATFORM_ADMIN, "platform.admin@careslot.local"))
+        self._welcome_points(platform_admin)
+        self._slots()
 
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
         for role, label in printed:
             self.stdout.write(f"  {role:<15} {label}")
+
+    def _welcome_points(self, admin: User) -> None:
+        patient = Patient.objects.get(user__email=PATIENTS[0][0])
+        if not patient.points_transactions.exists():
+            adjust_points(patient=patient, amount=150, reason="Demo welcome bonus", actor=admin)
+
+    def _slots(self) -> None:
+        """Two weeks of weekday mornings for every demo doctor who has no future slot."""
+        today = timezone.localdate()
+        for association in DoctorClinicAssociation.objects.filter(
+            doctor__user__email__in=[row[0] for row in DOCTORS], is_active=True
+        ).select_related("doctor", "clinic"):
+            if association.doctor.slots.filter(start__gt=timezone.now()).exists():
+                continue
+            create_slots_from_template(
+                doctor=association.doctor,
+                clinic=association.clinic,
+                weekdays=[0, 1, 2, 3, 4],
+                start_time=time(9),
+                end_time=time(12),
+                slot_minutes=30,
+                break_minutes=0,
+                date_from=today + timedelta(days=1),
+                date_to=today + timedelta(days=14),
+            )
 
     def _clinic(self, slug, name, address, city, country, zone) -> Clinic:
         clinic, _ = Clinic.objects.get_or_create(
