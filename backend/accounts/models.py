@@ -5,6 +5,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from common.append_only import AppendOnlyModel
+from common.models import UUIDModel
+
 
 def normalize_email(email: str) -> str:
     """Emails are logins and compared case-insensitively, so they are stored lower-cased."""
@@ -104,3 +107,15 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role}"
+
+
+class LoginEvent(UUIDModel, AppendOnlyModel):
+    """One successful login, for the user-activity report."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_events")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at", "user"], name="login_event_created_idx"),
+        ]

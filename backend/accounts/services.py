@@ -29,7 +29,7 @@ from common.errors import DomainError, field_error
 from doctors.models import Doctor, DoctorLanguage, Specialty
 from patients.models import Patient
 
-from .models import Role, User, UserRole, normalize_email
+from .models import LoginEvent, Role, User, UserRole, normalize_email
 from .tokens import (
     VersionedRefreshToken,
     make_email_confirmation_token,
@@ -233,6 +233,7 @@ def log_in(*, email: str, password: str, request: HttpRequest) -> tuple[User, di
         raise EmailNotConfirmed()
     # The signal Django's own login() sends: sets last_login and clears this client's failures.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
+    LoginEvent.objects.create(user=user)
     return user, issue_tokens(user=user)
 
 

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from accounts.models import Role, UserRole
+from accounts.models import Role, User, UserRole
+
+from .models import AdminActionLog
 
 
 class UserRoleSerializer(serializers.ModelSerializer):
@@ -14,3 +16,55 @@ class UserRoleSerializer(serializers.ModelSerializer):
 
 class RoleInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class AdminUserSerializer(serializers.ModelSerializer):
+    roles = serializers.SerializerMethodField()
+    email_confirmed = serializers.BooleanField(source="is_email_confirmed")
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "roles",
+            "is_active",
+            "email_confirmed",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+    def get_roles(self, user: User) -> list[str]:
+        return sorted(role.role for role in user.roles.all())
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class AdminActionLogSerializer(serializers.ModelSerializer):
+    actor_email = serializers.EmailField(source="actor.email")
+
+    class Meta:
+        model = AdminActionLog
+        fields = [
+            "id",
+            "actor",
+            "actor_email",
+            "action",
+            "target_type",
+            "target_id",
+            "reason",
+            "details",
+            "created_at",
+        ]
+        read_only_fields = fields

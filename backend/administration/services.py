@@ -1,12 +1,21 @@
-"""Platform-admin actions that span several apps (roles with the relations behind them)."""
+"""Platform-admin actions that span several apps; every one is written to AdminActionLog."""
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.services import grant_role, revoke_role
+from accounts.services import grant_role, revoke_all_tokens, revoke_role
+from appointments.models import Appointment, AppointmentStatus
+from appointments.services import cancel_appointment
 from clinics.permissions import clinics_administered_by
 from clinics.services import remove_clinic_admin
 from common.errors import ConflictError
+from doctors.models import Doctor
+from doctors.services import confirm_doctor, reject_doctor
+
+from .audit import record_admin_action
+from .models import AdminAction
 
 
 class ProfileMissing(ConflictError):
@@ -18,19 +27,91 @@ PROFILE_FOR_ROLE = {Role.PATIENT: "patient", Role.DOCTOR: "doctor"}
 
 
 @transaction.atomic
-def grant_user_role(*, user: User, role: str, granted_by: User) -> None:
+def grant_user_role(*, user: User, role: str, granted_by: User, reason: str = "") -> None:
     """Grant a role. Patient and doctor roles need the matching profile; clinic admins get their
     clinics through the clinic's admins endpoint."""
     profile = PROFILE_FOR_ROLE.get(role)
     if profile and not hasattr(user, profile):
         raise ProfileMissing()
     grant_role(user=user, role=role, granted_by=granted_by)
+    record_admin_action(
+        actor=granted_by, action=AdminAction.ROLE_GRANTED, target=user, reason=reason, role=role
+    )
 
 
 @transaction.atomic
-def revoke_user_role(*, user: User, role: str) -> None:
+def revoke_user_role(*, user: User, role: str, revoked_by: User, reason: str = "") -> None:
     """Revoke a role with the rights that came with it (a clinic admin loses every clinic)."""
     if role == Role.CLINIC_ADMIN:
         for clinic in clinics_administered_by(user):
-            remove_clinic_admin(clinic=clinic, user=user)
+            remove_clinic_admin(clinic=clinic, user=user, removed_by=revoked_by)
     revoke_role(user=user, role=role)
+    record_admin_action(
+        actor=revoked_by, action=AdminAction.ROLE_REVOKED, target=user, reason=reason, role=role
+    )
+
+
+class AlreadyInState(ConflictError):
+    default_code = "already_in_state"
+
+
+@transaction.atomic
+def deactivate_user(*, user: User, actor: User, reason: str) -> User:
+    """Switch the account off at once: its tokens stop working (access tokens too), and its
+    future appointments, as patient or doctor, are cancelled with emails to both parties."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        raise AlreadyInState("This account is already deactivated.")
+    if user.pk == actor.pk:
+        raise ConflictError(
+            "You cannot deactivate your own account.", code="cannot_deactivate_self"
+        )
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    revoke_all_tokens(user=user)
+    upcoming = Appointment.objects.filter(
+        status=AppointmentStatus.BOOKED, start__gt=timezone.now()
+    ).filter(Q(patient__user=user) | Q(doctor__user=user))
+    cancelled = 0
+    for appointment in upcoming.order_by("start"):
+        cancel_appointment(
+            appointment=appointment, cancelled_by=actor, reason=f"Account deactivated: {reason}"
+        )
+        cancelled += 1
+    record_admin_action(
+        actor=actor,
+        action=AdminAction.USER_DEACTIVATED,
+        target=user,
+        reason=reason,
+        cancelled_appointments=cancelled,
+    )
+    return user
+
+
+@transaction.atomic
+def activate_user(*, user: User, actor: User, reason: str) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        raise AlreadyInState("This account is already active.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record_admin_action(actor=actor, action=AdminAction.USER_ACTIVATED, target=user, reason=reason)
+    return user
+
+
+@transaction.atomic
+def confirm_doctor_profile(*, doctor: Doctor, actor: User, reason: str = "") -> Doctor:
+    doctor = confirm_doctor(doctor=doctor, confirmed_by=actor)
+    record_admin_action(
+        actor=actor, action=AdminAction.DOCTOR_CONFIRMED, target=doctor, reason=reason
+    )
+    return doctor
+
+
+@transaction.atomic
+def reject_doctor_profile(*, doctor: Doctor, actor: User, reason: str) -> Doctor:
+    doctor = reject_doctor(doctor=doctor, rejected_by=actor, reason=reason)
+    record_admin_action(
+        actor=actor, action=AdminAction.DOCTOR_REJECTED, target=doctor, reason=reason
+    )
+    return doctor

@@ -1,8 +1,14 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
+router = SimpleRouter()
+router.register("users", views.UserAdminViewSet, basename="admin-user")
+router.register("admin-actions", views.AdminActionLogViewSet, basename="admin-action")
+
 urlpatterns = [
+    *router.urls,
     path("users/<uuid:user_id>/roles/", views.UserRolesView.as_view(), name="user-roles"),
     path(
         "users/<uuid:user_id>/roles/<str:role>/",

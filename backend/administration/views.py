@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,11 +10,26 @@ from rest_framework.views import APIView
 from accounts.models import Role, User
 from common.permissions import IsPlatformAdmin
 from common.schema import error_response
+from common.serializers import UUID_PATTERN
 
 from . import services
-from .serializers import RoleInputSerializer, UserRoleSerializer
+from .filters import AdminActionFilter, UserFilter
+from .selectors import admin_actions, users_for_admin
+from .serializers import (
+    AdminActionLogSerializer,
+    AdminUserSerializer,
+    ReasonSerializer,
+    RoleInputSerializer,
+    UserRoleSerializer,
+)
 
 TAGS = ["admin"]
+STATE_CONFLICT = error_response(
+    "UserStateConflict",
+    "Already in that state, or your own account.",
+    "already_in_state",
+    "cannot_deactivate_self",
+)
 ROLE = OpenApiParameter(
     "role", str, OpenApiParameter.PATH, enum=Role.values, description="The role to revoke"
 )
@@ -50,9 +66,7 @@ class UserRolesView(PlatformAdminView):
         user = get_object_or_404(User, pk=user_id)
         data = RoleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.grant_user_role(
-            user=user, role=data.validated_data["role"], granted_by=request.user
-        )
+        services.grant_user_role(user=user, granted_by=request.user, **data.validated_data)
         roles = user.roles.order_by("role")
         return Response(UserRoleSerializer(roles, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -68,5 +82,73 @@ class UserRoleDetailView(PlatformAdminView):
     def delete(self, request: Request, user_id, role: str) -> Response:
         user = get_object_or_404(User, pk=user_id)
         get_object_or_404(user.roles, role=role)
-        services.revoke_user_role(user=user, role=role)
+        services.revoke_user_role(user=user, role=role, revoked_by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List and search users (platform admins)", tags=TAGS),
+    retrieve=extend_schema(summary="Get a user (platform admins)", tags=TAGS),
+)
+class UserAdminViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AdminUserSerializer
+    permission_classes = [IsAuthenticated, IsPlatformAdmin]
+    filterset_class = UserFilter
+    ordering_fields = ["email", "date_joined", "last_login"]
+    ordering = ["email"]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        return users_for_admin()
+
+    @extend_schema(
+        summary="Deactivate a user (platform admins)",
+        description=(
+            "Tokens stop working at once; future appointments (as patient or doctor) are "
+            "cancelled and both parties emailed. Logged with the reason."
+        ),
+        tags=TAGS,
+        request=ReasonSerializer,
+        responses={200: AdminUserSerializer, 409: STATE_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, pk=None) -> Response:
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.deactivate_user(
+            user=self.get_object(), actor=request.user, **data.validated_data
+        )
+        return Response(AdminUserSerializer(users_for_admin().get(pk=user.pk)).data)
+
+    @extend_schema(
+        summary="Reactivate a user (platform admins)",
+        tags=TAGS,
+        request=ReasonSerializer,
+        responses={200: AdminUserSerializer, 409: STATE_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def activate(self, request: Request, pk=None) -> Response:
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.activate_user(
+            user=self.get_object(), actor=request.user, **data.validated_data
+        )
+        return Response(AdminUserSerializer(users_for_admin().get(pk=user.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Admin action log (platform admins)",
+        description="Every admin action: who, what, on which target, why, when. Newest first.",
+        tags=TAGS,
+    )
+)
+class AdminActionLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = AdminActionLogSerializer
+    permission_classes = [IsAuthenticated, IsPlatformAdmin]
+    filterset_class = AdminActionFilter
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return admin_actions()

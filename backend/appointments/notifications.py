@@ -64,15 +64,25 @@ def notify_booked(appointment: Appointment) -> None:
     )
 
 
-def notify_cancelled(appointment: Appointment, *, by_patient: bool) -> None:
-    """Tell the other party: the doctor when the patient cancels, the patient otherwise."""
-    recipient = appointment.doctor.user if by_patient else appointment.patient.user
-    send_templated_email(
-        to=recipient.email,
-        subject="Cancelled: your CareSlot appointment",
-        template="appointments/email/cancelled",
-        context=_context(appointment, recipient=recipient),
-    )
+def notify_cancelled(
+    appointment: Appointment, *, notify_patient: bool, notify_doctor: bool
+) -> None:
+    """Tell the parties who did not cancel it themselves."""
+    recipients = [
+        user
+        for user, wanted in (
+            (appointment.patient.user, notify_patient),
+            (appointment.doctor.user, notify_doctor),
+        )
+        if wanted
+    ]
+    for recipient in recipients:
+        send_templated_email(
+            to=recipient.email,
+            subject="Cancelled: your CareSlot appointment",
+            template="appointments/email/cancelled",
+            context=_context(appointment, recipient=recipient),
+        )
 
 
 def notify_outcome(appointment: Appointment) -> None:

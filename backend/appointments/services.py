@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from clinics.permissions import administers_clinic
 from common.errors import ConflictError, UnprocessableError
+from common.permissions import is_platform_admin
 from loyalty.services import (
     award_points_for_completion,
     redeem_points_for_booking,
@@ -185,8 +186,13 @@ def cancel_appointment(
     if now >= appointment.start:
         raise AppointmentStarted()
     by_patient = appointment.patient.user_id == cancelled_by.pk
-    by_staff = appointment.doctor.user_id == cancelled_by.pk or administers_clinic(
-        cancelled_by, appointment.clinic
+    by_doctor = appointment.doctor.user_id == cancelled_by.pk
+    # Staff: the doctor, the clinic's admins, or a platform admin acting through a service
+    # (account deactivation); the API itself does not let platform admins cancel.
+    by_staff = (
+        by_doctor
+        or administers_clinic(cancelled_by, appointment.clinic)
+        or is_platform_admin(cancelled_by)
     )
     cutoff = timedelta(hours=settings.CANCELLATION_CUTOFF_HOURS)
     if by_patient and not by_staff and appointment.start - now < cutoff:
@@ -215,7 +221,9 @@ def cancel_appointment(
         )
     _revoke_access_without_appointments(appointment)
     _settle_cancelled(appointment, cancelled_by=cancelled_by, by_staff=by_staff)
-    notifications.notify_cancelled(appointment, by_patient=by_patient and not by_staff)
+    notifications.notify_cancelled(
+        appointment, notify_patient=not by_patient, notify_doctor=not by_doctor
+    )
     return appointment
 
 

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from administration.audit import record_admin_action
+from administration.models import AdminAction
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -55,13 +57,19 @@ def assign_clinic_admin(*, clinic: Clinic, user: User, granted_by: User) -> User
     """Make `user` an admin of `clinic`: the role and the object permission together."""
     grant_role(user=user, role=Role.CLINIC_ADMIN, granted_by=granted_by)
     grant_clinic_admin_permission(user=user, clinic=clinic)
+    record_admin_action(
+        actor=granted_by, action=AdminAction.CLINIC_ADMIN_ASSIGNED, target=user, clinic=clinic.pk
+    )
     return user
 
 
 @transaction.atomic
-def remove_clinic_admin(*, clinic: Clinic, user: User) -> None:
+def remove_clinic_admin(*, clinic: Clinic, user: User, removed_by: User) -> None:
     """Take `clinic` away from `user`; the role goes when they administer no clinic at all."""
     revoke_clinic_admin_permission(user=user, clinic=clinic)
+    record_admin_action(
+        actor=removed_by, action=AdminAction.CLINIC_ADMIN_REMOVED, target=user, clinic=clinic.pk
+    )
     if not clinics_administered_by(user).exists():
         revoke_role(user=user, role=Role.CLINIC_ADMIN)
 

@@ -126,6 +126,7 @@ class ClinicViewSet(viewsets.ModelViewSet):
         user = services.assign_clinic_admin(
             clinic=clinic, user=data.validated_data["user"], granted_by=request.user
         )
+
         return Response(ClinicAdminSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -139,7 +140,7 @@ class ClinicViewSet(viewsets.ModelViewSet):
     def remove_admin(self, request: Request, pk=None, user_id=None) -> Response:
         clinic = self.get_object()
         user = get_object_or_404(clinic_admins(clinic), pk=user_id)
-        services.remove_clinic_admin(clinic=clinic, user=user)
+        services.remove_clinic_admin(clinic=clinic, user=user, removed_by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

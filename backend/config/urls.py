@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("scheduling.urls")),
     path("", include("appointments.urls")),
     path("", include("loyalty.urls")),
+    path("", include("reports.urls")),
     path("", include("administration.urls")),
 ]
 

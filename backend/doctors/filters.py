@@ -30,10 +30,22 @@ class DoctorFilter(django_filters.FilterSet):
         method="filter_search", max_length=100, help_text="Part of the doctor's name"
     )
     is_confirmed = django_filters.BooleanFilter(help_text="Platform admins: unconfirmed doctors")
+    is_rejected = django_filters.BooleanFilter(
+        field_name="rejected_at", lookup_expr="isnull", exclude=True, help_text="Platform admins"
+    )
 
     class Meta:
         model = Doctor
-        fields = ["specialty", "clinic", "city", "language", "min_rating", "search", "is_confirmed"]
+        fields = [
+            "specialty",
+            "clinic",
+            "city",
+            "language",
+            "min_rating",
+            "search",
+            "is_confirmed",
+            "is_rejected",
+        ]
 
     @staticmethod
     def _works_at(**clinic_filter):

@@ -44,6 +44,8 @@ class Doctor(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "id"]

@@ -45,6 +45,7 @@ class DoctorSerializer(serializers.ModelSerializer):
             "review_count",
             "is_confirmed",
             "confirmed_at",
+            "rejected_at",
             "clinics",
         ]
         read_only_fields = fields

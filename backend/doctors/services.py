@@ -47,12 +47,59 @@ def confirm_doctor(*, doctor: Doctor, confirmed_by: User) -> Doctor:
     doctor.is_confirmed = True
     doctor.confirmed_at = timezone.now()
     doctor.confirmed_by = confirmed_by
-    doctor.save(update_fields=["is_confirmed", "confirmed_at", "confirmed_by", "updated_at"])
+    doctor.rejected_at = None
+    doctor.rejection_reason = ""
+    doctor.save(
+        update_fields=[
+            "is_confirmed",
+            "confirmed_at",
+            "confirmed_by",
+            "rejected_at",
+            "rejection_reason",
+            "updated_at",
+        ]
+    )
     send_templated_email(
         to=doctor.user.email,
         subject="Your CareSlot doctor profile is confirmed",
         template="doctors/email/doctor_confirmed",
         context={"doctor": doctor},
+    )
+    return doctor
+
+
+class DoctorAlreadyRejected(ConflictError):
+    default_code = "doctor_already_rejected"
+    default_detail = "This doctor is already rejected."
+
+
+@transaction.atomic
+def reject_doctor(*, doctor: Doctor, rejected_by: User, reason: str) -> Doctor:
+    """Refuse (or withdraw) a doctor's confirmation: they stay out of the directory and cannot
+    publish slots; the doctor is told why by email."""
+    doctor = Doctor.objects.select_for_update().select_related("user").get(pk=doctor.pk)
+    if doctor.rejected_at is not None and not doctor.is_confirmed:
+        raise DoctorAlreadyRejected()
+    doctor.is_confirmed = False
+    doctor.confirmed_at = None
+    doctor.confirmed_by = None
+    doctor.rejected_at = timezone.now()
+    doctor.rejection_reason = reason
+    doctor.save(
+        update_fields=[
+            "is_confirmed",
+            "confirmed_at",
+            "confirmed_by",
+            "rejected_at",
+            "rejection_reason",
+            "updated_at",
+        ]
+    )
+    send_templated_email(
+        to=doctor.user.email,
+        subject="Your CareSlot doctor profile was not confirmed",
+        template="doctors/email/doctor_rejected",
+        context={"doctor": doctor, "reason": reason},
     )
     return doctor
 

@@ -1,3 +1,5 @@
+from administration.serializers import OptionalReasonSerializer, ReasonSerializer
+from administration.services import confirm_doctor_profile, reject_doctor_profile
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -73,7 +75,7 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Confirm a doctor (platform admins)",
         description="The doctor joins the directory and may publish slots; they are emailed.",
         tags=TAGS,
-        request=None,
+        request=OptionalReasonSerializer,
         responses={
             200: DoctorSerializer,
             409: error_response(
@@ -83,7 +85,35 @@ class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"], permission_classes=[IsPlatformAdmin])
     def confirm(self, request: Request, pk=None) -> Response:
-        doctor = services.confirm_doctor(doctor=self.get_object(), confirmed_by=request.user)
+        data = OptionalReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        doctor = confirm_doctor_profile(
+            doctor=self.get_object(), actor=request.user, **data.validated_data
+        )
+        return Response(DoctorSerializer(self._reload(doctor)).data)
+
+    @extend_schema(
+        summary="Reject a doctor (platform admins)",
+        description=(
+            "Refuses or withdraws the confirmation: the doctor leaves (or never joins) the "
+            "directory and cannot publish slots. They are emailed the reason."
+        ),
+        tags=TAGS,
+        request=ReasonSerializer,
+        responses={
+            200: DoctorSerializer,
+            409: error_response(
+                "DoctorRejectConflict", "Already rejected.", "doctor_already_rejected"
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsPlatformAdmin])
+    def reject(self, request: Request, pk=None) -> Response:
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        doctor = reject_doctor_profile(
+            doctor=self.get_object(), actor=request.user, **data.validated_data
+        )
         return Response(DoctorSerializer(self._reload(doctor)).data)
 
     def _own_profile(self, request: Request) -> Doctor:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "scheduling",
     "appointments",
     "loyalty",
+    "reports",
     "administration",
 ]
 

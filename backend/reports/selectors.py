@@ -1,0 +1,221 @@
+"""Aggregate reports. Each is computed by the database in a fixed number of queries whatever
+the data size: filter, bucket with Trunc* in the caller's zone, count/sum with `filter=`."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncMonth, TruncWeek
+
+from accounts.models import LoginEvent, Role, User
+from appointments.models import Appointment, AppointmentStatus, PaymentStatus
+from clinics.models import Clinic
+from common.timezones import end_of_day, start_of_day
+from doctors.models import Doctor
+from patients.models import Patient
+
+TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Value(Decimal("0.00"), output_field=MONEY)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What a report covers: whole days `date_from`..`date_to` read in `zone`, bucketed by
+    `period`, limited to `clinics` (None: the whole platform)."""
+
+    date_from: date
+    date_to: date
+    zone: ZoneInfo
+    period: str
+    clinics: QuerySet[Clinic] | None = None
+
+    def window(self, field: str) -> Q:
+        return Q(
+            **{
+                f"{field}__gte": start_of_day(self.date_from, self.zone),
+                f"{field}__lt": end_of_day(self.date_to, self.zone),
+            }
+        )
+
+    def bucket(self, field: str):
+        return TRUNC[self.period](field, tzinfo=self.zone)
+
+
+def _appointments(scope: ReportScope) -> QuerySet[Appointment]:
+    appointments = Appointment.objects.filter(scope.window("start"))
+    if scope.clinics is not None:
+        appointments = appointments.filter(clinic__in=scope.clinics)
+    return appointments
+
+
+def _status_counts(prefix: str = "") -> dict:
+    return {
+        "total": Count(f"{prefix}id"),
+        **{
+            status: Count(f"{prefix}id", filter=Q(**{f"{prefix}status": status}))
+            for status in AppointmentStatus.values
+        },
+    }
+
+
+def bookings_report(scope: ReportScope) -> list[dict]:
+    """Appointments (by their start) per period and status."""
+    return list(
+        _appointments(scope)
+        .annotate(period=scope.bucket("start"))
+        .values("period")
+        .annotate(**_status_counts())
+        .order_by("period")
+    )
+
+
+def _paid_sum(field: str, status: str) -> Coalesce:
+    return Coalesce(Sum(field, filter=Q(payment_status=status)), ZERO, output_field=MONEY)
+
+
+def revenue_report(scope: ReportScope) -> list[dict]:
+    """Per period: consultation and transaction fees of paid appointments, the value waived
+    for points and the value refunded."""
+    return list(
+        _appointments(scope)
+        .annotate(period=scope.bucket("start"))
+        .values("period")
+        .annotate(
+            paid_appointments=Count("id", filter=Q(payment_status=PaymentStatus.PAID)),
+            consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),
+            transaction_fees=_paid_sum("transaction_fee", PaymentStatus.PAID),
+            paid_total=_paid_sum("total_amount", PaymentStatus.PAID),
+            waived_total=_paid_sum("total_amount", PaymentStatus.WAIVED),
+            refunded_total=_paid_sum("total_amount", PaymentStatus.REFUNDED),
+        )
+        .order_by("period")
+    )
+
+
+def user_activity_report(scope: ReportScope) -> dict:
+    """Registrations by role, logins and distinct active users per period (3 queries), and
+    how many patients had 1, 2-5 or 6+ appointments in the whole range (1 query)."""
+    registrations = (
+        User.objects.filter(scope.window("date_joined"))
+        .annotate(period=scope.bucket("date_joined"))
+        .values("period")
+        .annotate(
+            registrations=Count("id", distinct=True),
+            **{
+                f"registrations_{role}": Count("id", filter=Q(roles__role=role), distinct=True)
+                for role in Role.values
+            },
+        )
+        .order_by("period")
+    )
+    logins = (
+        LoginEvent.objects.filter(scope.window("created_at"))
+        .annotate(period=scope.bucket("created_at"))
+        .values("period")
+        .annotate(logins=Count("id"), active_users=Count("user", distinct=True))
+        .order_by("period")
+    )
+    rows: dict = {}
+    for row in registrations:
+        rows.setdefault(row["period"], {}).update(row)
+    for row in logins:
+        rows.setdefault(row["period"], {}).update(row)
+    empty = {"registrations": 0, "logins": 0, "active_users": 0}
+    empty |= {f"registrations_{role}": 0 for role in Role.values}
+    periods = [empty | rows[period] for period in sorted(rows)]
+    return {"results": periods, "appointments_per_patient": _appointments_per_patient(scope)}
+
+
+def _appointments_per_patient(scope: ReportScope) -> dict:
+    per_patient = (
+        _appointments(scope)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .filter(patient=OuterRef("pk"))
+        .values("patient")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    buckets = Patient.objects.annotate(appointment_count=Subquery(per_patient)).aggregate(
+        one=Count("id", filter=Q(appointment_count=1)),
+        two_to_five=Count("id", filter=Q(appointment_count__gte=2, appointment_count__lte=5)),
+        six_or_more=Count("id", filter=Q(appointment_count__gte=6)),
+    )
+    return {"1": buckets["one"], "2-5": buckets["two_to_five"], "6+": buckets["six_or_more"]}
+
+
+DOCTOR_ORDERINGS = {
+    "completed": [F("completed").desc(), F("average_rating").desc(nulls_last=True)],
+    "no_show_rate": [F("no_show_rate").desc(nulls_last=True), F("completed").desc()],
+    "rating": [F("average_rating").desc(nulls_last=True), F("completed").desc()],
+}
+
+
+def doctors_report(scope: ReportScope, *, order: str = "completed", limit: int = 10) -> list:
+    """Top doctors in the range: completed appointments, no-show rate (no-shows among
+    completed + no-shows) and their stored rating. One query."""
+    in_scope = Q(scope.window("appointments__start"))
+    if scope.clinics is not None:
+        in_scope &= Q(appointments__clinic__in=scope.clinics)
+
+    def count(status: str | None = None) -> Count:
+        condition = in_scope & Q(appointments__status=status) if status else in_scope
+        return Count("appointments", filter=condition)
+
+    return list(
+        Doctor.objects.select_related("user", "specialty")
+        .annotate(
+            appointments_total=count(),
+            completed=count(AppointmentStatus.COMPLETED),
+            no_shows=count(AppointmentStatus.NO_SHOW),
+        )
+        .filter(appointments_total__gt=0)
+        .annotate(
+            no_show_rate=Case(
+                When(
+                    Q(completed__gt=0) | Q(no_shows__gt=0),
+                    then=Cast("no_shows", FloatField())
+                    / Cast(F("completed") + F("no_shows"), FloatField()),
+                ),
+                default=None,
+                output_field=FloatField(),
+            )
+        )
+        .order_by(*DOCTOR_ORDERINGS[order], "id")[:limit]
+    )
+
+
+def doctor_own_report(doctor: Doctor, scope: ReportScope) -> dict:
+    """A doctor's own bookings per period and revenue totals (2 queries)."""
+    appointments = Appointment.objects.filter(scope.window("start"), doctor=doctor)
+    per_period = list(
+        appointments.annotate(period=scope.bucket("start"))
+        .values("period")
+        .annotate(**_status_counts())
+        .order_by("period")
+    )
+    totals = appointments.aggregate(
+        **_status_counts(),
+        consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),
+        waived_total=_paid_sum("total_amount", PaymentStatus.WAIVED),
+    )
+    finished = totals["completed"] + totals["no_show"]
+    totals["no_show_rate"] = totals["no_show"] / finished if finished else None
+    totals["average_rating"] = doctor.average_rating
+    totals["review_count"] = doctor.review_count
+    return {"results": per_period, "totals": totals}

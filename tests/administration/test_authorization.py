@@ -1,0 +1,80 @@
+"""Admin and report endpoints x roles -> status (SPEC §3, §10).
+
+A clinic admin asking for another clinic's report gets 404 (the clinic is not among theirs)."""
+
+import pytest
+
+from tests.authz import Endpoint, call, cases, expect
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+V1 = "/api/v1"
+CLINIC_STAFF = {"clinic_admin": 200, "other_clinic_admin": 200, "platform_admin": 200}
+
+ENDPOINTS = [
+    Endpoint("users-list", "GET", lambda w: f"{V1}/users/", expect(403, platform_admin=200)),
+    Endpoint(
+        "users-detail",
+        "GET",
+        lambda w: f"{V1}/users/{w.patient.user_id}/",
+        expect(403, platform_admin=200),
+    ),
+    Endpoint(
+        "users-deactivate",
+        "POST",
+        lambda w: f"{V1}/users/{UserFactory().pk}/deactivate/",
+        expect(403, platform_admin=200),
+        body=lambda w: {"reason": "spam"},
+    ),
+    Endpoint(
+        "users-activate",
+        "POST",
+        lambda w: f"{V1}/users/{UserFactory(is_active=False).pk}/activate/",
+        expect(403, platform_admin=200),
+        body=lambda w: {"reason": "appeal"},
+    ),
+    Endpoint(
+        "doctors-reject",
+        "POST",
+        lambda w: f"{V1}/doctors/{w.unconfirmed_doctor.pk}/reject/",
+        expect(403, platform_admin=200),
+        body=lambda w: {"reason": "unverifiable license"},
+    ),
+    Endpoint(
+        "admin-actions", "GET", lambda w: f"{V1}/admin-actions/", expect(403, platform_admin=200)
+    ),
+    Endpoint(
+        "report-bookings", "GET", lambda w: f"{V1}/reports/bookings/", expect(403, **CLINIC_STAFF)
+    ),
+    Endpoint(
+        "report-revenue", "GET", lambda w: f"{V1}/reports/revenue/", expect(403, **CLINIC_STAFF)
+    ),
+    Endpoint(
+        "report-doctors", "GET", lambda w: f"{V1}/reports/doctors/", expect(403, **CLINIC_STAFF)
+    ),
+    Endpoint(
+        "report-bookings-of-a-clinic",
+        "GET",
+        lambda w: f"{V1}/reports/bookings/?clinic={w.clinic.pk}",
+        expect(403, clinic_admin=200, other_clinic_admin=404, platform_admin=200),
+    ),
+    Endpoint(
+        "report-user-activity",
+        "GET",
+        lambda w: f"{V1}/reports/user-activity/",
+        expect(403, platform_admin=200),
+    ),
+    Endpoint(
+        "report-me",
+        "GET",
+        lambda w: f"{V1}/reports/me/",
+        expect(403, doctor=200, other_doctor=200, unconfirmed_doctor=200),
+    ),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
+def test_admin_and_report_authorization(client_for, world, endpoint, role):
+    response = call(client_for, world, endpoint, role)
+    assert response.status_code == endpoint.expected[role], response.content
