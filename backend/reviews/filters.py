@@ -1,5 +1,7 @@
 import django_filters
 
+from common.filters import StrictBooleanFilter
+
 from .models import Review
 
 
@@ -11,11 +13,11 @@ class ReviewFilter(django_filters.FilterSet):
     min_rating = django_filters.NumberFilter(
         field_name="rating", lookup_expr="gte", min_value=1, max_value=5
     )
-    is_hidden = django_filters.BooleanFilter(
+    is_hidden = StrictBooleanFilter(
         help_text=(
             "Hidden reviews: platform admins see all, others only their own. The doctor list "
             "shows visible reviews unless this is given."
-        )
+        ),
     )
 
     class Meta:

@@ -78,7 +78,7 @@ class ReviewViewSet(
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self.action == "list" and "is_hidden" not in self.request.query_params:
+        if self.action == "list" and not self.request.query_params.get("is_hidden"):
             # The public list shows what counts in the average; hidden ones only on request.
             queryset = queryset.filter(is_hidden=False)
         return queryset
