@@ -40,8 +40,8 @@ class ReviewNotHidden(ConflictError):
 
 def average_rating(total: int, count: int) -> Decimal | None:
     """The exact mean `total / count` rounded half-up to 2 places; None without reviews.
-    Decimal division, not SQL AVG read back as a float: 173/40 is 4.325 exactly and must
-    round to 4.33, while the float 4.325 is 4.32499... and would round to 4.32."""
+    Decimal division, not Django's Avg (a float): 169/40 is 4.225 exactly and must round to
+    4.23, while the float 169/40 is 4.22499... and would round to 4.22."""
     if not count:
         return None
     return (Decimal(total) / Decimal(count)).quantize(RATING_STEP, rounding=ROUND_HALF_UP)

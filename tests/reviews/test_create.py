@@ -1,7 +1,9 @@
 import pytest
 from django.db import IntegrityError
+from rest_framework.exceptions import ValidationError
 
 from reviews.models import Review
+from reviews.services import create_review
 from tests.errors import assert_error
 from tests.factories import AppointmentFactory, PatientFactory, in_hours
 from tests.reviews.helpers import URL, completed_appointment, stored
@@ -99,3 +101,11 @@ def test_the_database_refuses_a_rating_outside_one_to_five():
             doctor=appointment.doctor,
             rating=6,
         )
+
+
+def test_the_service_turns_the_rating_constraint_into_a_field_error():
+    appointment = completed_appointment()
+    with pytest.raises(ValidationError) as refused:
+        create_review(appointment=appointment, rating=6)
+    assert refused.value.get_codes() == {"rating": ["out_of_range"]}
+    assert stored(appointment.doctor) == (None, 0)
