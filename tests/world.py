@@ -10,6 +10,8 @@ from clinics.models import Clinic, DoctorClinicAssociation
 from doctors.models import Doctor
 from patients.models import Patient
 from patients.permissions import grant_doctor_access_to_patient
+from reviews.models import Review
+from reviews.services import create_review, hide_review
 from scheduling.models import Slot
 from tests.factories import (
     AppointmentFactory,
@@ -52,6 +54,9 @@ class World:
     slot: Slot
     appointment: Appointment
     started_appointment: Appointment
+    completed_appointment: Appointment  # not reviewed yet
+    review: Review  # the patient's visible review of the doctor
+    hidden_review: Review  # ...and one a platform admin hid
 
     def actor(self, role: str) -> User | None:
         """The user playing `role` (None for anonymous)."""
@@ -80,6 +85,23 @@ def build_world() -> World:
     started = AppointmentFactory(
         patient=patient, slot__doctor=doctor, slot__clinic=clinic, slot__start=in_hours(-0.25)
     )
+    platform_admin = user_with_role(Role.PLATFORM_ADMIN)
+    completed, reviewed, hidden = (
+        AppointmentFactory(
+            patient=patient,
+            slot__doctor=doctor,
+            slot__clinic=clinic,
+            slot__start=in_hours(-24 * days_ago),
+            status="completed",
+        )
+        for days_ago in (1, 2, 3)
+    )
+    review = create_review(appointment=reviewed, rating=4, comment="Kind and thorough.")
+    hidden_review = hide_review(
+        review=create_review(appointment=hidden, rating=1, comment="Spam"),
+        moderator=platform_admin,
+        reason="Advertising",
+    )
     return World(
         clinic=clinic,
         other_clinic=other_clinic,
@@ -90,11 +112,14 @@ def build_world() -> World:
         other_patient=PatientFactory(),
         clinic_admin=clinic_admin_of(clinic),
         other_clinic_admin=clinic_admin_of(other_clinic),
-        platform_admin=user_with_role(Role.PLATFORM_ADMIN),
+        platform_admin=platform_admin,
         association=association,
         slot=slot,
         appointment=appointment,
         started_appointment=started,
+        completed_appointment=completed,
+        review=review,
+        hidden_review=hidden_review,
     )
 
 

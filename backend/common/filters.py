@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.db.models import F
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
@@ -21,6 +22,26 @@ class StableOrderingFilter(OrderingFilter):
             for field in ordering
         ]
         return queryset.order_by(*expressions)
+
+
+class _StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput  # hands over the raw value; NullBooleanSelect maps junk to None
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "True", "1"):
+            return True
+        if value in ("false", "False", "0"):
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """`true` or `false`; anything else is a 400, where a BooleanFilter ignores it silently."""
+
+    field_class = _StrictBooleanField
 
 
 def _validate_timezone(value: str) -> None:

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("appointments.urls")),
     path("", include("loyalty.urls")),
     path("", include("reports.urls")),
+    path("", include("reviews.urls")),
     path("", include("administration.urls")),
 ]
 

@@ -1,9 +1,15 @@
+from decimal import Decimal
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
 from accounts.models import Role, UserRole
+from appointments.models import Appointment
 from clinics.models import Clinic
+from doctors.models import Doctor
 from loyalty.models import PointsTransaction
+from reviews.models import Review
 from scheduling.models import Slot
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +21,7 @@ def counts():
         Clinic.objects.count(),
         Slot.objects.count(),
         PointsTransaction.objects.count(),
+        Review.objects.count(),
     )
 
 
@@ -30,3 +37,17 @@ def test_seed_demo_is_idempotent_and_covers_every_role(capsys):
     }
     assert first[2] > 0
     assert "password for all" in capsys.readouterr().out
+
+
+def test_seed_demo_loads_reviewed_visits_once():
+    for _ in range(2):
+        call_command("seed_demo", stdout=StringIO())
+    assert Review.objects.count() == 3
+    assert Appointment.objects.filter(status="completed").count() == 3
+    figures = {
+        doctor.user.email: (doctor.average_rating, doctor.review_count)
+        for doctor in Doctor.objects.select_related("user")
+    }
+    assert figures["doctor@careslot.local"] == (Decimal("4.50"), 2)
+    assert figures["heart@careslot.local"] == (Decimal("4.00"), 1)
+    assert figures["skin@careslot.local"] == (None, 0)

@@ -1,6 +1,6 @@
 """Demo data for `make run`: one account per role and a small directory. Safe to run again."""
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -9,11 +9,16 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import grant_role
+from appointments.fees import fees_for
+from appointments.models import Appointment, AppointmentStatus
 from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
 from doctors.models import Doctor, DoctorLanguage, Specialty
 from loyalty.services import adjust_points
 from patients.models import Patient
+from patients.permissions import grant_doctor_access_to_patient
+from reviews.models import Review
+from reviews.services import create_review
 from scheduling.services import create_slots_from_template
 
 DEMO_PASSWORD = "CareSlot-demo-2026"
@@ -78,6 +83,30 @@ PATIENTS = [
     ("patient@careslot.local", "Pia", "Schulz", date(1990, 5, 17)),
     ("patient2@careslot.local", "Paul", "Garcia", date(1984, 11, 2)),
 ]
+# Past completed visits, reviewed: patient email, doctor email, start (UTC), rating, comment
+REVIEWED_VISITS = [
+    (
+        "patient@careslot.local",
+        "doctor@careslot.local",
+        datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
+        5,
+        "Listened carefully and explained everything.",
+    ),
+    (
+        "patient2@careslot.local",
+        "doctor@careslot.local",
+        datetime(2025, 3, 11, 9, 0, tzinfo=UTC),
+        4,
+        "Short wait, friendly staff.",
+    ),
+    (
+        "patient@careslot.local",
+        "heart@careslot.local",
+        datetime(2025, 4, 2, 14, 0, tzinfo=UTC),
+        4,
+        "",
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -98,6 +127,8 @@ class Command(BaseCommand):
         for row in DOCTORS:
             self._doctor(specialties, clinics, *row)
             printed.append((Role.DOCTOR, row[0]))
+        for row in REVIEWED_VISITS:
+            self._reviewed_visit(*row)
         clinic_admin = self._account(
             "clinic.admin@careslot.local", "Clara", "Berg", Role.CLINIC_ADMIN
         )
@@ -198,3 +229,29 @@ class Command(BaseCommand):
             DoctorClinicAssociation.objects.create(
                 doctor=doctor, clinic=clinics[clinic_slug], title=title, started_on=date(2024, 1, 1)
             )
+
+    def _reviewed_visit(self, patient_email, doctor_email, start, rating, comment) -> None:
+        """A completed appointment (no slot: it is history) and its review, made once."""
+        patient = Patient.objects.get(user__email=patient_email)
+        doctor = Doctor.objects.select_related("user").get(user__email=doctor_email)
+        appointment = Appointment.objects.filter(
+            patient=patient, doctor=doctor, start=start
+        ).first()
+        if appointment is None:
+            fees = fees_for(doctor.consultation_fee)
+            appointment = Appointment.objects.create(
+                patient=patient,
+                doctor=doctor,
+                clinic=doctor.associations.filter(is_active=True).first().clinic,
+                start=start,
+                end=start + timedelta(minutes=30),
+                status=AppointmentStatus.COMPLETED,
+                status_changed_at=start + timedelta(minutes=30),
+                consultation_fee=fees.consultation_fee,
+                transaction_fee=fees.transaction_fee,
+                total_amount=fees.total_amount,
+                currency=fees.currency,
+            )
+            grant_doctor_access_to_patient(doctor_user=doctor.user, patient=patient)
+        if not Review.objects.filter(appointment=appointment).exists():
+            create_review(appointment=appointment, rating=rating, comment=comment)
