@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "clinics",
     "scheduling",
     "appointments",
+    "records",
     "administration",
 ]
 
