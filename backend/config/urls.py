@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("patients.urls")),
     path("", include("scheduling.urls")),
     path("", include("appointments.urls")),
+    path("", include("records.urls")),
     path("", include("administration.urls")),
 ]
 

@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role",
         "GenderEnum": "patients.models.Gender",
+        "EntryTypeEnum": "records.models.EntryType",
+        "AccessActionEnum": "records.models.AccessAction",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in [
