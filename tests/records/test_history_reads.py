@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from accounts.models import Role
 from patients.permissions import grant_doctor_access_to_patient
 from tests.errors import assert_error
-from tests.factories import DoctorFactory, HistoryEntryFactory, PatientFactory
+from tests.factories import DoctorFactory, HistoryEntryFactory, PatientFactory, user_with_role
 from tests.records.conftest import MY_HISTORY_URL, history_url
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +158,12 @@ def test_my_history_is_the_patients_own(client_for, treated, access_log):
     access_log.assert_one(
         user=patient.user, patient=patient, action="list", entries=[e["prescription"]]
     )
+
+
+def test_my_history_needs_a_patient_profile(client_for):
+    response = client_for(user_with_role(Role.PATIENT)).get(MY_HISTORY_URL)
+    assert_error(response, 404, "not_found")
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_an_empty_history_read_is_logged_too(client_for, access_log):
