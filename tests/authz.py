@@ -15,20 +15,23 @@ class Endpoint:
     body: Callable[[World], dict] = field(default=lambda w: {})
 
 
-def expect(default: int, *, anonymous: int = 401, **by_role: int) -> dict[str, int]:
-    """Every role gets `default` unless named; anonymous callers get 401 unless named."""
-    unknown = set(by_role) - set(ROLES)
+def expect(
+    default: int, *, anonymous: int = 401, roles: list[str] = ROLES, **by_role: int
+) -> dict[str, int]:
+    """Every role gets `default` unless named; anonymous callers get 401 unless named.
+    `roles` lets a table add actors of its own to the shared ones."""
+    unknown = set(by_role) - set(roles)
     assert not unknown, unknown
-    return {role: by_role.get(role, default) for role in ROLES} | {"anonymous": anonymous}
+    return {role: by_role.get(role, default) for role in roles} | {"anonymous": anonymous}
 
 
-def cases(endpoints: list[Endpoint]) -> list:
+def cases(endpoints: list[Endpoint], roles: list[str] = ROLES) -> list:
     import pytest
 
     return [
         pytest.param(endpoint, role, id=f"{endpoint.name}[{role}]")
         for endpoint in endpoints
-        for role in ROLES
+        for role in roles
     ]
 
 

@@ -12,6 +12,7 @@ from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
 from doctors.models import Doctor, Specialty
 from patients.models import Patient
+from records.models import EntryType, PatientHistoryEntry
 from scheduling.models import Slot
 
 PASSWORD = "Correct-Horse-Battery-42"
@@ -155,3 +156,26 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     transaction_fee = Decimal("2.90")
     total_amount = Decimal("82.90")
     currency = "EUR"
+
+
+class HistoryEntryFactory(factory.django.DjangoModelFactory):
+    """A medical history entry stored directly (no access rules, no access-log row)."""
+
+    class Meta:
+        model = PatientHistoryEntry
+
+    patient = factory.SubFactory(PatientFactory)
+    author = factory.SubFactory(DoctorFactory)
+    entry_type = EntryType.NOTE
+    title = factory.Sequence(lambda n: f"Entry {n}")
+    details = "Details of the entry."
+
+    class Params:
+        prescription = factory.Trait(
+            entry_type=EntryType.PRESCRIPTION,
+            medication="Amoxicillin",
+            dosage="500 mg",
+            frequency="Three times a day",
+            duration="7 days",
+            instructions="Take with food.",
+        )

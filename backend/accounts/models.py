@@ -6,7 +6,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.append_only import AppendOnlyModel
-from common.models import UUIDModel
 
 
 def normalize_email(email: str) -> str:
@@ -109,11 +108,10 @@ class UserRole(models.Model):
         return f"{self.user} as {self.role}"
 
 
-class LoginEvent(UUIDModel, AppendOnlyModel):
+class LoginEvent(AppendOnlyModel):
     """One successful login, for the user-activity report."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_events")
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [

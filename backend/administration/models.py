@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 
 from common.append_only import AppendOnlyModel
-from common.models import UUIDModel
 
 
 class AdminAction(models.TextChoices):
@@ -16,7 +15,7 @@ class AdminAction(models.TextChoices):
     CLINIC_ADMIN_REMOVED = "clinic_admin_removed", "Clinic admin removed"
 
 
-class AdminActionLog(UUIDModel, AppendOnlyModel):
+class AdminActionLog(AppendOnlyModel):
     """Who did which admin action to what, why and when. Append-only."""
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -25,7 +24,6 @@ class AdminActionLog(UUIDModel, AppendOnlyModel):
     target_id = models.UUIDField()
     reason = models.CharField(max_length=500, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -5,7 +5,7 @@ from django.db.models import F, Q
 
 from common.append_only import AppendOnlyModel
 from common.constraints import PostgresExclusionConstraint, TsTzRange
-from common.models import TimeStampedModel, UUIDModel
+from common.models import TimeStampedModel
 
 
 class AppointmentStatus(models.TextChoices):
@@ -121,7 +121,7 @@ class Appointment(TimeStampedModel):
         return f"{self.patient} with {self.doctor} at {self.start:%Y-%m-%d %H:%M}Z"
 
 
-class PaymentEvent(UUIDModel, AppendOnlyModel):
+class PaymentEvent(AppendOnlyModel):
     """One change of an appointment's payment status: who, when, from, to, amount, reference."""
 
     appointment = models.ForeignKey(
@@ -146,7 +146,6 @@ class PaymentEvent(UUIDModel, AppendOnlyModel):
     )
     # NULL for events that did not come from the provider; unique so a webhook replay is a no-op.
     provider_event_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("loyalty.urls")),
     path("", include("reports.urls")),
     path("", include("reviews.urls")),
+    path("", include("records.urls")),
     path("", include("administration.urls")),
 ]
 

@@ -32,7 +32,7 @@ class PointsAccount(UUIDModel):
         return f"{self.patient}: {self.balance} points"
 
 
-class PointsTransaction(UUIDModel, AppendOnlyModel):
+class PointsTransaction(AppendOnlyModel):
     """One entry of the append-only points ledger. Positive amounts add, negative spend."""
 
     patient = models.ForeignKey(
@@ -51,7 +51,6 @@ class PointsTransaction(UUIDModel, AppendOnlyModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "reviews",
     "loyalty",
     "reports",
+    "records",
     "administration",
 ]
 
@@ -216,6 +217,8 @@ SPECTACULAR_SETTINGS = {
         "GenderEnum": "patients.models.Gender",
         "PaymentStatusEnum": "appointments.models.PaymentStatus",
         "RecordablePaymentStatusEnum": [("paid", "paid"), ("refunded", "refunded")],
+        "EntryTypeEnum": "records.models.EntryType",
+        "AccessActionEnum": "records.models.AccessAction",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in [

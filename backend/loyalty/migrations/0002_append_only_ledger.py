@@ -1,9 +1,9 @@
 from django.db import migrations
 
-from common.append_only import forbid_changes
+from common.append_only import ForbidUpdateAndDelete
 
 
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0001_initial")]
 
-    operations = [forbid_changes("loyalty_pointstransaction")]
+    operations = [ForbidUpdateAndDelete(model_name="PointsTransaction")]

@@ -1,0 +1,35 @@
+"""Who may read and write a patient's medical history and its access log (SPEC §3, §8).
+
+A doctor's access rides on guardian's `patients.view_patient`, which the booking service grants
+and cancellation revokes once no booked, completed or no-show appointment with the patient is
+left: holding it is exactly "has or had an appointment with the patient".
+"""
+
+from rest_framework.permissions import BasePermission
+
+from accounts.models import Role
+from common.permissions import has_role, is_platform_admin
+from patients.models import Patient
+from patients.permissions import patients_treated_by
+
+
+def is_treating_doctor(user, patient: Patient) -> bool:
+    return has_role(user, Role.DOCTOR) and patients_treated_by(user).filter(pk=patient.pk).exists()
+
+
+class IsTreatingDoctor(BasePermission):
+    """Only a doctor treating the patient adds to (or amends) their history."""
+
+    message = "Only a doctor treating this patient may add to their history."
+
+    def has_object_permission(self, request, view, obj: Patient) -> bool:
+        return is_treating_doctor(request.user, obj)
+
+
+class CanReadAccessLog(BasePermission):
+    """The patient themself, and platform admins for audits."""
+
+    message = "Only the patient and platform admins may read this access log."
+
+    def has_object_permission(self, request, view, obj: Patient) -> bool:
+        return obj.user_id == request.user.pk or is_platform_admin(request.user)
