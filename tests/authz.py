@@ -1,8 +1,10 @@
 """Authorization tables: one row per endpoint, one expected status per role."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tests.authorization_operations import ROW_OPERATIONS
 from tests.world import ROLES, World
 
 
@@ -35,10 +37,19 @@ def cases(endpoints: list[Endpoint], roles: list[str] = ROLES) -> list:
     ]
 
 
+def path_matches(operation: str, method: str, path: str) -> bool:
+    """Whether `METHOD /path` is an instance of an OpenAPI operation like `GET /a/{id}/`."""
+    op_method, template = operation.split(" ", 1)
+    pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+    return op_method == method and re.match(pattern, path.split("?", 1)[0]) is not None
+
+
 def call(client_for, world: World, endpoint: Endpoint, role: str):
     client = client_for(world.actor(role))
     method = getattr(client, endpoint.method.lower())
     path = endpoint.path(world)
+    operation = ROW_OPERATIONS[endpoint.name]
+    assert path_matches(operation, endpoint.method, path), (endpoint.name, operation, path)
     if endpoint.method in ("GET", "DELETE"):
         return method(path)
     return method(path, endpoint.body(world), format="json")

@@ -21,6 +21,12 @@ def inactive_clinic(w):
 ENDPOINTS = [
     Endpoint("specialties-list", "GET", lambda w: f"{V1}/specialties/", expect(200, anonymous=200)),
     Endpoint(
+        "specialties-detail",
+        "GET",
+        lambda w: f"{V1}/specialties/{w.doctor.specialty_id}/",
+        expect(200, anonymous=200),
+    ),
+    Endpoint(
         "specialties-create",
         "POST",
         lambda w: f"{V1}/specialties/",
