@@ -40,6 +40,15 @@ class SlotInPast(ConflictError):
     default_detail = "This slot has already started."
 
 
+class TooManyActiveBookings(ConflictError):
+    default_code = "too_many_active_bookings"
+
+
+class BookingChurnLimit(ConflictError):
+    default_code = "booking_churn_limit"
+    default_detail = "You cancelled too many appointments in the last 24 hours; book again later."
+
+
 class PatientOverlap(ConflictError):
     default_code = "patient_overlap"
     default_detail = "You already have an appointment at an overlapping time."
@@ -97,6 +106,7 @@ def book_appointment(
                 raise IdempotencyKeyReused()
             return BookingResult(earlier, created=False)
 
+    _check_booking_limits(patient)
     slot = bookable_slots().select_for_update(of=("self",)).filter(pk=slot_id).first()
     if slot is None:  # booked, blocked, past or gone: another request may just have won
         if Slot.objects.filter(pk=slot_id, start__lte=timezone.now()).exists():
@@ -137,6 +147,26 @@ def book_appointment(
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
     notifications.notify_booked(_for_notification(appointment.pk))
     return BookingResult(appointment, created=True)
+
+
+def _check_booking_limits(patient: Patient) -> None:
+    """Abuse limits (OWASP API6): a cap on active future bookings, and on bookings right after
+    a run of the patient's own cancellations (cancel-and-rebook churn hoards slots)."""
+    now = timezone.now()
+    active = Appointment.objects.filter(
+        patient=patient, status=AppointmentStatus.BOOKED, start__gt=now
+    ).count()
+    if active >= settings.MAX_ACTIVE_BOOKINGS_PER_PATIENT:
+        raise TooManyActiveBookings(
+            f"You already hold {active} upcoming appointments, the most allowed at once."
+        )
+    recent_cancellations = Appointment.objects.filter(
+        patient=patient,
+        cancelled_by=patient.user,
+        cancelled_at__gt=now - timedelta(hours=24),
+    ).count()
+    if recent_cancellations >= settings.MAX_PATIENT_CANCELLATIONS_PER_DAY:
+        raise BookingChurnLimit()
 
 
 def _cover_with_points(appointment: Appointment, *, actor: User) -> Appointment:

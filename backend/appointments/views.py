@@ -114,6 +114,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "slot_in_past",
                 "patient_overlap",
                 "insufficient_points",
+                "too_many_active_bookings",
+                "booking_churn_limit",
             ),
             422: error_response(
                 "BookingIdempotencyConflict",

@@ -51,7 +51,8 @@ def test_twenty_patients_booking_twenty_different_slots_all_succeed():
     assert Slot.objects.filter(status="booked").count() == THREADS
 
 
-def test_one_patient_racing_for_two_overlapping_slots_gets_one_ten_times():
+def test_one_patient_racing_for_two_overlapping_slots_gets_one_ten_times(settings):
+    settings.MAX_ACTIVE_BOOKINGS_PER_PATIENT = 100  # ten rounds leave ten active bookings
     patient = PatientFactory()
     token = issue_tokens(user=patient.user)["access"]
     for round_number in range(10):

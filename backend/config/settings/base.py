@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    "common.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -248,6 +249,11 @@ LOGGING = {
 
 # Platform rules (SPEC §6, §7).
 CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)
+# Abuse limits (OWASP API4/API6).
+MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
+MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 TRANSACTION_FEE_PERCENT = Decimal(env.str("TRANSACTION_FEE_PERCENT", default="3.00"))
 TRANSACTION_FEE_FIXED = Decimal(env.str("TRANSACTION_FEE_FIXED", default="0.50"))
 CURRENCY = env("CURRENCY", default="EUR")
