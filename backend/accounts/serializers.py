@@ -7,7 +7,7 @@ from .models import Role, User
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    """The caller's own account."""
+    """A user account: the caller's own, or any account for platform admins."""
 
     roles = serializers.SerializerMethodField()
     email_confirmed = serializers.BooleanField(source="is_email_confirmed", read_only=True)
@@ -26,7 +26,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "date_joined",
             "last_login",
         ]
-        read_only_fields = ["id", "email", "is_active", "date_joined", "last_login"]
+        read_only_fields = fields
 
     def get_roles(self, user: User) -> list[str]:
         return sorted(role.role for role in user.roles.all())

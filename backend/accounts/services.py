@@ -26,6 +26,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from common.emails import send_templated_email
 from common.errors import DomainError, field_error
+from common.models import assign_fields
 from doctors.models import Doctor, DoctorLanguage, Specialty
 from patients.models import Patient
 
@@ -352,12 +353,10 @@ def _validate_password(*, password: str, user: User, attr: str) -> None:
 # --- profile -----------------------------------------------------------------------------------
 
 
+ACCOUNT_FIELDS = ("first_name", "last_name", "phone")
+
+
 def update_account(*, user: User, **fields) -> User:
-    """Update the caller's own name and phone."""
-    for name in ("first_name", "last_name", "phone"):
-        if name in fields:
-            setattr(user, name, fields[name])
-    user.save(
-        update_fields=[name for name in ("first_name", "last_name", "phone") if name in fields]
-    )
+    """Update a user's name and phone; other keys in `fields` are ignored."""
+    user.save(update_fields=assign_fields(user, fields, ACCOUNT_FIELDS))
     return user

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import Role, User, UserRole
+from accounts.models import Role, UserRole
 
 from .models import AdminActionLog
 
@@ -17,30 +17,6 @@ class UserRoleSerializer(serializers.ModelSerializer):
 class RoleInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-
-
-class AdminUserSerializer(serializers.ModelSerializer):
-    roles = serializers.SerializerMethodField()
-    email_confirmed = serializers.BooleanField(source="is_email_confirmed")
-
-    class Meta:
-        model = User
-        fields = [
-            "id",
-            "email",
-            "first_name",
-            "last_name",
-            "phone",
-            "roles",
-            "is_active",
-            "email_confirmed",
-            "date_joined",
-            "last_login",
-        ]
-        read_only_fields = fields
-
-    def get_roles(self, user: User) -> list[str]:
-        return sorted(role.role for role in user.roles.all())
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
+from accounts.serializers import AccountSerializer
 from common.permissions import IsPlatformAdmin
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
@@ -17,7 +18,6 @@ from .filters import AdminActionFilter, UserFilter
 from .selectors import admin_actions, users_for_admin
 from .serializers import (
     AdminActionLogSerializer,
-    AdminUserSerializer,
     ReasonSerializer,
     RoleInputSerializer,
     UserRoleSerializer,
@@ -91,7 +91,7 @@ class UserRoleDetailView(PlatformAdminView):
     retrieve=extend_schema(summary="Get a user (platform admins)", tags=TAGS),
 )
 class UserAdminViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = AdminUserSerializer
+    serializer_class = AccountSerializer
     permission_classes = [IsAuthenticated, IsPlatformAdmin]
     filterset_class = UserFilter
     ordering_fields = ["email", "date_joined", "last_login"]
@@ -109,7 +109,7 @@ class UserAdminViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         ),
         tags=TAGS,
         request=ReasonSerializer,
-        responses={200: AdminUserSerializer, 409: STATE_CONFLICT},
+        responses={200: AccountSerializer, 409: STATE_CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk=None) -> Response:
@@ -118,13 +118,13 @@ class UserAdminViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         user = services.deactivate_user(
             user=self.get_object(), actor=request.user, **data.validated_data
         )
-        return Response(AdminUserSerializer(users_for_admin().get(pk=user.pk)).data)
+        return Response(AccountSerializer(users_for_admin().get(pk=user.pk)).data)
 
     @extend_schema(
         summary="Reactivate a user (platform admins)",
         tags=TAGS,
         request=ReasonSerializer,
-        responses={200: AdminUserSerializer, 409: STATE_CONFLICT},
+        responses={200: AccountSerializer, 409: STATE_CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk=None) -> Response:
@@ -133,7 +133,7 @@ class UserAdminViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         user = services.activate_user(
             user=self.get_object(), actor=request.user, **data.validated_data
         )
-        return Response(AdminUserSerializer(users_for_admin().get(pk=user.pk)).data)
+        return Response(AccountSerializer(users_for_admin().get(pk=user.pk)).data)
 
 
 @extend_schema_view(

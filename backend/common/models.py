@@ -20,3 +20,11 @@ class TimeStampedModel(UUIDModel):
 
     class Meta:
         abstract = True
+
+
+def assign_fields(instance: models.Model, values: dict, allowed) -> list[str]:
+    """Set the `allowed` attributes present in `values`; return their names for update_fields."""
+    names = [name for name in allowed if name in values]
+    for name in names:
+        setattr(instance, name, values[name])
+    return names

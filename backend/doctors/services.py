@@ -3,27 +3,23 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import update_account
 from common.emails import send_templated_email
 from common.errors import ConflictError
+from common.models import assign_fields
 
 from .models import Doctor, DoctorLanguage, Specialty
 
-ACCOUNT_FIELDS = ("first_name", "last_name")
 PROFILE_FIELDS = ("specialty", "bio", "consultation_fee")
 
 
 @transaction.atomic
 def update_doctor_profile(*, doctor: Doctor, **fields) -> Doctor:
     """Update the profile fields a doctor controls; rating and confirmation are not among them."""
-    user = doctor.user
-    for name in ACCOUNT_FIELDS:
-        if name in fields:
-            setattr(user, name, fields[name])
-    for name in PROFILE_FIELDS:
-        if name in fields:
-            setattr(doctor, name, fields[name])
-    user.save()
-    doctor.save()
+    update_account(user=doctor.user, **fields)
+    changed = assign_fields(doctor, fields, PROFILE_FIELDS)
+    if changed:
+        doctor.save(update_fields=[*changed, "updated_at"])
     if "languages" in fields:
         doctor.languages.all().delete()
         DoctorLanguage.objects.bulk_create(

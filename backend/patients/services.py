@@ -1,5 +1,8 @@
 from django.db import transaction
 
+from accounts.services import update_account
+from common.models import assign_fields
+
 from .models import Patient
 
 PROFILE_FIELDS = (
@@ -9,19 +12,13 @@ PROFILE_FIELDS = (
     "emergency_contact_name",
     "emergency_contact_phone",
 )
-ACCOUNT_FIELDS = ("first_name", "last_name", "phone")
 
 
 @transaction.atomic
 def update_patient_profile(*, patient: Patient, **fields) -> Patient:
     """Update a patient's profile and the name/phone on their account, together."""
-    user = patient.user
-    for name in ACCOUNT_FIELDS:
-        if name in fields:
-            setattr(user, name, fields[name])
-    for name in PROFILE_FIELDS:
-        if name in fields:
-            setattr(patient, name, fields[name])
-    user.save()
-    patient.save()
+    update_account(user=patient.user, **fields)
+    changed = assign_fields(patient, fields, PROFILE_FIELDS)
+    if changed:
+        patient.save(update_fields=[*changed, "updated_at"])
     return patient
