@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import User, UserRole
+from .models import LoginEvent, User, UserRole
 
 
 class UserRoleInline(admin.TabularInline):
@@ -37,3 +37,16 @@ class UserRoleAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__email"]
     raw_id_fields = ["user", "granted_by"]
+
+
+@admin.register(LoginEvent)
+class LoginEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
