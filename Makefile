@@ -9,12 +9,13 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot
 PYTEST_ARGS ?=
 
-.PHONY: help install run serve test lint format schema lock check-db deploy-check clean
+.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
 	@echo "make test     ruff + the whole pytest suite against PostgreSQL"
 	@echo "make serve    gunicorn (production-like) on $(HOST):$(PORT)"
+	@echo "make fuzz     schemathesis over the live API (PostgreSQL, gunicorn), one run per role"
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
 	@echo "make lint     ruff format --check and ruff check"
 	@echo "make lock     recompile requirements*.lock from pyproject.toml"
@@ -63,6 +64,9 @@ format: install
 
 test: lint check-db
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: install
+	bash scripts/fuzz.sh
 
 schema: install node_modules/.installed
 	$(MANAGE) spectacular --validate --fail-on-warn --file api_schema/openapi.yaml

@@ -161,12 +161,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CareSlotJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "common.strict_input.StrictDjangoFilterBackend",
         "common.filters.StableOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.openapi.CareSlotAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -226,17 +226,27 @@ SPECTACULAR_SETTINGS = {
                 "ValidationErrorEnum",
                 "ClientErrorEnum",
                 "ServerErrorEnum",
-                *(f"ErrorCode{status}Enum" for status in (401, 403, 404, 405, 406, 415, 429, 500)),
+                *(f"ErrorCode{status}Enum" for status in (404, 405, 406, 415, 429, 500)),
             ]
         },
+        "ErrorCode401Enum": "common.openapi.ErrorCode401Enum.choices",
+        "ErrorCode403Enum": "common.openapi.ErrorCode403Enum.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "common.openapi.postprocess_error_schemas",
+    ],
 }
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "common.exception_handler.CareSlotExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"],
+    # The 401/403 codes CareSlot uses beyond DRF's own (common.openapi).
+    "ERROR_SCHEMAS": {
+        "401": "common.openapi.ErrorResponse401Serializer",
+        "403": "common.openapi.ErrorResponse403Serializer",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Fuzz the live API with schemathesis (`make fuzz`; CI runs it after `make test`).
+#
+# 1. Drops and recreates a dedicated PostgreSQL database ($FUZZ_DATABASE, default
+#    careslot_fuzz_live), migrates it and loads the demo data (`seed_demo`) with a few future
+#    slots and booked appointments (`seed_demo_bookings`), so there are real objects to find.
+# 2. Serves the API with gunicorn on 127.0.0.1:$FUZZ_PORT (default 8799), DEBUG off.
+# 3. Logs in as the demo account of each role and runs `st run` over the whole schema once per
+#    role with that role's token, with the checks listed in scripts/schemathesis.toml.
+# 4. Prints one summary line (operations, test cases, failures, duration); exits non-zero if
+#    any run found a failure. Reports and the server log are left in var/fuzz/.
+#
+# There is no anonymous run: every run already sends each operation without a token and with a
+# broken one (the `ignored_auth` check), and the public endpoints ignore the header anyway.
+#
+# Knobs: FUZZ_MAX_EXAMPLES (per operation and phase, default 20), FUZZ_SEED (default fixed, so CI
+# explores the same cases each time; `FUZZ_SEED=random` for a fresh one), FUZZ_ROLES (default all
+# four), FUZZ_WORKERS (default 2), FUZZ_ROLE_TIMEOUT (seconds per role, default 300),
+# FUZZ_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+
+port=${FUZZ_PORT:-8799}
+base="http://127.0.0.1:$port"
+database=${FUZZ_DATABASE:-careslot_fuzz_live}
+server_url=${FUZZ_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
+max_examples=${FUZZ_MAX_EXAMPLES:-20}
+seed=${FUZZ_SEED:-20261124}
+workers=${FUZZ_WORKERS:-2}
+role_timeout=${FUZZ_ROLE_TIMEOUT:-300} # seconds; one role takes about one minute on 2 cores
+roles=${FUZZ_ROLES:-"patient doctor clinic_admin platform_admin"}
+out="$PWD/var/fuzz" # absolute: gunicorn runs with --chdir backend
+bin=.venv/bin
+
+# The platform admin runs last: its operations change shared state (clinics deactivated,
+# roles granted or revoked), which the other roles' runs should not start from.
+declare -A email=(
+  [patient]=patient@careslot.local
+  [doctor]=doctor@careslot.local
+  [clinic_admin]=clinic.admin@careslot.local
+  [platform_admin]=platform.admin@careslot.local
+)
+password=CareSlot-demo-2026 # seed_demo's DEMO_PASSWORD
+
+# The server under test. Tokens must outlive the run (they are minted once per role, up front),
+# and the abuse guards would turn a fuzzer's thousands of requests into 429s and lockouts that
+# hide everything behind them: the throttles are raised out of reach and django-axes is off.
+# Both keep their own tests in tests/accounts; here they would only add noise.
+export DJANGO_SETTINGS_MODULE=config.settings.local
+export DATABASE_URL="$server_url/$database"
+export DEBUG=false
+export JWT_ACCESS_MINUTES=60
+export AXES_ENABLED=false
+export THROTTLE_LOGIN=100000/min
+export THROTTLE_REGISTER=100000/min
+export THROTTLE_PASSWORD_RESET=100000/min
+export THROTTLE_CONFIRMATION_RESEND=100000/min
+export EMAIL_URL=dummymail:// # registration and reset emails go nowhere
+export LOG_LEVEL=WARNING
+
+rm -rf "$out"
+mkdir -p "$out"
+
+echo "fuzz: database $database (recreated)"
+"$bin/python" - "$server_url/postgres" "$database" <<'PY'
+import sys
+
+import psycopg
+
+server, name = sys.argv[1], sys.argv[2]
+with psycopg.connect(server, autocommit=True, connect_timeout=5) as connection:
+    connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.execute(f'CREATE DATABASE "{name}"')
+PY
+"$bin/python" backend/manage.py migrate --noinput -v0
+"$bin/python" backend/manage.py seed_demo >/dev/null
+"$bin/python" backend/manage.py seed_demo_bookings >/dev/null
+
+if curl -s -o /dev/null "$base/healthz"; then
+  echo "fuzz: something already answers on $base; set FUZZ_PORT to a free port" >&2
+  exit 1
+fi
+echo "fuzz: gunicorn on $base (logs: $out/server.log, $out/access.log)"
+# --limit-request-line 0: the fuzzer builds query strings longer than gunicorn's 4 KiB request
+# line, and gunicorn (not Django) answers those with a 414 of its own, before any view runs.
+# That limit belongs to whatever serves the API, not to the API's contract.
+"$bin/gunicorn" --chdir backend config.wsgi --bind "127.0.0.1:$port" --workers 2 \
+  --timeout 60 --limit-request-line 0 --access-logfile "$out/access.log" \
+  >"$out/server.log" 2>&1 &
+server_pid=$!
+stop_server() {
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+}
+trap stop_server EXIT
+for _ in $(seq 60); do
+  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$out/server.log"; exit 1; }
+  sleep 0.5
+done
+curl -fsS "$base/healthz" >/dev/null
+
+# One login per role, before any fuzzing. Nothing the fuzzer can do revokes these tokens:
+# password change needs the current password and reset the emailed token, neither of which it
+# has, and no endpoint deactivates a user yet; logout only blacklists the refresh token it is
+# sent, and it never sees ours. So no operation is left out. What a token may do can change:
+# the platform admin run may revoke a role from its own account (the API allows that), after
+# which its admin operations answer 403. Declared, so not a failure, only less coverage for
+# the rest of that run, which is why it runs last.
+declare -A token
+for role in $roles; do
+  body=$(printf '{"email": "%s", "password": "%s"}' "${email[$role]}" "$password")
+  token[$role]=$(curl -fsS -X POST "$base/api/v1/auth/login/" \
+    -H 'Content-Type: application/json' -d "$body" |
+    "$bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+done
+
+status=0
+for role in $roles; do
+  echo
+  echo "==> st run as $role"
+  # No TTY in CI: plain output, one file per role next to its JSON report. `timeout` is the
+  # hard bound (st's own --max-time is a budget it spends in full, not a cap).
+  if ! timeout "$role_timeout" "$bin/st" --config-file scripts/schemathesis.toml --no-color \
+    run "$base/api/schema/" \
+    --url "$base" \
+    -H "Authorization: Bearer ${token[$role]}" \
+    --max-examples "$max_examples" \
+    --seed "$([ "$seed" = random ] && echo $RANDOM$RANDOM || echo "$seed")" \
+    --workers "$workers" \
+    --report json --report-json-path "$out/$role.json" \
+    >"$out/$role.log" 2>&1; then
+    status=1
+    # the failures with their curl reproductions, then the summary
+    sed -n '/^=* FAILURES =*$/,$p' "$out/$role.log" | head -n 400
+  else
+    sed -n '/^=* SUMMARY =*$/,$p' "$out/$role.log"
+  fi
+done
+
+if grep -q "Traceback" "$out/server.log"; then
+  echo
+  echo "==> server errors (from $out/server.log)"
+  grep -B1 -A40 "Traceback" "$out/server.log" | head -n 200
+fi
+
+"$bin/python" - "$out" "$started" $roles <<'PY'
+import json
+import sys
+import time
+from pathlib import Path
+
+out, started, roles = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+operations = generated = failures = errors = 0
+for role in roles:
+    path = out / f"{role}.json"
+    if not path.exists():
+        print(f"fuzz: {role}: no report (st did not finish)")
+        errors += 1
+        continue
+    report = json.loads(path.read_text())
+    role_failures = sum(f["count"] for f in report["failures"])
+    role_errors = len(report["errors"])
+    print(
+        f"fuzz: {role}: {report['operations']['tested']} operations, "
+        f"{report['test_cases']['generated']} test cases, {role_failures} failures, "
+        f"{role_errors} errors, {report['running_time']:.0f}s"
+    )
+    operations = max(operations, report["operations"]["tested"])
+    generated += report["test_cases"]["generated"]
+    failures += role_failures
+    errors += role_errors
+print(
+    f"fuzz summary: {len(roles)} roles x {operations} operations, {generated} test cases, "
+    f"{failures} failures, {errors} errors, {int(time.time()) - started}s"
+)
+PY
+exit "$status"

@@ -1,0 +1,35 @@
+"""AwareDateTimeField: times without an offset are refused, impossible times are field errors."""
+
+import pytest
+
+from tests.errors import assert_error
+from tests.factories import AssociationFactory, DoctorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def doctor():
+    doctor = DoctorFactory()
+    doctor.clinic = AssociationFactory(doctor=doctor).clinic
+    return doctor
+
+
+def _post_slot(client, doctor, start, end):
+    return client.post(
+        "/api/v1/slots/", {"clinic": str(doctor.clinic.pk), "start": start, "end": end}
+    )
+
+
+@pytest.mark.parametrize("end", ["2030-01-01T12:99:00Z", "2030-02-30T12:00:00+01:00"])
+def test_an_impossible_time_is_a_field_error_not_a_server_error(client_for, doctor, end):
+    # found by `make fuzz`: Django's parse_datetime raises ValueError here, which was a 500
+    response = _post_slot(client_for(doctor.user), doctor, "2030-01-01T12:00:00Z", end)
+    assert_error(response, 400, "invalid", attr="end")
+
+
+def test_a_time_without_offset_is_refused(client_for, doctor):
+    response = _post_slot(
+        client_for(doctor.user), doctor, "2030-01-01T12:00:00", "2030-01-01T12:30:00Z"
+    )
+    assert_error(response, 400, "naive", attr="start")
