@@ -2,8 +2,8 @@
 # Fuzz the live API with schemathesis (`make fuzz`; CI runs it after `make test`).
 #
 # 1. Drops and recreates a dedicated PostgreSQL database ($FUZZ_DATABASE, default
-#    careslot_fuzz_live), migrates it and loads the demo data (`seed_demo`) with a few future
-#    slots and booked appointments (`seed_demo_bookings`), so there are real objects to find.
+#    careslot_fuzz_live), migrates it and loads the demo data (`seed_demo`: future slots, booked
+#    and completed appointments), so there are real objects to find.
 # 2. Serves the API with gunicorn on 127.0.0.1:$FUZZ_PORT (default 8799), DEBUG off.
 # 3. Logs in as the demo account of each role and runs `st run` over the whole schema once per
 #    role with that role's token, with the checks listed in scripts/schemathesis.toml.
@@ -75,7 +75,6 @@ with psycopg.connect(server, autocommit=True, connect_timeout=5) as connection:
 PY
 "$bin/python" backend/manage.py migrate --noinput -v0
 "$bin/python" backend/manage.py seed_demo >/dev/null
-"$bin/python" backend/manage.py seed_demo_bookings >/dev/null
 
 if curl -s -o /dev/null "$base/healthz"; then
   echo "fuzz: something already answers on $base; set FUZZ_PORT to a free port" >&2

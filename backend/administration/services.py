@@ -41,7 +41,13 @@ def grant_user_role(*, user: User, role: str, granted_by: User, reason: str = ""
 
 @transaction.atomic
 def revoke_user_role(*, user: User, role: str, revoked_by: User, reason: str = "") -> None:
-    """Revoke a role with the rights that came with it (a clinic admin loses every clinic)."""
+    """Revoke a role with the rights that came with it (a clinic admin loses every clinic).
+    A platform admin cannot drop their own platform_admin role: the last one would lock
+    everybody out."""
+    if role == Role.PLATFORM_ADMIN and user.pk == revoked_by.pk:
+        raise ConflictError(
+            "You cannot revoke your own platform admin role.", code="cannot_revoke_own_admin"
+        )
     if role == Role.CLINIC_ADMIN:
         for clinic in clinics_administered_by(user):
             remove_clinic_admin(clinic=clinic, user=user, removed_by=revoked_by)

@@ -77,7 +77,12 @@ class UserRoleDetailView(PlatformAdminView):
         description="Revoking clinic_admin also removes the user from every clinic they run.",
         tags=TAGS,
         parameters=[ROLE],
-        responses={204: None},
+        responses={
+            204: None,
+            409: error_response(
+                "RoleRevokeConflict", "Your own platform admin role.", "cannot_revoke_own_admin"
+            ),
+        },
     )
     def delete(self, request: Request, user_id, role: str) -> Response:
         user = get_object_or_404(User, pk=user_id)

@@ -7,11 +7,13 @@ parses JSON (`DEFAULT_PARSER_CLASSES`), its OpenAPI schema promises these exact 
 client that sends `"phone": 0` has a bug it should hear about, so the coercion is switched off
 here, once, for every serializer (`CommonConfig.ready`).
 
-Query parameters are strings on the wire and go through django-filter's forms, which refuse
-what they cannot parse, except booleans: `StrictDjangoFilterBackend` below.
+Query parameters are strings on the wire: serializers reading `request.query_params` (the
+reports) keep DRF's parsing, and django-filter's forms refuse what they cannot parse, except
+booleans: `StrictDjangoFilterBackend` below.
 """
 
 import django_filters
+from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -19,9 +21,15 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 _installed = False
 
 
+def _from_query_string(field) -> bool:
+    return isinstance(getattr(field.root, "initial_data", None), QueryDict)
+
+
 def _require(kind: type | tuple[type, ...], *, allow_bool: bool = False):
     def wrap(to_internal_value):
         def strict_to_internal_value(self, data):
+            if _from_query_string(self):  # query strings carry only text: parse it as DRF does
+                return to_internal_value(self, data)
             if not isinstance(data, kind) or (isinstance(data, bool) and not allow_bool):
                 self.fail("invalid")
             return to_internal_value(self, data)

@@ -51,3 +51,11 @@ def test_seed_demo_loads_reviewed_visits_once():
     assert figures["doctor@careslot.local"] == (Decimal("4.50"), 2)
     assert figures["heart@careslot.local"] == (Decimal("4.00"), 1)
     assert figures["skin@careslot.local"] == (None, 0)
+
+
+def test_seed_demo_books_upcoming_appointments_once():
+    for _ in range(2):
+        call_command("seed_demo", stdout=StringIO())
+    upcoming = Appointment.objects.filter(status="booked")
+    assert upcoming.count() == 3
+    assert Slot.objects.filter(status="booked").count() == 3

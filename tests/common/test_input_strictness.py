@@ -118,3 +118,13 @@ def test_an_empty_uuid_filter_means_not_given(client_for):
     patient = PatientFactory()
     response = client_for(patient.user).get("/api/v1/appointments/?patient=&doctor=")
     assert response.status_code == 200
+
+
+def test_query_string_serializers_still_parse_text():
+    from django.http import QueryDict
+
+    from reports.serializers import DoctorsQuerySerializer
+
+    query = DoctorsQuerySerializer(data=QueryDict("limit=3&order=rating"))
+    assert query.is_valid(), query.errors
+    assert query.validated_data["limit"] == 3

@@ -93,3 +93,10 @@ def test_role_grant_needs_the_matching_profile(client_for):
     )
     assert_error(admin.delete(f"/api/v1/users/{user.pk}/roles/doctor/"), 404, "not_found")
     assert_error(admin.get(f"/api/v1/users/{DoctorFactory().pk}/roles/"), 404, "not_found")
+
+
+def test_platform_admin_cannot_revoke_their_own_admin_role(client_for):
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    response = client_for(admin).delete(f"/api/v1/users/{admin.pk}/roles/platform_admin/")
+    assert_error(response, 409, "cannot_revoke_own_admin")
+    assert admin.roles.filter(role=Role.PLATFORM_ADMIN).exists()

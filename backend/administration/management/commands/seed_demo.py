@@ -11,6 +11,7 @@ from accounts.models import Role, User
 from accounts.services import grant_role
 from appointments.fees import fees_for
 from appointments.models import Appointment, AppointmentStatus
+from appointments.services import book_appointment
 from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
 from doctors.models import Doctor, DoctorLanguage, Specialty
@@ -19,6 +20,7 @@ from patients.models import Patient
 from patients.permissions import grant_doctor_access_to_patient
 from reviews.models import Review
 from reviews.services import create_review
+from scheduling.selectors import bookable_slots
 from scheduling.services import create_slots_from_template
 
 DEMO_PASSWORD = "CareSlot-demo-2026"
@@ -109,6 +111,14 @@ REVIEWED_VISITS = [
 ]
 
 
+# patient, doctor: each books the doctor's first free slot
+UPCOMING_BOOKINGS = [
+    ("patient@careslot.local", "doctor@careslot.local"),
+    ("patient@careslot.local", "skin@careslot.local"),
+    ("patient2@careslot.local", "heart@careslot.local"),
+]
+
+
 class Command(BaseCommand):
     help = "Load demo accounts (one per role at least) and a small directory; idempotent."
 
@@ -140,6 +150,7 @@ class Command(BaseCommand):
         printed.append((Role.PLATFORM_ADMIN, "platform.admin@careslot.local"))
         self._welcome_points(platform_admin)
         self._slots()
+        self._bookings()
 
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
         for role, label in printed:
@@ -169,6 +180,19 @@ class Command(BaseCommand):
                 date_from=today + timedelta(days=1),
                 date_to=today + timedelta(days=14),
             )
+
+    def _bookings(self) -> None:
+        """A few upcoming booked appointments, so every role meets real objects."""
+        for patient_email, doctor_email in UPCOMING_BOOKINGS:
+            patient = Patient.objects.get(user__email=patient_email)
+            doctor = Doctor.objects.get(user__email=doctor_email)
+            upcoming = Appointment.objects.filter(
+                patient=patient, doctor=doctor, start__gt=timezone.now()
+            )
+            if upcoming.exists():
+                continue
+            slot = bookable_slots().filter(doctor=doctor).order_by("start").first()
+            book_appointment(patient=patient, slot_id=slot.pk, notes="Demo booking")
 
     def _clinic(self, slug, name, address, city, country, zone) -> Clinic:
         clinic, _ = Clinic.objects.get_or_create(
