@@ -52,6 +52,8 @@ export DATABASE_URL="$server_url/$database"
 export DEBUG=false
 export JWT_ACCESS_MINUTES=60
 export AXES_ENABLED=false
+# A configured webhook answers bad signatures with 401; unconfigured it is a 503 by design.
+export PAYMENT_WEBHOOK_SECRET=fuzz-webhook-secret
 export THROTTLE_LOGIN=100000/min
 export THROTTLE_REGISTER=100000/min
 export THROTTLE_PASSWORD_RESET=100000/min

@@ -57,7 +57,10 @@ class PaymentWebhookView(APIView):
                 "invalid_payment_transition",
             ),
             503: error_response(
-                "WebhookNotConfigured", "No webhook secret configured.", "webhook_not_configured"
+                "WebhookNotConfigured",
+                "No webhook secret configured.",
+                "webhook_not_configured",
+                server_error=True,
             ),
         },
     )

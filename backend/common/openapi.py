@@ -120,7 +120,13 @@ class CareSlotAutoSchema(AutoSchema):
         return self.method == "GET" and self._is_list_view() and bool(self._get_paginator())
 
     def _should_add_validation_error_response(self) -> bool:
-        return super()._should_add_validation_error_response() or self._paginates()
+        # Views that validate their query string with a serializer (`query_serializer`, the
+        # reports) answer validation errors too, though they take no request body.
+        return (
+            super()._should_add_validation_error_response()
+            or self._paginates()
+            or getattr(self.view, "query_serializer", None) is not None
+        )
 
     def _get_validation_error_codes_by_field(self, data_fields):
         codes = super()._get_validation_error_codes_by_field(data_fields)

@@ -51,6 +51,10 @@ def install() -> None:
     serializers.IntegerField.to_internal_value = _require((int, float))(
         serializers.IntegerField.to_internal_value
     )
+    # Decimals are strings in the schema (COERCE_DECIMAL_TO_STRING): "95.50", never 95.5.
+    serializers.DecimalField.to_internal_value = _require(str)(
+        serializers.DecimalField.to_internal_value
+    )
     serializers.BooleanField.to_internal_value = _require(bool, allow_bool=True)(
         serializers.BooleanField.to_internal_value
     )

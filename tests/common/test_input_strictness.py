@@ -128,3 +128,19 @@ def test_query_string_serializers_still_parse_text():
     query = DoctorsQuerySerializer(data=QueryDict("limit=3&order=rating"))
     assert query.is_valid(), query.errors
     assert query.validated_data["limit"] == 3
+
+
+@pytest.mark.django_db
+def test_decimals_are_json_strings(client_for):
+    from tests.errors import assert_error
+    from tests.factories import DoctorFactory
+
+    doctor = DoctorFactory()
+    response = client_for(doctor.user).patch(
+        "/api/v1/doctors/me/", {"consultation_fee": 95.5}, format="json"
+    )
+    assert_error(response, 400, "invalid", attr="consultation_fee")
+    ok = client_for(doctor.user).patch(
+        "/api/v1/doctors/me/", {"consultation_fee": "95.50"}, format="json"
+    )
+    assert ok.json()["consultation_fee"] == "95.50"
