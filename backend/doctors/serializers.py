@@ -1,3 +1,5 @@
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import LANGUAGE_CHOICES, Doctor, Specialty
@@ -21,6 +23,14 @@ class DoctorClinicSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+class NextAvailableSerializer(serializers.Serializer):
+    """The doctor's first bookable slot (book it with `POST /appointments/ {"slot": slot_id}`)."""
+
+    slot_id = serializers.UUIDField()
+    start = serializers.DateTimeField()
+    clinic_id = serializers.UUIDField()
+
+
 class DoctorSerializer(serializers.ModelSerializer):
     user_id = serializers.UUIDField(read_only=True)
     first_name = serializers.CharField(source="user.first_name")
@@ -28,6 +38,9 @@ class DoctorSerializer(serializers.ModelSerializer):
     specialty = SpecialtySerializer()
     languages = serializers.SerializerMethodField()
     clinics = DoctorClinicSerializer(source="active_associations", many=True)
+    next_available = serializers.SerializerMethodField(
+        help_text="The first future slot you can book with this doctor, or null"
+    )
 
     class Meta:
         model = Doctor
@@ -47,11 +60,21 @@ class DoctorSerializer(serializers.ModelSerializer):
             "confirmed_at",
             "rejected_at",
             "clinics",
+            "next_available",
         ]
         read_only_fields = fields
 
     def get_languages(self, doctor: Doctor) -> list[str]:
         return sorted(language.language for language in doctor.languages.all())
+
+    @extend_schema_field(NextAvailableSerializer(allow_null=True))
+    def get_next_available(self, doctor: Doctor) -> dict | None:
+        # Annotated by doctors.selectors.with_next_available as JSON (start as an ISO string).
+        slot = getattr(doctor, "next_available", None)
+        if slot is None:
+            return None
+        slot = {**slot, "start": parse_datetime(slot["start"])}
+        return NextAvailableSerializer(slot).data
 
 
 class DoctorUpdateSerializer(serializers.Serializer):
