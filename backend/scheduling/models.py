@@ -43,6 +43,13 @@ class Slot(TimeStampedModel):
             ),
             models.Index(fields=["doctor", "status", "start"], name="slot_doctor_status_start_idx"),
             models.Index(fields=["clinic", "start"], name="slot_clinic_start_idx"),
+            # A doctor's first bookable slot at one clinic (the directory's next_available):
+            # an index seek that returns slots in start order, no sort.
+            models.Index(
+                fields=["doctor", "clinic", "start"],
+                condition=Q(status="available"),
+                name="slot_bookable_idx",
+            ),
         ]
 
     def __str__(self) -> str:
