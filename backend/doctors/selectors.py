@@ -3,6 +3,7 @@
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 
+from clinics.models import DoctorClinicAssociation
 from clinics.selectors import active_associations_prefetch
 from common.permissions import is_platform_admin
 from scheduling.selectors import bookable_slots
@@ -17,15 +18,29 @@ def listed_doctors() -> QuerySet[Doctor]:
 
 def with_next_available(doctors: QuerySet[Doctor]) -> QuerySet[Doctor]:
     """Annotate `next_available`: the doctor's first bookable slot as
-    `{"slot_id", "start", "clinic_id"}` (None without one). One correlated subquery, an index
-    seek on slot_doctor_status_start_idx per doctor of the page, so a page stays one query."""
-    first_slot = (
+    `{"slot_id", "start", "clinic_id"}` (None without one).
+
+    Per doctor of the page, the subquery takes each of their active associations (one or two)
+    and finds the first bookable slot there with an index seek on slot_doctor_status_start_idx
+    (doctor and clinic are fixed, so the planner walks the index in start order and stops at
+    the first row). A page stays one query plus the existing prefetches. (Asking for the
+    doctor's first slot across all clinics at once lets the planner join the associations
+    first and sort every future slot of the doctor, some 30 times slower.)"""
+    slots_there = (
         bookable_slots()
-        .filter(doctor=OuterRef("pk"))
-        .order_by("start", "id")
-        .values(json=JSONObject(slot_id=F("id"), start=F("start"), clinic_id=F("clinic_id")))[:1]
+        .filter(doctor=OuterRef("doctor_id"), clinic=OuterRef("clinic_id"))
+        .order_by("start")  # a doctor's slots never overlap: start alone is a total order
     )
-    return doctors.annotate(next_available=Subquery(first_slot))
+    first_slot = slots_there.values(
+        json=JSONObject(slot_id=F("id"), start=F("start"), clinic_id=F("clinic_id"))
+    )[:1]
+    per_clinic = (
+        DoctorClinicAssociation.objects.filter(doctor=OuterRef("pk"), is_active=True)
+        .annotate(first_start=Subquery(slots_there.values("start")[:1]))
+        .order_by(F("first_start").asc(nulls_last=True))
+        .values(json=Subquery(first_slot))[:1]
+    )
+    return doctors.annotate(next_available=Subquery(per_clinic))
 
 
 def doctors_visible_to(user) -> QuerySet[Doctor]:
