@@ -115,6 +115,7 @@ class Appointment(TimeStampedModel):
             models.Index(fields=["doctor", "start"], name="appointment_doctor_start_idx"),
             models.Index(fields=["clinic", "start"], name="appointment_clinic_start_idx"),
             models.Index(fields=["status", "start"], name="appointment_status_start_idx"),
+            models.Index(fields=["created_at"], name="appointment_created_idx"),
             # The reports: every column they count or sum, so a date window is an index-only
             # scan instead of a walk over the whole table.
             models.Index(
