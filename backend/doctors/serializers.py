@@ -1,8 +1,8 @@
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import LANGUAGE_CHOICES, Doctor, Specialty
+from .selectors import next_available
 
 
 class SpecialtySerializer(serializers.ModelSerializer):
@@ -69,12 +69,8 @@ class DoctorSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NextAvailableSerializer(allow_null=True))
     def get_next_available(self, doctor: Doctor) -> dict | None:
-        # Annotated by doctors.selectors.with_next_available as JSON (start as an ISO string).
-        slot = getattr(doctor, "next_available", None)
-        if slot is None:
-            return None
-        slot = {**slot, "start": parse_datetime(slot["start"])}
-        return NextAvailableSerializer(slot).data
+        slot = next_available(doctor)
+        return None if slot is None else NextAvailableSerializer(slot).data
 
 
 class DoctorUpdateSerializer(serializers.Serializer):
