@@ -1,8 +1,9 @@
 """Aggregate reports. Each is computed by the database in a fixed number of queries whatever
-the data size: filter, bucket with Trunc* in the caller's zone, count/sum with `filter=`."""
+the data size: filter, count/sum with `filter=`, bucket per period in the caller's zone (with
+Trunc* in SQL, or for appointments per distinct start first, see `_per_period`)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -71,15 +72,36 @@ def _status_counts(prefix: str = "") -> dict:
     }
 
 
+def period_start(moment: datetime, scope: ReportScope) -> datetime:
+    """The start of the period holding `moment`, read in the report's zone: what
+    date_trunc(period, moment AT TIME ZONE zone) gives, made aware in that zone."""
+    local = moment.astimezone(scope.zone).replace(tzinfo=None)
+    local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if scope.period == "week":
+        local -= timedelta(days=local.weekday())
+    elif scope.period == "month":
+        local = local.replace(day=1)
+    return local.replace(tzinfo=scope.zone)
+
+
+def _per_period(appointments: QuerySet[Appointment], scope: ReportScope, **aggregates):
+    """`aggregates` per period of the appointments' start, in two steps: the database
+    aggregates per distinct start instant, then those few rows (appointments start on their
+    slots' grid) are summed per period here. Converting each of 300,000 starts to the report's
+    zone in SQL (date_trunc of AT TIME ZONE) took three quarters of the report's time."""
+    per_start = appointments.values("start").annotate(**aggregates).order_by()
+    periods: dict[datetime, dict] = {}
+    for row in per_start:
+        period = period_start(row.pop("start"), scope)
+        bucket = periods.setdefault(period, {"period": period})
+        for name, value in row.items():
+            bucket[name] = bucket.get(name, 0) + value
+    return [periods[period] for period in sorted(periods)]
+
+
 def bookings_report(scope: ReportScope) -> list[dict]:
     """Appointments (by their start) per period and status."""
-    return list(
-        _appointments(scope)
-        .annotate(period=scope.bucket("start"))
-        .values("period")
-        .annotate(**_status_counts())
-        .order_by("period")
-    )
+    return _per_period(_appointments(scope), scope, **_status_counts())
 
 
 def _paid_sum(field: str, status: str) -> Coalesce:
@@ -89,19 +111,15 @@ def _paid_sum(field: str, status: str) -> Coalesce:
 def revenue_report(scope: ReportScope) -> list[dict]:
     """Per period: consultation and transaction fees of paid appointments, the value waived
     for points and the value refunded."""
-    return list(
-        _appointments(scope)
-        .annotate(period=scope.bucket("start"))
-        .values("period")
-        .annotate(
-            paid_appointments=Count("id", filter=Q(payment_status=PaymentStatus.PAID)),
-            consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),
-            transaction_fees=_paid_sum("transaction_fee", PaymentStatus.PAID),
-            paid_total=_paid_sum("total_amount", PaymentStatus.PAID),
-            waived_total=_paid_sum("total_amount", PaymentStatus.WAIVED),
-            refunded_total=_paid_sum("total_amount", PaymentStatus.REFUNDED),
-        )
-        .order_by("period")
+    return _per_period(
+        _appointments(scope),
+        scope,
+        paid_appointments=Count("id", filter=Q(payment_status=PaymentStatus.PAID)),
+        consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),
+        transaction_fees=_paid_sum("transaction_fee", PaymentStatus.PAID),
+        paid_total=_paid_sum("total_amount", PaymentStatus.PAID),
+        waived_total=_paid_sum("total_amount", PaymentStatus.WAIVED),
+        refunded_total=_paid_sum("total_amount", PaymentStatus.REFUNDED),
     )
 
 
@@ -213,12 +231,7 @@ def doctors_report(scope: ReportScope, *, order: str = "completed", limit: int =
 def doctor_own_report(doctor: Doctor, scope: ReportScope) -> dict:
     """A doctor's own bookings per period and revenue totals (2 queries)."""
     appointments = Appointment.objects.filter(scope.window("start"), doctor=doctor)
-    per_period = list(
-        appointments.annotate(period=scope.bucket("start"))
-        .values("period")
-        .annotate(**_status_counts())
-        .order_by("period")
-    )
+    per_period = _per_period(appointments, scope, **_status_counts())
     totals = appointments.aggregate(
         **_status_counts(),
         consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),
