@@ -261,28 +261,20 @@ def _booking_requests(tokens: Tokens, *, bookings: int, rounds: int):
     }
     tokens.load([user_id for _, user_id in patients])
     free_patients = list(patients)
-    uncontended = []
-    for slot_id, start in slots[:bookings]:
-        # A patient already booked at that time would get 409 patient_overlap, not a booking.
-        for i, candidate in enumerate(free_patients):
-            if (candidate[0], start) not in busy:
-                _, user_id = free_patients.pop(i)
-                break
-        else:
-            break
-        uncontended.append(
-            {
-                "method": "POST",
-                "path": "/api/v1/appointments/",
-                "token": tokens(user_id),
-                "body": {"slot": str(slot_id)},
-            }
-        )
+
+    def booking(user_id, slot_id) -> dict:
+        return {
+            "method": "POST",
+            "path": "/api/v1/appointments/",
+            "token": tokens(user_id),
+            "body": {"slot": str(slot_id)},
+        }
+
+    # The contended rounds first (the uncontended run takes what patients are left).
     contended = []
-    rest = slots[bookings:]
     for r in range(rounds):
-        group = rest[r * CONTENDED_SLOTS : (r + 1) * CONTENDED_SLOTS]
-        if len(group) < CONTENDED_SLOTS or len(free_patients) < CONTENDED_CLIENTS:
+        group = slots[r * CONTENDED_SLOTS : (r + 1) * CONTENDED_SLOTS]
+        if len(group) < CONTENDED_SLOTS:
             break
         starts = [start for _, start in group]
         clients = [
@@ -292,19 +284,25 @@ def _booking_requests(tokens: Tokens, *, bookings: int, rounds: int):
         ][:CONTENDED_CLIENTS]
         if len(clients) < CONTENDED_CLIENTS:
             break
-        free_patients = [p for p in free_patients if p not in clients]
+        taken = set(clients)
+        free_patients = [p for p in free_patients if p not in taken]
         contended.append(
             {
                 "slots": [str(slot_id) for slot_id, _ in group],
                 "requests": [
-                    {
-                        "method": "POST",
-                        "path": "/api/v1/appointments/",
-                        "token": tokens(user_id),
-                        "body": {"slot": str(group[i % CONTENDED_SLOTS][0])},
-                    }
+                    booking(user_id, group[i % CONTENDED_SLOTS][0])
                     for i, (_, user_id) in enumerate(clients)
                 ],
             }
         )
+    uncontended = []
+    for slot_id, start in slots[rounds * CONTENDED_SLOTS :]:
+        # A patient already booked at that time would get 409 patient_overlap, not a booking.
+        for i, candidate in enumerate(free_patients):
+            if (candidate[0], start) not in busy:
+                _, user_id = free_patients.pop(i)
+                break
+        else:
+            break
+        uncontended.append(booking(user_id, slot_id))
     return uncontended, contended
