@@ -8,8 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot
 PYTEST_ARGS ?=
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot_bench
+BENCH_SCALE ?= 1
+BENCH_DURATION ?= 20
+BENCH_ARGS ?=
 
-.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean
+.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
@@ -19,6 +23,9 @@ help:
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
 	@echo "make lint     ruff format --check and ruff check"
 	@echo "make lock     recompile requirements*.lock from pyproject.toml"
+	@echo "make bench    seed careslot_bench at platform scale, load it, print req/s and latencies"
+	@echo "              (quick: make bench BENCH_SCALE=0.05 BENCH_DURATION=5)"
+	@echo "make explain  EXPLAIN (ANALYZE, BUFFERS) of slot search and each report on careslot_bench"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +86,13 @@ deploy-check: install
 lock: install
 	$(BIN)/uv pip compile pyproject.toml -q -o requirements.lock --generate-hashes --universal --python-version 3.11
 	$(BIN)/uv pip compile pyproject.toml -q --extra dev -o requirements-dev.lock --generate-hashes --universal --python-version 3.11
+
+bench: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench.py \
+		--scale $(BENCH_SCALE) --duration $(BENCH_DURATION) $(BENCH_ARGS)
+
+explain: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) JWT_ACCESS_MINUTES=60 $(MANAGE) bench_explain
 
 clean:
 	rm -rf $(VENV) node_modules var/careslot.sqlite3 .pytest_cache .ruff_cache

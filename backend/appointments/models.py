@@ -111,10 +111,34 @@ class Appointment(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["patient", "start"], name="appointment_patient_start_idx"),
+            # A patient's appointments; the included columns let the user-activity report
+            # count appointments per patient in index order, without touching the table.
+            models.Index(
+                fields=["patient", "start"],
+                include=["status", "id"],
+                name="appointment_patient_start_idx",
+            ),
             models.Index(fields=["doctor", "start"], name="appointment_doctor_start_idx"),
             models.Index(fields=["clinic", "start"], name="appointment_clinic_start_idx"),
             models.Index(fields=["status", "start"], name="appointment_status_start_idx"),
+            models.Index(fields=["created_at"], name="appointment_created_idx"),
+            # The reports: every column they count or sum, so a date window is an index-only
+            # scan instead of a walk over the whole table.
+            models.Index(
+                fields=["start"],
+                include=[
+                    "id",
+                    "status",
+                    "payment_status",
+                    "consultation_fee",
+                    "transaction_fee",
+                    "total_amount",
+                    "doctor",
+                    "clinic",
+                    "patient",
+                ],
+                name="appointment_report_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from guardian.models import UserObjectPermissionBase
 
 from common.models import TimeStampedModel
@@ -28,6 +29,10 @@ class Clinic(TimeStampedModel):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["city", "is_active"], name="clinic_city_active_idx"),
+            # `city` filters are case-insensitive (UPPER(city) = UPPER(%s)); the expression
+            # index also gives the planner statistics for them: without, it guessed one clinic
+            # per city and planned slot search around the guess (twice as slow).
+            models.Index(Upper("city"), name="clinic_city_upper_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,24 @@
 import django_filters
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
 
 from .timezones import end_of_day, start_of_day, zone_or_error
+
+
+def _nullable(model, path: str) -> bool:
+    """Whether `path` (e.g. "user__last_name") can be NULL; unknown paths count as nullable."""
+    try:
+        for name in path.split("__"):
+            field = model._meta.get_field(name)
+            if field.null:
+                return True
+            model = field.related_model or model
+    except FieldDoesNotExist:
+        return True
+    return False
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -15,13 +29,18 @@ class StableOrderingFilter(OrderingFilter):
         ordering = list(self.get_ordering(request, queryset, view) or [])
         if not any(field.lstrip("-") in {"id", "pk"} for field in ordering):
             ordering.append("id")
-        expressions = [
-            F(field[1:]).desc(nulls_last=True)
-            if field.startswith("-")
-            else F(field).asc(nulls_last=True)
-            for field in ordering
-        ]
-        return queryset.order_by(*expressions)
+        return queryset.order_by(*(self._expression(queryset.model, f) for f in ordering))
+
+    @staticmethod
+    def _expression(model, field: str):
+        name = field.lstrip("-")
+        # NULLS LAST only where NULLs can occur: on a NOT NULL column, "DESC NULLS LAST" sorts
+        # the same rows the same way, but PostgreSQL cannot read it off a plain btree index
+        # backwards (that gives NULLS FIRST), so a descending page sorted the whole table.
+        nulls_last = True if _nullable(model, name) else None
+        if field.startswith("-"):
+            return F(name).desc(nulls_last=nulls_last)
+        return F(name).asc(nulls_last=nulls_last)
 
 
 class _StrictBooleanField(forms.NullBooleanField):

@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import LANGUAGE_CHOICES, Doctor, Specialty
+from .selectors import next_available
 
 
 class SpecialtySerializer(serializers.ModelSerializer):
@@ -21,6 +23,14 @@ class DoctorClinicSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+class NextAvailableSerializer(serializers.Serializer):
+    """The doctor's first bookable slot (book it with `POST /appointments/ {"slot": slot_id}`)."""
+
+    slot_id = serializers.UUIDField()
+    start = serializers.DateTimeField()
+    clinic_id = serializers.UUIDField()
+
+
 class DoctorSerializer(serializers.ModelSerializer):
     user_id = serializers.UUIDField(read_only=True)
     first_name = serializers.CharField(source="user.first_name")
@@ -28,6 +38,9 @@ class DoctorSerializer(serializers.ModelSerializer):
     specialty = SpecialtySerializer()
     languages = serializers.SerializerMethodField()
     clinics = DoctorClinicSerializer(source="active_associations", many=True)
+    next_available = serializers.SerializerMethodField(
+        help_text="The first future slot you can book with this doctor, or null"
+    )
 
     class Meta:
         model = Doctor
@@ -47,11 +60,17 @@ class DoctorSerializer(serializers.ModelSerializer):
             "confirmed_at",
             "rejected_at",
             "clinics",
+            "next_available",
         ]
         read_only_fields = fields
 
     def get_languages(self, doctor: Doctor) -> list[str]:
         return sorted(language.language for language in doctor.languages.all())
+
+    @extend_schema_field(NextAvailableSerializer(allow_null=True))
+    def get_next_available(self, doctor: Doctor) -> dict | None:
+        slot = next_available(doctor)
+        return None if slot is None else NextAvailableSerializer(slot).data
 
 
 class DoctorUpdateSerializer(serializers.Serializer):

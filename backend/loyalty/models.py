@@ -70,7 +70,9 @@ class PointsTransaction(AppendOnlyModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["patient", "-created_at"], name="points_patient_created_idx")
+            models.Index(fields=["patient", "-created_at"], name="points_patient_created_idx"),
+            # Platform admins' ledger of every patient, newest first.
+            models.Index(fields=["created_at"], name="points_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -26,6 +26,11 @@ class Patient(TimeStampedModel):
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "id"]
+        # The patient list's orderings (by name goes through user_name_idx).
+        indexes = [
+            models.Index(fields=["created_at"], name="patient_created_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_birth_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Patient {self.user.full_name}"

@@ -1,8 +1,9 @@
 """Aggregate reports. Each is computed by the database in a fixed number of queries whatever
-the data size: filter, bucket with Trunc* in the caller's zone, count/sum with `filter=`."""
+the data size: filter, count/sum with `filter=`, bucket per period in the caller's zone (with
+Trunc* in SQL, or for appointments per distinct start first, see `_per_period`)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,10 +13,8 @@ from django.db.models import (
     DecimalField,
     F,
     FloatField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -27,7 +26,6 @@ from appointments.models import Appointment, AppointmentStatus, PaymentStatus
 from clinics.models import Clinic
 from common.timezones import end_of_day, start_of_day
 from doctors.models import Doctor
-from patients.models import Patient
 
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -74,15 +72,36 @@ def _status_counts(prefix: str = "") -> dict:
     }
 
 
+def period_start(moment: datetime, scope: ReportScope) -> datetime:
+    """The start of the period holding `moment`, read in the report's zone: what
+    date_trunc(period, moment AT TIME ZONE zone) gives, made aware in that zone."""
+    local = moment.astimezone(scope.zone).replace(tzinfo=None)
+    local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if scope.period == "week":
+        local -= timedelta(days=local.weekday())
+    elif scope.period == "month":
+        local = local.replace(day=1)
+    return local.replace(tzinfo=scope.zone)
+
+
+def _per_period(appointments: QuerySet[Appointment], scope: ReportScope, **aggregates):
+    """`aggregates` per period of the appointments' start, in two steps: the database
+    aggregates per distinct start instant, then those few rows (appointments start on their
+    slots' grid) are summed per period here. Converting each of 300,000 starts to the report's
+    zone in SQL (date_trunc of AT TIME ZONE) took three quarters of the report's time."""
+    per_start = appointments.values("start").annotate(**aggregates).order_by()
+    periods: dict[datetime, dict] = {}
+    for row in per_start:
+        period = period_start(row.pop("start"), scope)
+        bucket = periods.setdefault(period, {"period": period})
+        for name, value in row.items():
+            bucket[name] = bucket.get(name, 0) + value
+    return [periods[period] for period in sorted(periods)]
+
+
 def bookings_report(scope: ReportScope) -> list[dict]:
     """Appointments (by their start) per period and status."""
-    return list(
-        _appointments(scope)
-        .annotate(period=scope.bucket("start"))
-        .values("period")
-        .annotate(**_status_counts())
-        .order_by("period")
-    )
+    return _per_period(_appointments(scope), scope, **_status_counts())
 
 
 def _paid_sum(field: str, status: str) -> Coalesce:
@@ -92,19 +111,15 @@ def _paid_sum(field: str, status: str) -> Coalesce:
 def revenue_report(scope: ReportScope) -> list[dict]:
     """Per period: consultation and transaction fees of paid appointments, the value waived
     for points and the value refunded."""
-    return list(
-        _appointments(scope)
-        .annotate(period=scope.bucket("start"))
-        .values("period")
-        .annotate(
-            paid_appointments=Count("id", filter=Q(payment_status=PaymentStatus.PAID)),
-            consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),
-            transaction_fees=_paid_sum("transaction_fee", PaymentStatus.PAID),
-            paid_total=_paid_sum("total_amount", PaymentStatus.PAID),
-            waived_total=_paid_sum("total_amount", PaymentStatus.WAIVED),
-            refunded_total=_paid_sum("total_amount", PaymentStatus.REFUNDED),
-        )
-        .order_by("period")
+    return _per_period(
+        _appointments(scope),
+        scope,
+        paid_appointments=Count("id", filter=Q(payment_status=PaymentStatus.PAID)),
+        consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),
+        transaction_fees=_paid_sum("transaction_fee", PaymentStatus.PAID),
+        paid_total=_paid_sum("total_amount", PaymentStatus.PAID),
+        waived_total=_paid_sum("total_amount", PaymentStatus.WAIVED),
+        refunded_total=_paid_sum("total_amount", PaymentStatus.REFUNDED),
     )
 
 
@@ -143,18 +158,19 @@ def user_activity_report(scope: ReportScope) -> dict:
 
 
 def _appointments_per_patient(scope: ReportScope) -> dict:
+    # One pass over the appointments in range, grouped by patient, then counted by bucket:
+    # patients without appointments fall in no bucket, and no per-patient subquery runs
+    # (that took 1.5 s over 50,000 patients and 300,000 appointments).
     per_patient = (
         _appointments(scope)
         .exclude(status=AppointmentStatus.CANCELLED)
-        .filter(patient=OuterRef("pk"))
         .values("patient")
-        .annotate(count=Count("id"))
-        .values("count")
+        .annotate(appointment_count=Count("id"))
     )
-    buckets = Patient.objects.annotate(appointment_count=Subquery(per_patient)).aggregate(
-        one=Count("id", filter=Q(appointment_count=1)),
-        two_to_five=Count("id", filter=Q(appointment_count__gte=2, appointment_count__lte=5)),
-        six_or_more=Count("id", filter=Q(appointment_count__gte=6)),
+    buckets = per_patient.aggregate(
+        one=Count("patient", filter=Q(appointment_count=1)),
+        two_to_five=Count("patient", filter=Q(appointment_count__gte=2, appointment_count__lte=5)),
+        six_or_more=Count("patient", filter=Q(appointment_count__gte=6)),
     )
     return {"1": buckets["one"], "2-5": buckets["two_to_five"], "6+": buckets["six_or_more"]}
 
@@ -168,24 +184,25 @@ DOCTOR_ORDERINGS = {
 
 def doctors_report(scope: ReportScope, *, order: str = "completed", limit: int = 10) -> list:
     """Top doctors in the range: completed appointments, no-show rate (no-shows among
-    completed + no-shows) and their stored rating. One query."""
-    in_scope = Q(scope.window("appointments__start"))
-    if scope.clinics is not None:
-        in_scope &= Q(appointments__clinic__in=scope.clinics)
+    completed + no-shows) and their stored rating. Two queries: the appointments in range
+    grouped by doctor (a walk of the report index, joined only to the doctors' ratings), then
+    the names of the `limit` doctors kept. Starting from the doctors instead joined every
+    appointment of every doctor to their user before grouping, whatever the range."""
 
     def count(status: str | None = None) -> Count:
-        condition = in_scope & Q(appointments__status=status) if status else in_scope
-        return Count("appointments", filter=condition)
+        return Count("id", filter=Q(status=status)) if status else Count("id")
 
-    return list(
-        Doctor.objects.select_related("user", "specialty")
+    rows = list(
+        _appointments(scope)
+        .values("doctor")
         .annotate(
             appointments_total=count(),
             completed=count(AppointmentStatus.COMPLETED),
             no_shows=count(AppointmentStatus.NO_SHOW),
         )
-        .filter(appointments_total__gt=0)
         .annotate(
+            average_rating=F("doctor__average_rating"),
+            review_count=F("doctor__review_count"),
             no_show_rate=Case(
                 When(
                     Q(completed__gt=0) | Q(no_shows__gt=0),
@@ -194,21 +211,27 @@ def doctors_report(scope: ReportScope, *, order: str = "completed", limit: int =
                 ),
                 default=None,
                 output_field=FloatField(),
-            )
+            ),
         )
-        .order_by(*DOCTOR_ORDERINGS[order], "id")[:limit]
+        .order_by(*DOCTOR_ORDERINGS[order], "doctor")[:limit]
     )
+    doctors = Doctor.objects.select_related("user", "specialty").in_bulk(
+        [row["doctor"] for row in rows]
+    )
+    return [
+        {
+            **row,
+            "name": doctors[row["doctor"]].user.full_name,
+            "specialty": doctors[row["doctor"]].specialty.name,
+        }
+        for row in rows
+    ]
 
 
 def doctor_own_report(doctor: Doctor, scope: ReportScope) -> dict:
     """A doctor's own bookings per period and revenue totals (2 queries)."""
     appointments = Appointment.objects.filter(scope.window("start"), doctor=doctor)
-    per_period = list(
-        appointments.annotate(period=scope.bucket("start"))
-        .values("period")
-        .annotate(**_status_counts())
-        .order_by("period")
-    )
+    per_period = _per_period(appointments, scope, **_status_counts())
     totals = appointments.aggregate(
         **_status_counts(),
         consultation_fees=_paid_sum("consultation_fee", PaymentStatus.PAID),

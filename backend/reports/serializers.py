@@ -96,9 +96,9 @@ class UserActivityRowSerializer(serializers.Serializer):
 
 
 class DoctorRowSerializer(serializers.Serializer):
-    doctor = serializers.UUIDField(source="id")
-    name = serializers.CharField(source="user.full_name")
-    specialty = serializers.CharField(source="specialty.name")
+    doctor = serializers.UUIDField()
+    name = serializers.CharField()
+    specialty = serializers.CharField()
     appointments_total = serializers.IntegerField()
     completed = serializers.IntegerField()
     no_shows = serializers.IntegerField()

@@ -45,6 +45,9 @@ class Review(TimeStampedModel):
                 name="review_doctor_visible_idx",
             ),
             models.Index(fields=["patient", "created_at"], name="review_patient_created_idx"),
+            # Platform admins' list of every review, newest first or by rating.
+            models.Index(fields=["created_at"], name="review_created_idx"),
+            models.Index(fields=["rating"], name="review_rating_idx"),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,16 @@ class Slot(TimeStampedModel):
             ),
             models.Index(fields=["doctor", "status", "start"], name="slot_doctor_status_start_idx"),
             models.Index(fields=["clinic", "start"], name="slot_clinic_start_idx"),
+            # Platform admins' slot list, by start (the default) or by status.
+            models.Index(fields=["start"], name="slot_start_idx"),
+            models.Index(fields=["status", "id"], name="slot_status_idx"),
+            # A doctor's first bookable slot at one clinic (the directory's next_available):
+            # an index seek that returns slots in start order, no sort.
+            models.Index(
+                fields=["doctor", "clinic", "start"],
+                condition=Q(status="available"),
+                name="slot_bookable_idx",
+            ),
         ]
 
     def __str__(self) -> str:

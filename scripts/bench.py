@@ -1,0 +1,507 @@
+"""`make bench`: seed PostgreSQL at platform scale, serve the API with gunicorn, load it from
+this separate process over loopback, print per endpoint req/s and p50/p95/p99 latency (also as
+ratios to the framework floor, GET /api/v1/auth/me/), write bench/results.json, and fail on any
+double booking or 5xx.
+
+The load is closed-loop: CONCURRENCY client processes (forked from this one, never inside the
+server) each send one request, wait for the whole answer, and send the next, for DURATION
+seconds after a short warm-up. Every endpoint runs with the same concurrency, against the same
+server, in the same run, so the ratios compare like with like. The floor is measured first and
+last, and briefly again just before each endpoint: the machine may be shared, and each ratio is
+taken against the floor of the same minute.
+
+Usage: python scripts/bench.py [--scale 1] [--duration 20] [--concurrency 5] [--workers 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+MANAGE = [str(PYTHON), str(ROOT / "backend" / "manage.py")]
+BENCH_DIR = ROOT / "bench"
+HOST = "127.0.0.1"
+
+REPORTS = ("bookings", "revenue", "user-activity", "doctors", "me")
+# Targets of issue #9, as (scenario key, check on the row and the floor, text). Reports are
+# checked twice: under the same load as everything else, and as one admin asking alone.
+TARGETS = [
+    ("slot_search", lambda r, f: r["p95_ms"] <= 2 * f["p95_ms"], "p95 <= 2x floor p95"),
+    ("booking", lambda r, f: r["rps"] >= 0.5 * f["rps"], "req/s >= 50% of floor req/s"),
+    *(
+        (f"report_{name}{suffix}", lambda r, f: r["p95_ms"] <= 300, "p95 <= 300 ms")
+        for name in REPORTS
+        for suffix in ("", "_single")
+    ),
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(args: list[str], env: dict) -> None:
+    log(" ".join(args[1:] if args[0] == str(PYTHON) else args))
+    subprocess.run(args, env=env, check=True, cwd=ROOT)
+
+
+# -- database ------------------------------------------------------------------------------
+
+
+def ensure_database(url: str) -> None:
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            log(f"creating database {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(url, autocommit=True) as conn:
+        # Planner costs for data that lives in memory (the whole bench set does), for this
+        # database only: the server's defaults assume spinning disks.
+        conn.execute(f'ALTER DATABASE "{name}" SET random_page_cost = 1.1')
+
+
+def seeded_sizes(url: str) -> dict | None:
+    with psycopg.connect(url) as conn:
+        try:
+            row = conn.execute(
+                """SELECT
+                     (SELECT COUNT(*) FROM doctors_doctor WHERE license_number LIKE 'BENCH-%'),
+                     (SELECT COUNT(*) FROM patients_patient),
+                          (SELECT COUNT(*) FROM clinics_clinic)"""
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+    return {"doctors": row[0], "patients": row[1], "clinics": row[2]}
+
+
+def expected_sizes(scale: float) -> dict:
+    return {
+        "doctors": max(2, round(1000 * scale)),
+        "patients": max(2, round(50000 * scale)),
+        "clinics": max(1, round(100 * scale)),
+    }
+
+
+def integrity(url: str, contended_slots: list[list[str]]) -> dict:
+    """Double bookings of any kind after the run, and the winners of the contended rounds."""
+    with psycopg.connect(url) as conn:
+        double_slot = conn.execute(
+            """SELECT COUNT(*) FROM (SELECT slot_id FROM appointments_appointment
+               WHERE status <> 'cancelled' AND slot_id IS NOT NULL
+               GROUP BY slot_id HAVING COUNT(*) > 1) AS d"""
+        ).fetchone()[0]
+        patient_overlap = conn.execute(
+            """SELECT COUNT(*) FROM appointments_appointment a
+               JOIN appointments_appointment b ON a.patient_id = b.patient_id AND a.id < b.id
+               AND a.status = 'booked' AND b.status = 'booked'
+               AND a.start < b."end" AND b.start < a."end" """
+        ).fetchone()[0]
+        slot_not_booked = conn.execute(
+            """SELECT COUNT(*) FROM appointments_appointment a JOIN scheduling_slot s
+               ON s.id = a.slot_id WHERE a.status = 'booked' AND s.status <> 'booked'"""
+        ).fetchone()[0]
+        rounds = []
+        for slots in contended_slots:
+            per_slot = conn.execute(
+                """SELECT s.id::text, COUNT(a.id) FROM scheduling_slot s
+                   LEFT JOIN appointments_appointment a
+                     ON a.slot_id = s.id AND a.status <> 'cancelled'
+                   WHERE s.id = ANY(%s::uuid[]) GROUP BY s.id""",
+                [slots],
+            ).fetchall()
+            rounds.append(sum(count for _, count in per_slot))
+    return {
+        "slots_with_two_active_appointments": double_slot,
+        "patients_with_overlapping_bookings": patient_overlap,
+        "booked_appointments_on_unbooked_slots": slot_not_booked,
+        "contended_appointments_per_round": rounds,
+    }
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+    log_file = (BENCH_DIR / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--chdir",
+            "backend",
+            "config.wsgi",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status, _ = request(port, {"method": "GET", "path": "/healthz"})
+            if status == 200:
+                log(f"gunicorn up on {HOST}:{port} with {workers} workers (pid {server.pid})")
+                return server
+        except OSError:
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.5)
+    stop_server(server)
+    raise SystemExit(f"gunicorn did not start: see {BENCH_DIR / 'gunicorn.log'}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+# -- the load ----------------------------------------------------------------------------------
+
+
+def request(port: int, spec: dict) -> tuple[int, float]:
+    """Send one request on a new connection (gunicorn's sync workers close each one)."""
+    headers = {"Accept": "application/json"}
+    body = None
+    if spec.get("token"):
+        headers["Authorization"] = f"Bearer {spec['token']}"
+    if "body" in spec:
+        body = json.dumps(spec["body"])
+        headers["Content-Type"] = "application/json"
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(HOST, port, timeout=120)
+    try:
+        conn.request(spec["method"], spec["path"], body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def _client(args) -> list[tuple[float, int, float]]:
+    """One closed-loop client: (sent-at, status, seconds) for each measured request."""
+    port, requests, index, step, warmup_until, stop_at, once = args
+    results = []
+    i = index
+    while True:
+        now = time.perf_counter()
+        if now >= stop_at or (once and i >= len(requests)):
+            return results
+        status, seconds = request(port, requests[i % len(requests)])
+        if once or now >= warmup_until:
+            results.append((now, status, seconds))
+        i += step
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, round(p / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
+
+
+def summarize(name: str, key: str, results: list, elapsed: float, concurrency: int) -> dict:
+    latencies = sorted(seconds * 1000 for _, _, seconds in results)
+    statuses: dict[str, int] = {}
+    for _, status, _ in results:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    return {
+        "key": key,
+        "name": name,
+        "requests": len(results),
+        "seconds": round(elapsed, 2),
+        "concurrency": concurrency,
+        "rps": round(len(results) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "statuses": statuses,
+        "errors_5xx": sum(n for status, n in statuses.items() if status.startswith("5")),
+    }
+
+
+def load(pool, port: int, scenario: dict, *, duration: float, warmup: float, concurrency: int):
+    once = scenario["kind"] == "once"
+    start = time.perf_counter()
+    warmup_until = start if once else start + warmup
+    stop_at = warmup_until + duration
+    jobs = [
+        (port, scenario["requests"], i, concurrency, warmup_until, stop_at, once)
+        for i in range(concurrency)
+    ]
+    results = [r for chunk in pool.map(_client, jobs) for r in chunk]
+    elapsed = time.perf_counter() - warmup_until
+    if once and results:  # ran out of requests before the deadline: time the real span
+        elapsed = max(t + s for t, _, s in results) - min(t for t, _, _ in results)
+    return summarize(scenario["name"], scenario["key"], results, elapsed, concurrency)
+
+
+def _contender(args) -> tuple[float, int, float]:
+    port, spec, barrier = args
+    barrier.wait()
+    status, seconds = request(port, spec)
+    return time.perf_counter(), status, seconds
+
+
+def contend(port: int, rounds: list[dict]) -> dict:
+    """Each round: 50 clients released together by a barrier, 5 per slot, 10 slots."""
+    results, statuses_per_round = [], []
+    started = time.perf_counter()
+    for round_ in rounds:
+        requests = round_["requests"]
+        barrier = threading.Barrier(len(requests))
+        threads_results: list = [None] * len(requests)
+
+        def fire(i, spec, barrier=barrier, out=threads_results):
+            out[i] = _contender((port, spec, barrier))
+
+        threads = [threading.Thread(target=fire, args=(i, spec)) for i, spec in enumerate(requests)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        results.extend((0.0, status, seconds) for _, status, seconds in threads_results)
+        statuses_per_round.append(sorted(status for _, status, _ in threads_results))
+    elapsed = time.perf_counter() - started
+    row = summarize(
+        "booking (50 clients contending for 10 slots)",
+        "booking_contended",
+        results,
+        elapsed,
+        len(rounds[0]["requests"]) if rounds else 0,
+    )
+    row["rounds"] = len(rounds)
+    row["winners_per_round"] = [statuses.count(201) for statuses in statuses_per_round]
+    return row
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def table(rows: list[dict]) -> str:
+    """Ratios are to the floor measured just before each endpoint (its req/s and p95 shown)."""
+    header = f"{'endpoint':<46} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+    header += f"{'floor/s':>8} {'floor95':>8} {'rps/floor':>9} {'p95/floor':>9} {'5xx':>4}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        beside = row.get("floor", row)
+        lines.append(
+            f"{row['name'][:46]:<46} {row['rps']:>8.1f} {row['p50_ms']:>8.1f} "
+            f"{row['p95_ms']:>8.1f} {row['p99_ms']:>8.1f} {beside['rps']:>8.1f} "
+            f"{beside['p95_ms']:>8.1f} {row['rps_ratio_to_floor']:>9.2f} "
+            f"{row['p95_ratio_to_floor']:>9.2f} {row['errors_5xx']:>4}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/careslot_bench"
+        ),
+    )
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--reseed", action="store_true", help="Seed even if already seeded")
+    parser.add_argument("--duration", type=float, default=20.0, help="Seconds per endpoint")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--floor-duration", type=float, default=0, help="Floor sample before each endpoint"
+    )
+    parser.add_argument("--concurrency", type=int, default=0, help="Default: the workers")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--rounds", type=int, default=5, help="Contended booking rounds")
+    parser.add_argument("--only", nargs="*", help="Scenario keys to run (floor always runs)")
+    args = parser.parse_args()
+    concurrency = args.concurrency or args.workers
+    args.floor_duration = args.floor_duration or args.duration / 2
+    BENCH_DIR.mkdir(exist_ok=True)
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP over loopback
+        "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600"),  # persistent connections
+        "JWT_ACCESS_MINUTES": "1440",  # the plan's tokens outlive the run
+        "EMAIL_URL": "dummymail://",  # booking emails are rendered, not sent
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    seeding = {"seconds": None, "reused": False}
+    ensure_database(args.database_url)
+    run([*MANAGE, "migrate", "--noinput", "-v0"], env)
+    if not args.reseed and seeded_sizes(args.database_url) == expected_sizes(args.scale):
+        log(f"database already holds the scale {args.scale} data set: reusing it (--reseed)")
+        seeding["reused"] = True
+    else:
+        started = time.monotonic()
+        run([*MANAGE, "seed_scale", "--scale", str(args.scale), "--reset"], env)
+        seeding["seconds"] = round(time.monotonic() - started, 1)
+    plan_file = BENCH_DIR / "plan.json"
+    run([*MANAGE, "bench_plan", "--output", str(plan_file), "--rounds", str(args.rounds)], env)
+    plan = json.loads(plan_file.read_text())
+    scenarios = {s["key"]: s for s in plan["scenarios"]}
+
+    load_before = os.getloadavg()
+    server = start_server(env, args.port, args.workers)
+    rows = []
+    try:
+        with multiprocessing.get_context("fork").Pool(concurrency) as pool:
+
+            def measure(key: str, *, duration=args.duration, clients=concurrency) -> dict:
+                scenario = scenarios[key]
+                log(f"{scenario['name']} ({len(scenario['requests'])} requests, {clients} clients)")
+                row = load(
+                    pool,
+                    args.port,
+                    scenario,
+                    duration=duration,
+                    warmup=args.warmup,
+                    concurrency=clients,
+                )
+                log(f"  {row['rps']} req/s, p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms")
+                return row
+
+            def beside_floor(row: dict) -> dict:
+                """Attach the floor measured just before `row`: the machine is shared, so a
+                ratio is taken against the floor of the same minute, not of the run's start."""
+                row["floor"] = floors[-1]
+                return row
+
+            floors = [measure("floor")]
+            rows.append(floors[0])
+            for key in scenarios:
+                if key == "floor" or (args.only and key not in args.only):
+                    continue
+                floors.append(measure("floor", duration=args.floor_duration))
+                rows.append(beside_floor(measure(key)))
+            for name in REPORTS:
+                key = f"report_{name}"
+                if key not in scenarios or (args.only and key not in args.only):
+                    continue
+                scenarios[f"{key}_single"] = {
+                    **scenarios[key],
+                    "key": f"{key}_single",
+                    "name": f"{scenarios[key]['name']} (1 client)",
+                }
+                floors.append(measure("floor", duration=args.floor_duration))
+                rows.append(beside_floor(measure(f"{key}_single", clients=1)))
+            if not args.only or "booking_contended" in args.only:
+                floors.append(measure("floor", duration=args.floor_duration))
+                log(f"booking: {len(plan['contended'])} rounds of 50 clients for 10 slots")
+                rows.append(beside_floor(contend(args.port, plan["contended"])))
+            floor_again = measure("floor")
+            floor_again["name"] = "floor again (end of run)"
+            floor_again["key"] = "floor_end"
+            floor_again["floor"] = floors[0]  # its ratios show how the machine drifted
+            rows.append(floor_again)
+    finally:
+        stop_server(server)
+    load_after = os.getloadavg()
+
+    checks = integrity(args.database_url, [r["slots"] for r in plan["contended"]])
+    contended = next((r for r in rows if r["key"] == "booking_contended"), None)
+    failures = []
+    if any(checks[k] for k in checks if k != "contended_appointments_per_round"):
+        failures.append(f"double bookings: {checks}")
+    if contended and any(n != 10 for n in checks["contended_appointments_per_round"]):
+        failures.append(f"contended rounds did not end with 10 appointments: {checks}")
+    errors = sum(r["errors_5xx"] for r in rows)
+    if errors:
+        failures.append(f"{errors} responses were 5xx (see {BENCH_DIR / 'gunicorn.log'})")
+
+    by_key = {r["key"]: r for r in rows}
+    for row in rows:
+        beside = row.get("floor", row)
+        row["rps_ratio_to_floor"] = round(row["rps"] / beside["rps"], 3)
+        row["p95_ratio_to_floor"] = round(row["p95_ms"] / beside["p95_ms"], 3)
+        if "floor" in row:
+            row["floor"] = {k: beside[k] for k in ("rps", "p50_ms", "p95_ms", "p99_ms")}
+    targets = [
+        {"endpoint": key, "target": text, "met": bool(check(by_key[key], by_key[key]["floor"]))}
+        for key, check, text in TARGETS
+        if key in by_key
+    ]
+    results = {
+        "scale": args.scale,
+        "seeding": seeding,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in load_after],
+        },
+        "server": {"gunicorn_workers": args.workers, "worker_class": "sync"},
+        "load": {
+            "concurrency": concurrency,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "floor_duration_s": args.floor_duration,
+            "driver": "scripts/bench.py (closed loop, forked client processes)",
+        },
+        "report_window": plan["report_window"],
+        "floor": "GET /api/v1/auth/me/, measured first, last, and for floor_duration_s "
+        "before each endpoint; each endpoint's ratios are to the floor just before it",
+        "floor_samples": [{k: f[k] for k in ("rps", "p50_ms", "p95_ms")} for f in floors],
+        "endpoints": rows,
+        "targets": targets,
+        "integrity": checks,
+        "failures": failures,
+    }
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))
+
+    print()
+    print(
+        f"CareSlot bench: scale {args.scale}, {args.workers} gunicorn workers, "
+        f"concurrency {concurrency}, {args.duration:.0f}s per endpoint, "
+        f"load average {load_before[0]:.2f} before / {load_after[0]:.2f} after"
+    )
+    print(table(rows))
+    print()
+    for target in targets:
+        print(
+            f"  {'MET   ' if target['met'] else 'MISSED'} {target['endpoint']}: {target['target']}"
+        )
+    print(f"  integrity: {checks}")
+    print(f"Results: {BENCH_DIR / 'results.json'}")
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""No N+1 anywhere: every paginated list endpoint sends as many queries for a page of 50 rows
+as for a page of 1 (issue #9). Each case seeds ~55 rows the caller can see, warms the caches
+once, then counts the queries at page_size=1 and at page_size=50."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from administration.models import AdminAction, AdminActionLog
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Role, User
+from appointments.models import AppointmentStatus
+from doctors.models import DoctorLanguage
+from loyalty.models import PointsKind, PointsTransaction
+from patients.permissions import grant_doctor_access_to_patient
+from records.models import AccessAction, RecordAccessLog
+from reviews.models import Review
+from tests.factories import (
+    AppointmentFactory,
+    AssociationFactory,
+    ClinicFactory,
+    DoctorFactory,
+    HistoryEntryFactory,
+    PatientFactory,
+    SlotFactory,
+    SpecialtyFactory,
+    UserFactory,
+    clinic_admin_of,
+    in_hours,
+    user_with_role,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROWS = 55
+V1 = "/api/v1"
+
+
+@dataclass
+class Case:
+    caller: User | None
+    url: str
+
+
+def _doctors() -> Case:
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        doctor = DoctorFactory()
+        DoctorLanguage.objects.create(doctor=doctor, language="en")
+        SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(24 + i))
+    return Case(user_with_role(Role.PATIENT), f"{V1}/doctors/")
+
+
+def _clinics() -> Case:
+    for _ in range(ROWS):
+        ClinicFactory()
+    return Case(user_with_role(Role.PATIENT), f"{V1}/clinics/")
+
+
+def _specialties() -> Case:
+    for _ in range(ROWS):
+        SpecialtyFactory()
+    return Case(None, f"{V1}/specialties/")
+
+
+def _associations() -> Case:
+    for _ in range(ROWS):
+        AssociationFactory()
+    return Case(user_with_role(Role.PATIENT), f"{V1}/doctor-clinic-associations/")
+
+
+def _associations_of_my_clinic() -> Case:
+    clinic = ClinicFactory()
+    for _ in range(ROWS):
+        AssociationFactory(clinic=clinic)
+    return Case(clinic_admin_of(clinic), f"{V1}/doctor-clinic-associations/")
+
+
+def _treated_patients() -> Case:
+    doctor = DoctorFactory()
+    for _ in range(ROWS):
+        grant_doctor_access_to_patient(doctor_user=doctor.user, patient=PatientFactory())
+    return Case(doctor.user, f"{V1}/patients/")
+
+
+def _all_patients() -> Case:
+    for _ in range(ROWS):
+        PatientFactory()
+    return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/patients/")
+
+
+def _doctor_with_slots():
+    doctor = DoctorFactory()
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(24 + i))
+    return doctor
+
+
+def _available_slots() -> Case:
+    _doctor_with_slots()
+    return Case(user_with_role(Role.PATIENT), f"{V1}/slots/available/")
+
+
+def _managed_slots() -> Case:
+    return Case(_doctor_with_slots().user, f"{V1}/slots/")
+
+
+def _appointments_of(patient, *, hours: Callable[[int], float], **fields) -> None:
+    doctor = DoctorFactory()
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        AppointmentFactory(
+            patient=patient,
+            slot__doctor=doctor,
+            slot__clinic=clinic,
+            slot__start=in_hours(hours(i)),
+            **fields,
+        )
+
+
+def _my_appointments() -> Case:
+    patient = PatientFactory()
+    _appointments_of(patient, hours=lambda i: 24 + i)
+    return Case(patient.user, f"{V1}/appointments/?when=upcoming")
+
+
+def _doctor_appointments() -> Case:
+    doctor = DoctorFactory()
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        AppointmentFactory(slot__doctor=doctor, slot__clinic=clinic, slot__start=in_hours(24 + i))
+    return Case(doctor.user, f"{V1}/appointments/")
+
+
+def _reviewed_doctor():
+    patient = PatientFactory()
+    doctor = DoctorFactory()
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        appointment = AppointmentFactory(
+            patient=patient,
+            slot__doctor=doctor,
+            slot__clinic=clinic,
+            slot__start=in_hours(-24 - i),
+            status=AppointmentStatus.COMPLETED,
+        )
+        Review.objects.create(appointment=appointment, patient=patient, doctor=doctor, rating=4)
+    return patient, doctor
+
+
+def _doctor_reviews() -> Case:
+    _, doctor = _reviewed_doctor()
+    return Case(user_with_role(Role.PATIENT), f"{V1}/reviews/?doctor={doctor.pk}")
+
+
+def _my_reviews() -> Case:
+    patient, _ = _reviewed_doctor()
+    return Case(patient.user, f"{V1}/reviews/mine/")
+
+
+def _points_ledger() -> Case:
+    patient = PatientFactory()
+    for _ in range(ROWS):
+        PointsTransaction.objects.create(
+            patient=patient, kind=PointsKind.ADJUSTED, amount=5, reason="Goodwill"
+        )
+    return Case(patient.user, f"{V1}/points/")
+
+
+def _patient_with_history():
+    patient = PatientFactory()
+    doctor = DoctorFactory()
+    grant_doctor_access_to_patient(doctor_user=doctor.user, patient=patient)
+    entries = [HistoryEntryFactory(patient=patient, author=doctor) for _ in range(ROWS)]
+    HistoryEntryFactory(patient=patient, author=doctor, amends=entries[0])
+    return patient, doctor
+
+
+def _history_for_doctor() -> Case:
+    patient, doctor = _patient_with_history()
+    return Case(doctor.user, f"{V1}/patients/{patient.pk}/history/")
+
+
+def _my_history() -> Case:
+    patient, _ = _patient_with_history()
+    return Case(patient.user, f"{V1}/history/mine/")
+
+
+def _access_log() -> Case:
+    patient = PatientFactory()
+    reader = DoctorFactory().user
+    for _ in range(ROWS):
+        RecordAccessLog.objects.create(
+            user=reader, patient=patient, action=AccessAction.LIST, entry_ids=[]
+        )
+    return Case(patient.user, f"{V1}/patients/{patient.pk}/access-log/")
+
+
+def _users() -> Case:
+    for _ in range(ROWS):
+        user_with_role(Role.PATIENT)
+    return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/users/")
+
+
+def _admin_actions() -> Case:
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    for _ in range(ROWS):
+        AdminActionLog.objects.create(
+            actor=admin,
+            action=AdminAction.USER_DEACTIVATED,
+            target_type="user",
+            target_id=UserFactory().pk,
+            reason="Spam",
+        )
+    return Case(admin, f"{V1}/admin-actions/")
+
+
+CASES = {
+    "doctors": _doctors,
+    "clinics": _clinics,
+    "specialties": _specialties,
+    "associations": _associations,
+    "associations (clinic admin)": _associations_of_my_clinic,
+    "patients (treating doctor)": _treated_patients,
+    "patients (platform admin)": _all_patients,
+    "slots available": _available_slots,
+    "slots managed": _managed_slots,
+    "appointments (patient, upcoming)": _my_appointments,
+    "appointments (doctor)": _doctor_appointments,
+    "reviews of a doctor": _doctor_reviews,
+    "my reviews": _my_reviews,
+    "points ledger": _points_ledger,
+    "history (treating doctor)": _history_for_doctor,
+    "history (mine)": _my_history,
+    "access log": _access_log,
+    "users": _users,
+    "admin actions": _admin_actions,
+}
+
+
+def _page(client, url: str, size: int):
+    separator = "&" if "?" in url else "?"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{url}{separator}page_size={size}")
+    assert response.status_code == 200, response.content
+    return response.json(), len(queries)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_list_query_count_does_not_grow_with_the_page(name, client_for):
+    case = CASES[name]()
+    client = client_for(case.caller)
+    _page(client, case.url, 1)  # warm per-process caches (content types, ...)
+
+    small, small_count = _page(client, case.url, 1)
+    large, large_count = _page(client, case.url, 50)
+
+    assert len(small["results"]) == 1
+    assert len(large["results"]) == 50, f"{name}: seed at least 50 visible rows"
+    assert large_count == small_count, (
+        f"{name}: {small_count} queries for 1 row, {large_count} for 50"
+    )
+
+
+def test_the_cases_cover_every_paginated_list_endpoint():
+    """A new list endpoint must join this module: the router's list routes are all here."""
+    from django.urls import get_resolver
+
+    covered = {
+        "doctor-list",
+        "clinic-list",
+        "specialty-list",
+        "association-list",
+        "patient-list",
+        "available-slot-list",
+        "slot-list",
+        "appointment-list",
+        "review-list",
+        "review-mine",
+        "points-list",
+        "patient-history-list",
+        "my-history",
+        "patient-access-log",
+        "admin-user-list",
+        "admin-action-list",
+    }
+    names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
+    lists = {name for name in names if name.endswith("-list")}
+    assert lists <= covered, f"list endpoints without a query-count case: {lists - covered}"
