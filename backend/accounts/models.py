@@ -2,7 +2,6 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -59,7 +58,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["date_joined"], name="user_date_joined_idx"),
             # The admin user list's `?ordering=-last_login` (most recent first, never-logged-in
             # last, as the ordering filter sorts a nullable column), and lists by name.
-            models.Index(F("last_login").desc(nulls_last=True), "id", name="user_last_login_idx"),
+            # Plain column order: SQLite (make run) cannot index NULLS LAST.
+            models.Index(fields=["last_login", "id"], name="user_last_login_idx"),
             models.Index(fields=["last_name", "first_name"], name="user_name_idx"),
         ]
 

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='user',
-            index=models.Index(models.OrderBy(models.F('last_login'), descending=True, nulls_last=True), models.F('id'), name='user_last_login_idx'),
+            index=models.Index(fields=['last_login', 'id'], name='user_last_login_idx'),
         ),
         migrations.AddIndex(
             model_name='user',
