@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from common.date_windows import BIRTH_DATES, WindowedDateField
 from doctors.models import LANGUAGE_CHOICES, Specialty
 from patients.models import Gender
 
@@ -54,7 +55,7 @@ class _RegistrationSerializer(serializers.Serializer):
 
 
 class PatientRegistrationSerializer(_RegistrationSerializer):
-    date_of_birth = serializers.DateField()
+    date_of_birth = WindowedDateField(window=BIRTH_DATES)
     gender = serializers.ChoiceField(
         choices=Gender.choices, required=False, default=Gender.UNDISCLOSED
     )

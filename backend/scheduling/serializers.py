@@ -5,7 +5,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clinics.models import Clinic
-from common.serializers import AwareDateTimeField
+from common.date_windows import SLOT_DAYS, SLOT_TIMES, WindowedDateField, WindowedDateTimeField
 
 from .models import Slot
 
@@ -49,13 +49,13 @@ class SlotSerializer(serializers.ModelSerializer):
 
 class SlotCreateSerializer(serializers.Serializer):
     clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
-    start = AwareDateTimeField()
-    end = AwareDateTimeField()
+    start = WindowedDateTimeField(window=SLOT_TIMES)
+    end = WindowedDateTimeField(window=SLOT_TIMES)
 
 
 class SlotUpdateSerializer(serializers.Serializer):
-    start = AwareDateTimeField()
-    end = AwareDateTimeField()
+    start = WindowedDateTimeField(window=SLOT_TIMES)
+    end = WindowedDateTimeField(window=SLOT_TIMES)
 
 
 class SlotTemplateSerializer(serializers.Serializer):
@@ -70,8 +70,8 @@ class SlotTemplateSerializer(serializers.Serializer):
     end_time = serializers.TimeField(help_text="Daily end, wall-clock time at the clinic")
     slot_minutes = serializers.IntegerField(min_value=5, max_value=480)
     break_minutes = serializers.IntegerField(min_value=0, max_value=240, default=0)
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = WindowedDateField(window=SLOT_DAYS)
+    date_to = WindowedDateField(window=SLOT_DAYS)
 
     def validate(self, attrs):
         if attrs["end_time"] <= attrs["start_time"]:

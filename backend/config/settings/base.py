@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 PROJECT_DIR = BACKEND_DIR.parent
@@ -259,6 +260,10 @@ LOGGING = {
 
 # Platform rules (SPEC §6, §7).
 CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)
+# How far ahead slots may be published; also the latest day a report covers (common.date_windows).
+SLOT_HORIZON_DAYS = env.int("SLOT_HORIZON_DAYS", default=730)
+if not 1 <= SLOT_HORIZON_DAYS <= 3660:
+    raise ImproperlyConfigured("SLOT_HORIZON_DAYS must be from 1 to 3660 (ten years).")
 # Abuse limits (OWASP API4/API6).
 MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
