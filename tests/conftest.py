@@ -5,9 +5,11 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tokens import TOKEN_VERSION_CLAIM
+from tests import hypothesis_profiles
 from tests.errors import assert_error_shape
 
 pytest_plugins = ["tests.world"]
+hypothesis_profiles.load()
 
 
 class CheckedAPIClient(APIClient):
