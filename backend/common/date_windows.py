@@ -29,7 +29,7 @@ OUT_OF_RANGE = "date_out_of_range"
 PLATFORM_EPOCH = date(2000, 1, 1)
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 FILTER_EARLIEST = date(1900, 1, 1)
-FILTER_LATEST = date(2199, 12, 31)
+FILTER_LATEST = date(2299, 12, 31)  # past every local day of a storable time
 STORABLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 STORABLE_UNTIL = datetime(2200, 1, 1, tzinfo=UTC)
 
@@ -100,15 +100,16 @@ SLOT_DAYS = Window(
     latest=lambda: _today() + slot_horizon(),
     description="2000-01-01 up to SLOT_HORIZON_DAYS days from today",
 )
+# A day later than slots: the last slot can fall on the next day in a zone ahead of UTC.
 REPORT_DAYS = Window(
     earliest=_fixed(PLATFORM_EPOCH),
-    latest=lambda: _today() + slot_horizon(),
-    description="2000-01-01 up to SLOT_HORIZON_DAYS days from today",
+    latest=lambda: _today() + slot_horizon() + timedelta(days=1),
+    description="2000-01-01 up to SLOT_HORIZON_DAYS + 1 days from today",
 )
 FILTER_DAYS = Window(
     earliest=_fixed(FILTER_EARLIEST),
     latest=_fixed(FILTER_LATEST),
-    description="1900-01-01 to 2199-12-31",
+    description="1900-01-01 to 2299-12-31",
 )
 BIRTH_DATES = Window(
     earliest=_fixed(EARLIEST_BIRTH_DATE),
@@ -124,12 +125,16 @@ ASSOCIATION_DAYS = Window(
 
 
 def _with_window(kwargs: dict, window: Window) -> dict:
+    """The field's own arguments plus the window's check; its description and error codes go
+    into the schema (drf-standardized-errors lists a field's `error_messages` keys)."""
     help_text = kwargs.get("help_text")
     bounds = f"Accepted: {window.description}."
+    codes = [OUT_OF_RANGE, *([window.too_late[0]] if window.too_late else [])]
     return {
         **kwargs,
         "validators": [*kwargs.get("validators", []), window.check],
         "help_text": f"{help_text}. {bounds}" if help_text else bounds,
+        "error_messages": {code: bounds for code in codes} | kwargs.get("error_messages", {}),
     }
 
 

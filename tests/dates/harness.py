@@ -29,13 +29,17 @@ DATE_CODES = {
 }
 
 
-def row_counts() -> dict[str, int]:
-    """The number of rows in every table, in one query."""
-    tables = [t for t in connection.introspection.table_names() if not t.startswith("django_")]
-    columns = ", ".join(f'(SELECT count(*) FROM "{table}")' for table in tables)
+def write_counts() -> list[tuple]:
+    """Rows inserted, updated and deleted so far, per table, in the test's transaction (every
+    request of a `db` test runs in it). Cheaper than counting every table and stricter: a
+    refused request must not have written, updated or deleted anything, not even in a
+    savepoint it rolled back."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")
-        return dict(zip(tables, cursor.fetchone(), strict=True))
+        cursor.execute(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname"
+        )
+        return cursor.fetchall()
 
 
 def in_window(sent: Sent | None, window: Window) -> bool:
@@ -63,4 +67,4 @@ def assert_handled(response, before: dict, *, errors: set[str] = frozenset(), ok
         assert response.status_code in ok, (ok, response.status_code, response.content)
     if response.status_code >= 400:
         assert_error_shape(response)
-        assert row_counts() == before, response.content
+        assert write_counts() == before, response.content

@@ -67,7 +67,7 @@ BAD_DATETIME_TEXT = [
     "1e309",
     "9999-12-31",
 ]
-BAD_TIME_TEXT = ["24:00", "25:00", "09:60", "9", "-01:00", "23:59:60", "T09:00", "1e309"]
+BAD_TIME_TEXT = ["24:00", "25:00", "09:60", "9", "-01:00", "23:59:60", "9h", "1e309"]
 # JSON values of another type (`Infinity` and deep nesting are JSON-structure cases, not dates).
 NOT_TEXT = st.sampled_from([0, -1, 253402300799, 2.5, True, None, [], {}])
 
@@ -93,6 +93,8 @@ FIXED_DAY_EDGES = [
     date(2000, 1, 1),
     date(2199, 12, 31),
     date(2200, 1, 1),
+    date(2299, 12, 31),
+    date(2300, 1, 1),
     date.max - timedelta(days=1),
     date.max,
 ]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from common.date_windows import FILTER_DAYS, PLATFORM_EPOCH, REPORT_DAYS
 from reports.serializers import MAX_RANGE_DAYS
 
-from .harness import assert_handled, in_window, row_counts
+from .harness import assert_handled, in_window, write_counts
 from .strategies import bad_zone_names, dates, zone_names
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,7 @@ def test_list_date_filters_over_the_whole_calendar(world, client_for, role, path
 
     @given(params=window_params)
     def check(params):
-        before = row_counts()
+        before = write_counts()
         response = client.get(url, _query(params))
         assert_handled(response, before, errors=filter_errors(params))
 
@@ -134,7 +134,7 @@ def test_report_ranges_over_the_whole_calendar(world, client_for, role, report):
 
     @given(params=report_params)
     def check(params):
-        before = row_counts()
+        before = write_counts()
         response = client.get(f"/api/v1/reports/{report}/", _query(params))
         assert_handled(response, before, errors=report_errors(params))
         if response.status_code == 200 and params["format"] == "csv":
@@ -151,7 +151,7 @@ def test_lists_without_date_filters_ignore_stray_dates(world, client_for, role, 
     @settings(max_examples=max(5, settings().max_examples // 4))
     @given(params=stray_params)
     def check(params):
-        before = row_counts()
+        before = write_counts()
         assert_handled(client.get(url, _query(params)), before)
 
     check()
