@@ -4,9 +4,6 @@ Public endpoints (login, registration), authenticated ones (booking, a PATCH) an
 payment webhook all parse with common.parsers.StrictJSONParser."""
 
 import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
@@ -14,118 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import User
-from appointments.models import Appointment
-from appointments.payments import sign_webhook
+from tests.common.body_targets import SECRET, TARGET_IDS, TARGETS, snapshot, webhook_event
 from tests.errors import assert_error
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-V1 = "/api/v1"
-SECRET = "whsec-hostile-json"
-
-
-@dataclass
-class Target:
-    name: str
-    method: str
-    url: Callable
-    actor: Callable  # world -> user or None
-    body: Callable  # world -> a valid body
-    field: str  # a text field of that body, where a bad string is reported
-
-    def send(self, client_for, world, raw: bytes | str, content_type="application/json"):
-        raw = raw.encode() if isinstance(raw, str) else raw
-        extra = {}
-        if self.name == "webhook":
-            extra["HTTP_CARESLOT_SIGNATURE"] = sign_webhook(
-                body=raw, timestamp=int(time.time()), secret=SECRET
-            )
-        client = client_for(self.actor(world))
-        return client.generic(self.method, self.url(world), raw, content_type, **extra)
-
-
-def _webhook_event(w) -> dict:
-    appointment = w.appointment
-    return {
-        "id": "evt_hostile",
-        "type": "payment.succeeded",
-        "data": {
-            "appointment_id": str(appointment.pk),
-            "amount": str(appointment.total_amount),
-            "currency": appointment.currency,
-            "reference": "pi_1",
-        },
-    }
-
-
-TARGETS = [
-    Target(
-        "login",
-        "POST",
-        lambda w: f"{V1}/auth/login/",
-        lambda w: None,
-        lambda w: {"email": w.patient.user.email, "password": PASSWORD},
-        "password",
-    ),
-    Target(
-        "register",
-        "POST",
-        lambda w: f"{V1}/auth/register/patient/",
-        lambda w: None,
-        lambda w: {
-            "email": "new-hostile@example.com",
-            "password": PASSWORD,
-            "first_name": "New",
-            "last_name": "Person",
-            "date_of_birth": "1990-01-01",
-        },
-        "first_name",
-    ),
-    Target(
-        "book",
-        "POST",
-        lambda w: f"{V1}/appointments/",
-        lambda w: w.patient.user,
-        lambda w: {"slot": str(w.slot.pk)},
-        "slot",
-    ),
-    Target(
-        "me-update",
-        "PATCH",
-        lambda w: f"{V1}/auth/me/",
-        lambda w: w.patient.user,
-        lambda w: {"first_name": "Pia", "phone": "+49 30 1"},
-        "first_name",
-    ),
-    Target(
-        "webhook",
-        "POST",
-        lambda w: f"{V1}/payments/webhook/",
-        lambda w: None,
-        _webhook_event,
-        "id",
-    ),
-]
-TARGET_IDS = [t.name for t in TARGETS]
 
 
 @pytest.fixture(autouse=True)
 def _webhook_secret(settings):
     settings.PAYMENT_WEBHOOK_SECRET = SECRET
-
-
-def snapshot(world) -> tuple:
-    """What any of the targets would change if a hostile body got through."""
-    world.patient.user.refresh_from_db()
-    world.appointment.refresh_from_db()
-    return (
-        User.objects.count(),
-        Appointment.objects.count(),
-        world.patient.user.first_name,
-        world.patient.user.phone,
-        world.appointment.payment_status,
-    )
 
 
 def nested(depth: int, leaf="x"):
@@ -202,7 +96,7 @@ def test_nul_and_lone_surrogates_are_400s(client_for, world, target, place, bad)
 
 def test_the_webhook_reports_the_nested_field(client_for, world):
     webhook = TARGETS[-1]
-    body = _webhook_event(world)
+    body = webhook_event(world)
     body["data"]["reference"] = "pi\x00"
     response = webhook.send(client_for, world, json.dumps(body))
     assert_error(response, 400, "null_characters_not_allowed", attr="data.reference")
