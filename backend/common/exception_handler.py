@@ -39,7 +39,7 @@ class CareSlotExceptionHandler(ExceptionHandler):
             flat.auth_header = getattr(exc, "auth_header", None)
             return flat
         # Django's refusals of a hostile request (RequestDataTooBig, TooManyFieldsSent, ...)
-        # when a view is the first to read it: Django itself answers them with a 400.
+        # raised while a view reads it; outside views, common.views.bad_request answers them.
         if isinstance(exc, SuspiciousOperation):
             return _suspicious_operation(exc)
         # Model validation (full_clean) in a service is a 400 with field errors, not a 500.
