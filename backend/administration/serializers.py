@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Role, UserRole
-
-from .models import AdminActionLog
+from audit.models import AdminActionLog
 
 
 class UserRoleSerializer(serializers.ModelSerializer):
@@ -16,14 +15,6 @@ class UserRoleSerializer(serializers.ModelSerializer):
 
 class RoleInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
-
-
-class OptionalReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 

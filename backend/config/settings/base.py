@@ -33,17 +33,21 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "axes",
     "common",
+    "audit",
     "accounts",
     "patients",
     "doctors",
     "clinics",
+    "registration",
     "scheduling",
+    "directory",
     "appointments",
     "reviews",
     "loyalty",
     "reports",
     "records",
     "administration",
+    "devtools",
 ]
 
 MIDDLEWARE = [

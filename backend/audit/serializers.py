@@ -1,0 +1,11 @@
+"""Inputs of admin actions: the reason that goes into the admin action log."""
+
+from rest_framework import serializers
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
