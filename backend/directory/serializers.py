@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.fields import StrictCharField, StrictModelSerializer
 from doctors.models import Doctor
 from doctors.serializers import SpecialtySerializer
 
@@ -12,11 +13,11 @@ class DoctorClinicSerializer(serializers.Serializer):
 
     association_id = serializers.UUIDField(source="id")
     clinic_id = serializers.UUIDField(source="clinic.id")
-    name = serializers.CharField(source="clinic.name")
-    city = serializers.CharField(source="clinic.city")
-    country = serializers.CharField(source="clinic.country")
-    timezone = serializers.CharField(source="clinic.timezone")
-    title = serializers.CharField()
+    name = StrictCharField(source="clinic.name")
+    city = StrictCharField(source="clinic.city")
+    country = StrictCharField(source="clinic.country")
+    timezone = StrictCharField(source="clinic.timezone")
+    title = StrictCharField()
 
 
 class NextAvailableSerializer(serializers.Serializer):
@@ -27,10 +28,10 @@ class NextAvailableSerializer(serializers.Serializer):
     clinic_id = serializers.UUIDField()
 
 
-class DoctorSerializer(serializers.ModelSerializer):
+class DoctorSerializer(StrictModelSerializer):
     user_id = serializers.UUIDField(read_only=True)
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
+    first_name = StrictCharField(source="user.first_name")
+    last_name = StrictCharField(source="user.last_name")
     specialty = SpecialtySerializer()
     languages = serializers.SerializerMethodField()
     clinics = DoctorClinicSerializer(source="active_associations", many=True)
