@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Role
-from common.permissions import has_role
+from accounts.permissions import has_role
 from patients.models import Patient
 from patients.permissions import patients_treated_by
 

@@ -3,6 +3,8 @@ import re
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from common.fields import StrictCharField, StrictModelSerializer
+
 from .models import (
     ICD10_PATTERN,
     PRESCRIPTION_FIELDS,
@@ -14,12 +16,12 @@ from .models import (
 
 class HistoryAuthorSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
-    specialty = serializers.CharField(source="specialty.name")
+    first_name = StrictCharField(source="user.first_name")
+    last_name = StrictCharField(source="user.last_name")
+    specialty = StrictCharField(source="specialty.name")
 
 
-class HistoryEntrySerializer(serializers.ModelSerializer):
+class HistoryEntrySerializer(StrictModelSerializer):
     patient = serializers.UUIDField(source="patient_id")
     author = HistoryAuthorSerializer(help_text="The doctor who wrote the entry")
     appointment = serializers.UUIDField(source="appointment_id", allow_null=True)
@@ -57,9 +59,9 @@ class HistoryEntryInputSerializer(serializers.Serializer):
     prescription and refused for the other types."""
 
     entry_type = serializers.ChoiceField(choices=EntryType.choices)
-    title = serializers.CharField(max_length=200)
-    details = serializers.CharField(max_length=20000, required=False, default="", allow_blank=True)
-    icd10_code = serializers.CharField(
+    title = StrictCharField(max_length=200)
+    details = StrictCharField(max_length=20000, required=False, default="", allow_blank=True)
+    icd10_code = StrictCharField(
         max_length=16,  # longer than any code, so a malformed one gets the format error
         required=False,
         default="",
@@ -72,13 +74,11 @@ class HistoryEntryInputSerializer(serializers.Serializer):
         default=None,
         help_text="A non-cancelled appointment between you and this patient",
     )
-    medication = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    dosage = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    frequency = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    duration = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    instructions = serializers.CharField(
-        max_length=2000, required=False, default="", allow_blank=True
-    )
+    medication = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+    dosage = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
+    frequency = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
+    duration = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
+    instructions = StrictCharField(max_length=2000, required=False, default="", allow_blank=True)
 
     def validate_icd10_code(self, value: str) -> str:
         value = value.upper()
@@ -109,11 +109,11 @@ class HistoryEntryInputSerializer(serializers.Serializer):
 
 class AccessorSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
+    first_name = StrictCharField()
+    last_name = StrictCharField()
 
 
-class RecordAccessLogSerializer(serializers.ModelSerializer):
+class RecordAccessLogSerializer(StrictModelSerializer):
     """Metadata only: never titles or contents. The network fields are for platform admins'
     audits; patients see them as null."""
 
