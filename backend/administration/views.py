@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,7 +40,10 @@ class PlatformAdminView(APIView):
     permission_classes = [IsAuthenticated, IsPlatformAdmin]
 
 
-class UserRolesView(PlatformAdminView):
+class UserRolesView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsPlatformAdmin]
+    filter_backends = []
+
     @extend_schema(
         summary="List a user's roles (platform admins)",
         tags=TAGS,
@@ -47,7 +51,8 @@ class UserRolesView(PlatformAdminView):
     )
     def get(self, request: Request, user_id) -> Response:
         user = get_object_or_404(User, pk=user_id)
-        return Response(UserRoleSerializer(user.roles.order_by("role"), many=True).data)
+        page = self.paginate_queryset(user.roles.order_by("role"))
+        return self.get_paginated_response(UserRoleSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Grant a role (platform admins)",
