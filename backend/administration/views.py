@@ -57,13 +57,14 @@ class UserRolesView(GenericAPIView):
     @extend_schema(
         summary="Grant a role (platform admins)",
         description=(
-            "Patient and doctor roles need the matching profile. To make someone admin of a "
-            "clinic use `POST /clinics/{id}/admins/`."
+            "Answers with the granted role (granting one the user holds is a no-op that "
+            "answers with it too). Patient and doctor roles need the matching profile. To make "
+            "someone admin of a clinic use `POST /clinics/{id}/admins/`."
         ),
         tags=TAGS,
         request=RoleInputSerializer,
         responses={
-            201: UserRoleSerializer(many=True),
+            201: UserRoleSerializer,
             409: error_response("RoleProfileMissing", "No matching profile.", "profile_missing"),
         },
     )
@@ -71,9 +72,10 @@ class UserRolesView(GenericAPIView):
         user = get_object_or_404(User, pk=user_id)
         data = RoleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.grant_user_role(user=user, granted_by=request.user, **data.validated_data)
-        roles = user.roles.order_by("role")
-        return Response(UserRoleSerializer(roles, many=True).data, status=status.HTTP_201_CREATED)
+        user_role = services.grant_user_role(
+            user=user, granted_by=request.user, **data.validated_data
+        )
+        return Response(UserRoleSerializer(user_role).data, status=status.HTTP_201_CREATED)
 
 
 class UserRoleDetailView(PlatformAdminView):
