@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from administration.models import AdminAction, AdminActionLog
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User, UserRole
 from appointments.models import AppointmentStatus
+from audit.models import AdminAction, AdminActionLog
 from doctors.models import DoctorLanguage
 from loyalty.models import PointsKind, PointsTransaction
 from patients.permissions import grant_doctor_access_to_patient

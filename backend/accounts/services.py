@@ -1,6 +1,4 @@
-"""Account writes: registration, confirmation, login, passwords, roles and token revocation."""
-
-from datetime import date
+"""Account writes: accounts, confirmation, login, passwords, roles and token revocation."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -26,10 +24,8 @@ from rest_framework_simplejwt.exceptions import TokenError
 from common.emails import send_templated_email
 from common.errors import DomainError, field_error
 from common.models import assign_fields
-from doctors.models import Doctor, DoctorLanguage, Specialty
-from patients.models import Patient
 
-from .models import LoginEvent, Role, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
+from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
     FAMILY_CLAIM,
     VersionedRefreshToken,
@@ -76,10 +72,11 @@ def revoke_role(*, user: User, role: str) -> None:
     user.__dict__.pop("_role_cache", None)
 
 
-# --- registration ------------------------------------------------------------------------------
+# --- accounts ----------------------------------------------------------------------------------
 
 
-def _create_user(*, email: str, password: str, first_name: str, last_name: str, phone: str) -> User:
+def create_user(*, email: str, password: str, first_name: str, last_name: str, phone: str) -> User:
+    """A new account with a validated password; refuses a taken email."""
     user = User(
         email=normalize_email(email), first_name=first_name, last_name=last_name, phone=phone
     )
@@ -92,76 +89,6 @@ def _create_user(*, email: str, password: str, first_name: str, last_name: str, 
         raise field_error(
             "email", "An account with this email already exists.", code="email_taken"
         ) from exc
-    return user
-
-
-@transaction.atomic
-def register_patient(
-    *,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    date_of_birth: date,
-    phone: str = "",
-    gender: str = "undisclosed",
-    address: str = "",
-    emergency_contact_name: str = "",
-    emergency_contact_phone: str = "",
-) -> User:
-    """Create a patient account and profile, and email the confirmation link."""
-    user = _create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-    )
-    Patient.objects.create(
-        user=user,
-        date_of_birth=date_of_birth,
-        gender=gender,
-        address=address,
-        emergency_contact_name=emergency_contact_name,
-        emergency_contact_phone=emergency_contact_phone,
-    )
-    grant_role(user=user, role=Role.PATIENT)
-    send_confirmation_email(user=user)
-    return user
-
-
-@transaction.atomic
-def register_doctor(
-    *,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    license_number: str,
-    specialty: Specialty,
-    phone: str = "",
-    bio: str = "",
-    languages: list[str] | None = None,
-    consultation_fee=0,
-) -> User:
-    """Create an unconfirmed doctor account; a platform admin confirms it later."""
-    user = _create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-    )
-    try:
-        with transaction.atomic():
-            doctor = Doctor.objects.create(
-                user=user,
-                specialty=specialty,
-                license_number=license_number,
-                bio=bio,
-                consultation_fee=consultation_fee,
-            )
-    except IntegrityError as exc:
-        raise field_error(
-            "license_number", "A doctor with this license number exists.", code="license_taken"
-        ) from exc
-    DoctorLanguage.objects.bulk_create(
-        DoctorLanguage(doctor=doctor, language=code) for code in set(languages or [])
-    )
-    grant_role(user=user, role=Role.DOCTOR)
-    send_confirmation_email(user=user)
     return user
 
 

@@ -8,14 +8,11 @@ from accounts.models import Role, User, UserRole
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import cancel_appointment
+from audit.models import AdminAction
+from audit.services import record_admin_action
 from clinics.permissions import clinics_administered_by
 from clinics.services import remove_clinic_admin
 from common.errors import ConflictError
-from doctors.models import Doctor
-from doctors.services import confirm_doctor, reject_doctor
-
-from .audit import record_admin_action
-from .models import AdminAction
 
 
 class ProfileMissing(ConflictError):
@@ -104,21 +101,3 @@ def activate_user(*, user: User, actor: User, reason: str) -> User:
     user.save(update_fields=["is_active"])
     record_admin_action(actor=actor, action=AdminAction.USER_ACTIVATED, target=user, reason=reason)
     return user
-
-
-@transaction.atomic
-def confirm_doctor_profile(*, doctor: Doctor, actor: User, reason: str = "") -> Doctor:
-    doctor = confirm_doctor(doctor=doctor, confirmed_by=actor)
-    record_admin_action(
-        actor=actor, action=AdminAction.DOCTOR_CONFIRMED, target=doctor, reason=reason
-    )
-    return doctor
-
-
-@transaction.atomic
-def reject_doctor_profile(*, doctor: Doctor, actor: User, reason: str) -> Doctor:
-    doctor = reject_doctor(doctor=doctor, rejected_by=actor, reason=reason)
-    record_admin_action(
-        actor=actor, action=AdminAction.DOCTOR_REJECTED, target=doctor, reason=reason
-    )
-    return doctor

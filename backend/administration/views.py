@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
+from accounts.permissions import IsPlatformAdmin
 from accounts.serializers import AccountSerializer
-from common.permissions import IsPlatformAdmin
+from audit.serializers import ReasonSerializer
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 
@@ -19,7 +20,6 @@ from .filters import AdminActionFilter, UserFilter
 from .selectors import admin_actions, users_for_admin
 from .serializers import (
     AdminActionLogSerializer,
-    ReasonSerializer,
     RoleInputSerializer,
     UserRoleSerializer,
 )

@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.permissions import IsPlatformAdmin
+from accounts.permissions import IsPlatformAdmin
 from common.schema import error_response
 
 from . import services

@@ -4,7 +4,7 @@ from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, UU
 from django.utils import timezone
 
 from accounts.models import Role
-from common.permissions import has_role
+from accounts.permissions import has_role
 from patients.models import Patient
 from patients.permissions import patients_treated_by
 

@@ -7,8 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
+from accounts.permissions import IsPlatformAdmin, any_role
 from appointments.selectors import appointments_visible_to
-from common.permissions import IsPlatformAdmin, any_role
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 

@@ -33,17 +33,21 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "axes",
     "common",
+    "audit",
     "accounts",
     "patients",
     "doctors",
     "clinics",
+    "registration",
     "scheduling",
+    "directory",
     "appointments",
     "reviews",
     "loyalty",
     "reports",
     "records",
     "administration",
+    "devtools",
 ]
 
 MIDDLEWARE = [
@@ -161,7 +165,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CareSlotJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "common.strict_input.StrictDjangoFilterBackend",
+        "common.filters.StrictDjangoFilterBackend",
         "common.filters.StableOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
