@@ -20,14 +20,14 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from common.emails import send_templated_email
 from common.errors import DomainError, field_error
 from common.models import assign_fields
 
-from .models import LoginEvent, User, UserRole, normalize_email
+from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
+    FAMILY_CLAIM,
     VersionedRefreshToken,
     make_email_confirmation_token,
     read_email_confirmation_token,
@@ -170,35 +170,60 @@ class InvalidRefreshToken(AuthenticationFailed):
     default_detail = "The refresh token is invalid, expired or revoked."
 
 
+class RefreshTokenReused(AuthenticationFailed):
+    default_code = "refresh_token_reused"
+    default_detail = (
+        "This refresh token was already used. Its session has ended for safety; log in again."
+    )
+
+
 def _read_refresh_token(raw: str) -> tuple[VersionedRefreshToken, User]:
     try:
         token = VersionedRefreshToken(raw)
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-    if user is None or not token_matches_user(token, user):
+    if user is None or not token_matches_user(token, user) or FAMILY_CLAIM not in token:
         raise InvalidRefreshToken()
     return token, user
 
 
-@transaction.atomic
 def rotate_refresh_token(*, raw: str) -> dict[str, str]:
-    """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
-    token, _ = _read_refresh_token(raw)
-    token.blacklist()
+    """Trade the family's current refresh token for a new pair.
+
+    One conditional UPDATE moves the family to the new token, so of any number of concurrent
+    requests with one token exactly one wins. Any other token of the family (one already
+    rotated, or the loser of such a race) is a reuse: a thief and the owner hold the same
+    token, and nobody can tell which is which, so the whole family ends (RFC 9700 §4.14.2)."""
+    token, user = _read_refresh_token(raw)
+    family_id, used_jti = token[FAMILY_CLAIM], token["jti"]
     token.set_jti()
     token.set_exp()
     token.set_iat()
-    token.outstand()
-    return {"refresh": str(token), "access": str(token.access_token)}
+    won = TokenFamily.objects.filter(
+        pk=family_id, user=user, current_jti=used_jti, ended_at__isnull=True
+    ).update(current_jti=token["jti"], rotated_at=timezone.now())
+    if won:
+        return {"refresh": str(token), "access": str(token.access_token)}
+    family = TokenFamily.objects.filter(pk=family_id, user=user).first()
+    if family is None or family.current_jti == used_jti:  # the session ended some other way
+        raise InvalidRefreshToken()
+    # A family's current jti only ever moves on to fresh ones, so this token stays a reuse.
+    _end_families(TokenFamily.objects.filter(pk=family.pk), reason=TokenFamilyEnd.REUSE)
+    raise RefreshTokenReused()
+
+
+def _end_families(families, *, reason: str) -> int:
+    return families.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
 
 
 def log_out(*, user: User, raw_refresh: str) -> None:
-    """Blacklist the caller's refresh token; the short-lived access token simply expires."""
+    """End the session the refresh token belongs to: its refresh and access tokens stop working."""
     token, owner = _read_refresh_token(raw_refresh)
     if owner.pk != user.pk:
         raise InvalidRefreshToken()
-    token.blacklist()
+    families = TokenFamily.objects.filter(pk=token[FAMILY_CLAIM], user=user)
+    _end_families(families, reason=TokenFamilyEnd.LOGOUT)
 
 
 @transaction.atomic
@@ -206,10 +231,7 @@ def revoke_all_tokens(*, user: User) -> None:
     """Invalidate every access and refresh token `user` holds."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
-    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
+    _end_families(TokenFamily.objects.filter(user=user), reason=TokenFamilyEnd.REVOKED)
 
 
 # --- passwords ---------------------------------------------------------------------------------

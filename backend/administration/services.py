@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, User, UserRole
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import cancel_appointment
@@ -24,16 +24,17 @@ PROFILE_FOR_ROLE = {Role.PATIENT: "patient", Role.DOCTOR: "doctor"}
 
 
 @transaction.atomic
-def grant_user_role(*, user: User, role: str, granted_by: User, reason: str = "") -> None:
+def grant_user_role(*, user: User, role: str, granted_by: User, reason: str = "") -> UserRole:
     """Grant a role. Patient and doctor roles need the matching profile; clinic admins get their
     clinics through the clinic's admins endpoint."""
     profile = PROFILE_FOR_ROLE.get(role)
     if profile and not hasattr(user, profile):
         raise ProfileMissing()
-    grant_role(user=user, role=role, granted_by=granted_by)
+    user_role = grant_role(user=user, role=role, granted_by=granted_by)
     record_admin_action(
         actor=granted_by, action=AdminAction.ROLE_GRANTED, target=user, reason=reason, role=role
     )
+    return user_role
 
 
 @transaction.atomic

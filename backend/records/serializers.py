@@ -8,6 +8,7 @@ from common.fields import StrictCharField, StrictModelSerializer
 from .models import (
     ICD10_PATTERN,
     PRESCRIPTION_FIELDS,
+    BreakGlassAccess,
     EntryType,
     PatientHistoryEntry,
     RecordAccessLog,
@@ -113,6 +114,31 @@ class AccessorSerializer(serializers.Serializer):
     last_name = StrictCharField()
 
 
+class BreakGlassInputSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        min_length=10,
+        max_length=1000,
+        help_text="Why you need this patient's history now. The patient will read it.",
+    )
+
+
+class BreakGlassSerializer(StrictModelSerializer):
+    patient = serializers.UUIDField(source="patient_id")
+    doctor = serializers.UUIDField(source="doctor_id")
+
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "patient", "doctor", "reason", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class BreakGlassSummarySerializer(StrictModelSerializer):
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "reason", "expires_at"]
+        read_only_fields = fields
+
+
 class RecordAccessLogSerializer(StrictModelSerializer):
     """Metadata only: never titles or contents. The network fields are for platform admins'
     audits; patients see them as null."""
@@ -124,6 +150,10 @@ class RecordAccessLogSerializer(StrictModelSerializer):
     )
     ip_address = serializers.SerializerMethodField()
     user_agent = serializers.SerializerMethodField()
+    break_glass = BreakGlassSummarySerializer(
+        allow_null=True,
+        help_text="The emergency access this row opened or was made under, with its reason",
+    )
 
     class Meta:
         model = RecordAccessLog
@@ -133,6 +163,7 @@ class RecordAccessLogSerializer(StrictModelSerializer):
             "patient",
             "action",
             "entry_ids",
+            "break_glass",
             "ip_address",
             "user_agent",
             "created_at",
