@@ -52,9 +52,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer, so every answer is marked (and, below, in §9 shape).
+    "common.middleware.NoStoreMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
+    "common.middleware.ForbiddenCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +67,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Public, data-free paths that may be cached; every other response is `private, no-store`
+# (common.middleware.NoStoreMiddleware).
+CACHEABLE_PATH_PREFIXES = ["/api/schema/", "/api/docs/", "/api/redoc/", "/static/"]
 
 # Response headers for every environment (production adds HSTS and the HTTPS redirect).
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -173,7 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "common.openapi.CareSlotAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="10/min"),
@@ -245,11 +253,22 @@ SPECTACULAR_SETTINGS = {
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "common.exception_handler.CareSlotExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"],
-    # The 401/403 codes CareSlot uses beyond DRF's own (common.openapi).
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+    ],
+    # The 401/403 codes CareSlot uses beyond DRF's own, and the 413 (common.openapi).
     "ERROR_SCHEMAS": {
         "401": "common.openapi.ErrorResponse401Serializer",
         "403": "common.openapi.ErrorResponse403Serializer",
+        "413": "common.openapi.ErrorResponse413Serializer",
     },
 }
 
@@ -270,6 +289,8 @@ MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", def
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# No request body CareSlot takes nests deeper than 3; common.parsers refuses deeper ones.
+MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=32)
 TRANSACTION_FEE_PERCENT = Decimal(env.str("TRANSACTION_FEE_PERCENT", default="3.00"))
 TRANSACTION_FEE_FIXED = Decimal(env.str("TRANSACTION_FEE_FIXED", default="0.50"))
 CURRENCY = env("CURRENCY", default="EUR")
