@@ -53,8 +53,8 @@ def test_an_integer_field_refuses_a_string(client_for, doctor):
             "start_time": "09:00",
             "end_time": "12:00",
             "slot_minutes": "30",
-            "date_from": "2030-01-07",
-            "date_to": "2030-01-08",
+            "date_from": a_monday_ahead(),
+            "date_to": a_monday_ahead(),
         },
     )
     body = assert_error(response, 400, "invalid", attr="slot_minutes")

@@ -34,24 +34,32 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "axes",
     "common",
+    "audit",
     "accounts",
     "patients",
     "doctors",
     "clinics",
+    "registration",
     "scheduling",
+    "directory",
     "appointments",
     "reviews",
     "loyalty",
     "reports",
     "records",
     "administration",
+    "devtools",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer, so every answer is marked (and, below, in §9 shape).
+    "common.middleware.NoStoreMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
+    "common.middleware.ForbiddenCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +68,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Public, data-free paths that may be cached; every other response is `private, no-store`
+# (common.middleware.NoStoreMiddleware).
+CACHEABLE_PATH_PREFIXES = ["/api/schema/", "/api/docs/", "/api/redoc/", "/static/"]
 
 # Response headers for every environment (production adds HSTS and the HTTPS redirect).
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -162,7 +174,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CareSlotJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "common.strict_input.StrictDjangoFilterBackend",
+        "common.filters.StrictDjangoFilterBackend",
         "common.filters.StableOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
@@ -170,7 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "common.openapi.CareSlotAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="10/min"),
@@ -242,11 +254,22 @@ SPECTACULAR_SETTINGS = {
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "common.exception_handler.CareSlotExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"],
-    # The 401/403 codes CareSlot uses beyond DRF's own (common.openapi).
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+    ],
+    # The 401/403 codes CareSlot uses beyond DRF's own, and the 413 (common.openapi).
     "ERROR_SCHEMAS": {
         "401": "common.openapi.ErrorResponse401Serializer",
         "403": "common.openapi.ErrorResponse403Serializer",
+        "413": "common.openapi.ErrorResponse413Serializer",
     },
 }
 
@@ -264,11 +287,15 @@ CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)
 SLOT_HORIZON_DAYS = env.int("SLOT_HORIZON_DAYS", default=730)
 if not 1 <= SLOT_HORIZON_DAYS <= 3660:
     raise ImproperlyConfigured("SLOT_HORIZON_DAYS must be from 1 to 3660 (ten years).")
+# How long a doctor's emergency ("break-glass") read access to a patient's history lasts.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Abuse limits (OWASP API4/API6).
 MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# No request body CareSlot takes nests deeper than 3; common.parsers refuses deeper ones.
+MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=32)
 TRANSACTION_FEE_PERCENT = Decimal(env.str("TRANSACTION_FEE_PERCENT", default="3.00"))
 TRANSACTION_FEE_FIXED = Decimal(env.str("TRANSACTION_FEE_FIXED", default="0.50"))
 CURRENCY = env("CURRENCY", default="EUR")
