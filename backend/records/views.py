@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
+from common.client_ip import client_ip
 from common.permissions import any_role, is_platform_admin
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
@@ -60,7 +61,7 @@ class NoStoreMixin:
 def _access(request: Request) -> services.AccessContext:
     return services.access_context(
         user=request.user,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        client_ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
 
