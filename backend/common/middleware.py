@@ -33,13 +33,15 @@ class RequestSizeLimitMiddleware:
 
 
 class RetryOnLostConnectionMiddleware:
-    """Run a view once more when its database connection died before anything was committed.
+    """Run a view once more when its database connection died, where that is safe:
 
-    The retry is safe: the statement that lost the connection was a read or ran inside a
-    transaction that never reached COMMIT, and no earlier statement of the request committed a
-    write. A connection lost during COMMIT is never retried, since its outcome is unknown (a
-    booking's Idempotency-Key lets the client retry that one). Last in MIDDLEWARE: it calls the
-    view itself, after every other middleware's process_view.
+    - the statement that lost the connection was a read or ran in a transaction that never
+      reached COMMIT, and no earlier write of the request may have been committed; or
+    - the view deduplicates on the Idempotency-Key the request carries (its class lists the
+      action in `idempotent_actions`): then even a COMMIT of unknown outcome may run again,
+      since the second run finds what the first one stored.
+
+    Last in MIDDLEWARE: it calls the view itself, after every other middleware's process_view.
     """
 
     def __init__(self, get_response):
@@ -49,9 +51,10 @@ class RetryOnLostConnectionMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not _body_kept(request):
+        # Django wraps the view in ATOMIC_REQUESTS' transaction only when it calls it itself.
+        if connection.settings_dict["ATOMIC_REQUESTS"] or not _body_kept(request):
             return None
-        watch = _CommitWatch()
+        watch = _CommitWatch(idempotent=_deduplicated(request, view_func))
         try:
             with connection.execute_wrapper(watch):
                 response = view_func(request, *view_args, **view_kwargs)
@@ -61,7 +64,9 @@ class RetryOnLostConnectionMiddleware:
         else:
             if response.status_code != 500 or not watch.may_retry():
                 return response
-        logger.warning("Database connection lost before commit; retrying %s", request.path)
+        logger.warning(
+            "Database connection lost; running %s %s again", request.method, request.path
+        )
         connection.close()
         return view_func(request, *view_args, **view_kwargs)
 
@@ -75,34 +80,53 @@ def _body_kept(request) -> bool:
     return True
 
 
+def _deduplicated(request, view_func) -> bool:
+    if not request.headers.get("Idempotency-Key", "").strip():
+        return False
+    method = request.method.lower()
+    action = getattr(view_func, "actions", {}).get(method, method)  # DRF viewsets map them
+    return action in getattr(getattr(view_func, "cls", None), "idempotent_actions", ())
+
+
 class _CommitWatch:
     """An execute wrapper: did a statement lose the connection, and might a write have been
     committed before it?"""
 
-    def __init__(self) -> None:
-        self.lost = False
-        self.committed = False
+    def __init__(self, *, idempotent: bool) -> None:
+        self.idempotent = idempotent
+        self.last_connection = None  # the driver's connection of the latest statement
+        self.lost_in_statement = False
+        self.may_have_committed = False
         self.writes_in_transaction = False
 
     def may_retry(self) -> bool:
-        return self.lost and not self.committed and not connection.in_atomic_block
+        # Broken (psycopg): lost in or after the latest statement, at a COMMIT perhaps, or while
+        # connecting before any; never closed on purpose. Error handling may have reconnected.
+        broken = getattr(self.last_connection or connection.connection, "broken", False)
+        if not broken or connection.in_atomic_block:
+            return False
+        if self.idempotent:
+            return True
+        ran_nothing = self.last_connection is None
+        return not self.may_have_committed and (self.lost_in_statement or ran_nothing)
 
     def __call__(self, execute, sql, params, many, context):
         db = context["connection"]
+        self.last_connection = db.connection
         if self.writes_in_transaction and not _server_transaction_open(db):
-            self.committed = True  # the transaction holding them ended: committed, perhaps
+            self.may_have_committed = True  # the transaction holding them has ended
             self.writes_in_transaction = False
         autocommit = not db.in_atomic_block
         write = not (isinstance(sql, str) and sql.lstrip()[:6].upper() == "SELECT")
         try:
             result = execute(sql, params, many, context)
         except (OperationalError, InterfaceError):
-            # A write in autocommit mode may have committed before the connection went.
-            if getattr(db.connection, "closed", False) and not (write and autocommit):
-                self.lost = True
+            self.lost_in_statement = getattr(db.connection, "broken", False)
+            # A write in autocommit mode commits on its own, perhaps before the connection went.
+            self.may_have_committed |= write and autocommit
             raise
         if write and autocommit:
-            self.committed = True
+            self.may_have_committed = True
         elif write:
             self.writes_in_transaction = True
         return result
