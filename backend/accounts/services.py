@@ -1,6 +1,4 @@
-"""Account writes: registration, confirmation, login, passwords, roles and token revocation."""
-
-from datetime import date
+"""Account writes: accounts, confirmation, login, passwords, roles and token revocation."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -22,16 +20,14 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from common.emails import send_templated_email
 from common.errors import DomainError, field_error
 from common.models import assign_fields
-from doctors.models import Doctor, DoctorLanguage, Specialty
-from patients.models import Patient
 
-from .models import LoginEvent, Role, User, UserRole, normalize_email
+from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
+    FAMILY_CLAIM,
     VersionedRefreshToken,
     make_email_confirmation_token,
     read_email_confirmation_token,
@@ -76,10 +72,11 @@ def revoke_role(*, user: User, role: str) -> None:
     user.__dict__.pop("_role_cache", None)
 
 
-# --- registration ------------------------------------------------------------------------------
+# --- accounts ----------------------------------------------------------------------------------
 
 
-def _create_user(*, email: str, password: str, first_name: str, last_name: str, phone: str) -> User:
+def create_user(*, email: str, password: str, first_name: str, last_name: str, phone: str) -> User:
+    """A new account with a validated password; refuses a taken email."""
     user = User(
         email=normalize_email(email), first_name=first_name, last_name=last_name, phone=phone
     )
@@ -92,76 +89,6 @@ def _create_user(*, email: str, password: str, first_name: str, last_name: str, 
         raise field_error(
             "email", "An account with this email already exists.", code="email_taken"
         ) from exc
-    return user
-
-
-@transaction.atomic
-def register_patient(
-    *,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    date_of_birth: date,
-    phone: str = "",
-    gender: str = "undisclosed",
-    address: str = "",
-    emergency_contact_name: str = "",
-    emergency_contact_phone: str = "",
-) -> User:
-    """Create a patient account and profile, and email the confirmation link."""
-    user = _create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-    )
-    Patient.objects.create(
-        user=user,
-        date_of_birth=date_of_birth,
-        gender=gender,
-        address=address,
-        emergency_contact_name=emergency_contact_name,
-        emergency_contact_phone=emergency_contact_phone,
-    )
-    grant_role(user=user, role=Role.PATIENT)
-    send_confirmation_email(user=user)
-    return user
-
-
-@transaction.atomic
-def register_doctor(
-    *,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    license_number: str,
-    specialty: Specialty,
-    phone: str = "",
-    bio: str = "",
-    languages: list[str] | None = None,
-    consultation_fee=0,
-) -> User:
-    """Create an unconfirmed doctor account; a platform admin confirms it later."""
-    user = _create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-    )
-    try:
-        with transaction.atomic():
-            doctor = Doctor.objects.create(
-                user=user,
-                specialty=specialty,
-                license_number=license_number,
-                bio=bio,
-                consultation_fee=consultation_fee,
-            )
-    except IntegrityError as exc:
-        raise field_error(
-            "license_number", "A doctor with this license number exists.", code="license_taken"
-        ) from exc
-    DoctorLanguage.objects.bulk_create(
-        DoctorLanguage(doctor=doctor, language=code) for code in set(languages or [])
-    )
-    grant_role(user=user, role=Role.DOCTOR)
-    send_confirmation_email(user=user)
     return user
 
 
@@ -243,35 +170,60 @@ class InvalidRefreshToken(AuthenticationFailed):
     default_detail = "The refresh token is invalid, expired or revoked."
 
 
+class RefreshTokenReused(AuthenticationFailed):
+    default_code = "refresh_token_reused"
+    default_detail = (
+        "This refresh token was already used. Its session has ended for safety; log in again."
+    )
+
+
 def _read_refresh_token(raw: str) -> tuple[VersionedRefreshToken, User]:
     try:
         token = VersionedRefreshToken(raw)
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-    if user is None or not token_matches_user(token, user):
+    if user is None or not token_matches_user(token, user) or FAMILY_CLAIM not in token:
         raise InvalidRefreshToken()
     return token, user
 
 
-@transaction.atomic
 def rotate_refresh_token(*, raw: str) -> dict[str, str]:
-    """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
-    token, _ = _read_refresh_token(raw)
-    token.blacklist()
+    """Trade the family's current refresh token for a new pair.
+
+    One conditional UPDATE moves the family to the new token, so of any number of concurrent
+    requests with one token exactly one wins. Any other token of the family (one already
+    rotated, or the loser of such a race) is a reuse: a thief and the owner hold the same
+    token, and nobody can tell which is which, so the whole family ends (RFC 9700 §4.14.2)."""
+    token, user = _read_refresh_token(raw)
+    family_id, used_jti = token[FAMILY_CLAIM], token["jti"]
     token.set_jti()
     token.set_exp()
     token.set_iat()
-    token.outstand()
-    return {"refresh": str(token), "access": str(token.access_token)}
+    won = TokenFamily.objects.filter(
+        pk=family_id, user=user, current_jti=used_jti, ended_at__isnull=True
+    ).update(current_jti=token["jti"], rotated_at=timezone.now())
+    if won:
+        return {"refresh": str(token), "access": str(token.access_token)}
+    family = TokenFamily.objects.filter(pk=family_id, user=user).first()
+    if family is None or family.current_jti == used_jti:  # the session ended some other way
+        raise InvalidRefreshToken()
+    # A family's current jti only ever moves on to fresh ones, so this token stays a reuse.
+    _end_families(TokenFamily.objects.filter(pk=family.pk), reason=TokenFamilyEnd.REUSE)
+    raise RefreshTokenReused()
+
+
+def _end_families(families, *, reason: str) -> int:
+    return families.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
 
 
 def log_out(*, user: User, raw_refresh: str) -> None:
-    """Blacklist the caller's refresh token; the short-lived access token simply expires."""
+    """End the session the refresh token belongs to: its refresh and access tokens stop working."""
     token, owner = _read_refresh_token(raw_refresh)
     if owner.pk != user.pk:
         raise InvalidRefreshToken()
-    token.blacklist()
+    families = TokenFamily.objects.filter(pk=token[FAMILY_CLAIM], user=user)
+    _end_families(families, reason=TokenFamilyEnd.LOGOUT)
 
 
 @transaction.atomic
@@ -279,10 +231,7 @@ def revoke_all_tokens(*, user: User) -> None:
     """Invalidate every access and refresh token `user` holds."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
-    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
+    _end_families(TokenFamily.objects.filter(user=user), reason=TokenFamilyEnd.REVOKED)
 
 
 # --- passwords ---------------------------------------------------------------------------------

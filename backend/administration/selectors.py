@@ -1,8 +1,7 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
-
-from .models import AdminActionLog
+from audit.models import AdminActionLog
 
 
 def users_for_admin() -> QuerySet[User]:

@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
 from accounts.models import Role, UserRole
+from audit.models import AdminActionLog
+from common.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 
-from .models import AdminActionLog
 
-
-class UserRoleSerializer(serializers.ModelSerializer):
+class UserRoleSerializer(StrictModelSerializer):
     granted_by = serializers.UUIDField(source="granted_by_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -16,19 +16,11 @@ class UserRoleSerializer(serializers.ModelSerializer):
 
 class RoleInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    reason = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
-
-
-class OptionalReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-
-
-class AdminActionLogSerializer(serializers.ModelSerializer):
-    actor_email = serializers.EmailField(source="actor.email")
+class AdminActionLogSerializer(StrictModelSerializer):
+    actor_email = StrictEmailField(source="actor.email")
 
     class Meta:
         model = AdminActionLog

@@ -3,11 +3,12 @@
 from django.db import connection
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from .fields import StrictCharField
 
 
 @extend_schema(
@@ -15,8 +16,8 @@ from rest_framework.response import Response
     description="Answers 200 when the API and its database are reachable, 503 otherwise.",
     tags=["health"],
     responses={
-        200: inline_serializer("Health", {"status": serializers.CharField()}),
-        503: inline_serializer("HealthDown", {"status": serializers.CharField()}),
+        200: inline_serializer("Health", {"status": StrictCharField()}),
+        503: inline_serializer("HealthDown", {"status": StrictCharField()}),
     },
 )
 @api_view(["GET"])

@@ -4,6 +4,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import update_account
+from audit.models import AdminAction
+from audit.services import record_admin_action
 from common.emails import send_templated_email
 from common.errors import ConflictError
 from common.models import assign_fields
@@ -35,8 +37,9 @@ class DoctorAlreadyConfirmed(ConflictError):
 
 
 @transaction.atomic
-def confirm_doctor(*, doctor: Doctor, confirmed_by: User) -> Doctor:
-    """A platform admin vouches for the doctor: they join the directory and may publish slots."""
+def confirm_doctor(*, doctor: Doctor, confirmed_by: User, reason: str = "") -> Doctor:
+    """A platform admin vouches for the doctor: they join the directory and may publish slots.
+    The decision goes to the admin action log."""
     doctor = Doctor.objects.select_for_update().select_related("user").get(pk=doctor.pk)
     if doctor.is_confirmed:
         raise DoctorAlreadyConfirmed()
@@ -60,6 +63,9 @@ def confirm_doctor(*, doctor: Doctor, confirmed_by: User) -> Doctor:
         subject="Your CareSlot doctor profile is confirmed",
         template="doctors/email/doctor_confirmed",
         context={"doctor": doctor},
+    )
+    record_admin_action(
+        actor=confirmed_by, action=AdminAction.DOCTOR_CONFIRMED, target=doctor, reason=reason
     )
     return doctor
 
@@ -96,6 +102,9 @@ def reject_doctor(*, doctor: Doctor, rejected_by: User, reason: str) -> Doctor:
         subject="Your CareSlot doctor profile was not confirmed",
         template="doctors/email/doctor_rejected",
         context={"doctor": doctor, "reason": reason},
+    )
+    record_admin_action(
+        actor=rejected_by, action=AdminAction.DOCTOR_REJECTED, target=doctor, reason=reason
     )
     return doctor
 
