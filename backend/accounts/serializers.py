@@ -44,13 +44,8 @@ class _RegistrationSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
-
-    def validate_email(self, value: str) -> str:
-        if User.objects.filter(email__iexact=value.strip()).exists():
-            raise serializers.ValidationError(
-                "An account with this email already exists.", code="email_taken"
-            )
-        return value
+    # No "email taken" check: it would tell anyone which addresses have accounts. The service
+    # answers the same for a taken address and emails its owner instead.
 
 
 class PatientRegistrationSerializer(_RegistrationSerializer):
@@ -83,7 +78,6 @@ class DoctorRegistrationSerializer(_RegistrationSerializer):
 
 
 class RegistrationResultSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
     email = serializers.EmailField()
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
     detail = serializers.CharField()

@@ -1,5 +1,6 @@
 """Account writes: registration, confirmation, login, passwords, roles and token revocation."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -12,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from rest_framework.exceptions import (
     AuthenticationFailed,
     ErrorDetail,
@@ -24,16 +25,15 @@ from rest_framework.exceptions import (
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from common.emails import send_templated_email
 from common.errors import DomainError, field_error
 from common.models import assign_fields
 from doctors.models import Doctor, DoctorLanguage, Specialty
 from patients.models import Patient
 
+from . import tasks
 from .models import LoginEvent, Role, User, UserRole, normalize_email
 from .tokens import (
     VersionedRefreshToken,
-    make_email_confirmation_token,
     read_email_confirmation_token,
     token_matches_user,
 )
@@ -79,7 +79,19 @@ def revoke_role(*, user: User, role: str) -> None:
 # --- registration ------------------------------------------------------------------------------
 
 
-def _create_user(*, email: str, password: str, first_name: str, last_name: str, phone: str) -> User:
+@dataclass(frozen=True)
+class Registration:
+    """What a registration answers. The same whether or not the email already had an account:
+    the caller must not learn which (the owner of an existing account is emailed instead)."""
+
+    email: str
+    roles: list[str]
+
+
+def _create_user(
+    *, email: str, password: str, first_name: str, last_name: str, phone: str
+) -> User | None:
+    """The new user (password validated and hashed), or None when the email has an account."""
     user = User(
         email=normalize_email(email), first_name=first_name, last_name=last_name, phone=phone
     )
@@ -88,11 +100,16 @@ def _create_user(*, email: str, password: str, first_name: str, last_name: str, 
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError as exc:
-        raise field_error(
-            "email", "An account with this email already exists.", code="email_taken"
-        ) from exc
+    except IntegrityError:
+        return None
     return user
+
+
+def _registered(*, email: str, user: User | None, role: str) -> Registration:
+    tasks.send_registration_email.enqueue(
+        email=normalize_email(email), user_id=None if user is None else str(user.pk)
+    )
+    return Registration(email=normalize_email(email), roles=[role])
 
 
 @transaction.atomic
@@ -108,11 +125,14 @@ def register_patient(
     address: str = "",
     emergency_contact_name: str = "",
     emergency_contact_phone: str = "",
-) -> User:
-    """Create a patient account and profile, and email the confirmation link."""
+) -> Registration:
+    """Create a patient account and profile, and queue the confirmation link. An email that
+    has an account already creates nothing and queues a notice to its owner instead."""
     user = _create_user(
         email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
     )
+    if user is None:
+        return _registered(email=email, user=None, role=Role.PATIENT)
     Patient.objects.create(
         user=user,
         date_of_birth=date_of_birth,
@@ -122,8 +142,7 @@ def register_patient(
         emergency_contact_phone=emergency_contact_phone,
     )
     grant_role(user=user, role=Role.PATIENT)
-    send_confirmation_email(user=user)
-    return user
+    return _registered(email=email, user=user, role=Role.PATIENT)
 
 
 @transaction.atomic
@@ -139,11 +158,14 @@ def register_doctor(
     bio: str = "",
     languages: list[str] | None = None,
     consultation_fee=0,
-) -> User:
-    """Create an unconfirmed doctor account; a platform admin confirms it later."""
+) -> Registration:
+    """Create an unconfirmed doctor account; a platform admin confirms it later. An email
+    that has an account already is handled as for patients."""
     user = _create_user(
         email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
     )
+    if user is None:
+        return _registered(email=email, user=None, role=Role.DOCTOR)
     try:
         with transaction.atomic():
             doctor = Doctor.objects.create(
@@ -161,26 +183,10 @@ def register_doctor(
         DoctorLanguage(doctor=doctor, language=code) for code in set(languages or [])
     )
     grant_role(user=user, role=Role.DOCTOR)
-    send_confirmation_email(user=user)
-    return user
+    return _registered(email=email, user=user, role=Role.DOCTOR)
 
 
 # --- email confirmation ------------------------------------------------------------------------
-
-
-def send_confirmation_email(*, user: User) -> None:
-    token = make_email_confirmation_token(user)
-    send_templated_email(
-        to=user.email,
-        subject="Confirm your CareSlot email address",
-        template="accounts/email/confirm_email",
-        context={
-            "user": user,
-            "token": token,
-            "url": f"{settings.FRONTEND_URL}/confirm-email?token={token}",
-            "hours": settings.EMAIL_CONFIRMATION_MAX_AGE // 3600,
-        },
-    )
 
 
 @transaction.atomic
@@ -200,13 +206,9 @@ def confirm_email(*, token: str) -> User:
 
 
 def resend_confirmation(*, email: str) -> None:
-    """Send a new link if an unconfirmed, active account has this email; silent otherwise."""
-    user = User.objects.filter(
-        email=normalize_email(email), is_active=True, email_confirmed_at__isnull=True
-    ).first()
-    if user is not None:
-        with transaction.atomic():
-            send_confirmation_email(user=user)
+    """Queue a new link for this address. The worker decides whether an unconfirmed account
+    has it: the request does the same work either way (no account enumeration by timing)."""
+    tasks.resend_confirmation_email.enqueue(email=normalize_email(email))
 
 
 # --- login and tokens --------------------------------------------------------------------------
@@ -289,25 +291,9 @@ def revoke_all_tokens(*, user: User) -> None:
 
 
 def request_password_reset(*, email: str) -> None:
-    """Email a reset link if an active account has this email; the caller learns nothing."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is None:
-        return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    with transaction.atomic():
-        send_templated_email(
-            to=user.email,
-            subject="Reset your CareSlot password",
-            template="accounts/email/password_reset",
-            context={
-                "user": user,
-                "uid": uid,
-                "token": token,
-                "url": f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}",
-                "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
-            },
-        )
+    """Queue a reset link for this address; as for `resend_confirmation`, the worker decides
+    whether an active account has it, and the caller learns nothing."""
+    tasks.send_password_reset_email.enqueue(email=normalize_email(email))
 
 
 @transaction.atomic

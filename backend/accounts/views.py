@@ -30,12 +30,11 @@ class PublicView(APIView):
         return 'Bearer realm="api"'
 
 
-def _registration_result(user) -> dict:
+def _registration_result(registration: services.Registration) -> dict:
     return {
-        "id": user.pk,
-        "email": user.email,
-        "roles": sorted(role.role for role in user.roles.all()),
-        "detail": "Account created. Check your email for the confirmation link.",
+        "email": registration.email,
+        "roles": registration.roles,
+        "detail": "Check your email: we sent the link that confirms your account.",
     }
 
 
@@ -44,7 +43,12 @@ class PatientRegistrationView(PublicView):
 
     @extend_schema(
         summary="Register as a patient",
-        description="Creates the account and patient profile and emails a confirmation link.",
+        description=(
+            "Creates the account and patient profile and emails a confirmation link. If the "
+            "email already has an account, nothing is created and its owner is emailed "
+            "instead; the answer is the same, so it does not reveal which addresses are "
+            "registered."
+        ),
         tags=TAGS,
         request=s.PatientRegistrationSerializer,
         responses={201: s.RegistrationResultSerializer},
@@ -52,8 +56,8 @@ class PatientRegistrationView(PublicView):
     def post(self, request: Request) -> Response:
         data = s.PatientRegistrationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.register_patient(**data.validated_data)
-        return Response(_registration_result(user), status=status.HTTP_201_CREATED)
+        registration = services.register_patient(**data.validated_data)
+        return Response(_registration_result(registration), status=status.HTTP_201_CREATED)
 
 
 class DoctorRegistrationView(PublicView):
@@ -63,7 +67,8 @@ class DoctorRegistrationView(PublicView):
         summary="Register as a doctor",
         description=(
             "Creates an unconfirmed doctor account. It stays invisible to patients and cannot "
-            "publish slots until a platform admin confirms it."
+            "publish slots until a platform admin confirms it. An email that already has an "
+            "account is handled as for patients (same answer, its owner is emailed)."
         ),
         tags=TAGS,
         request=s.DoctorRegistrationSerializer,
@@ -72,8 +77,8 @@ class DoctorRegistrationView(PublicView):
     def post(self, request: Request) -> Response:
         data = s.DoctorRegistrationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.register_doctor(**data.validated_data)
-        return Response(_registration_result(user), status=status.HTTP_201_CREATED)
+        registration = services.register_doctor(**data.validated_data)
+        return Response(_registration_result(registration), status=status.HTTP_201_CREATED)
 
 
 class EmailConfirmView(PublicView):
@@ -107,7 +112,7 @@ class EmailResendView(PublicView):
         data.is_valid(raise_exception=True)
         services.resend_confirmation(email=data.validated_data["email"])
         return Response(
-            {"detail": "If an unconfirmed account has this email, a new link was sent."},
+            {"detail": "If an unconfirmed account has this email, a new link is on its way."},
             status=status.HTTP_202_ACCEPTED,
         )
 
@@ -196,7 +201,7 @@ class PasswordResetView(PublicView):
         data.is_valid(raise_exception=True)
         services.request_password_reset(email=data.validated_data["email"])
         return Response(
-            {"detail": "If an account has this email, a reset link was sent."},
+            {"detail": "If an account has this email, a reset link is on its way."},
             status=status.HTTP_202_ACCEPTED,
         )
 
