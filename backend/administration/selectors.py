@@ -1,6 +1,8 @@
 from django.db.models import QuerySet
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from common.task_queue import failed_tasks
 
 from .models import AdminActionLog
 
@@ -11,3 +13,7 @@ def users_for_admin() -> QuerySet[User]:
 
 def admin_actions() -> QuerySet[AdminActionLog]:
     return AdminActionLog.objects.select_related("actor")
+
+
+def failed_tasks_for_admin() -> QuerySet[DBTaskResult]:
+    return failed_tasks()

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role, User
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
@@ -11,6 +12,7 @@ from appointments.services import cancel_appointment
 from clinics.permissions import clinics_administered_by
 from clinics.services import remove_clinic_admin
 from common.errors import ConflictError
+from common.task_queue import requeue_task
 from doctors.models import Doctor
 from doctors.services import confirm_doctor, reject_doctor
 
@@ -121,3 +123,17 @@ def reject_doctor_profile(*, doctor: Doctor, actor: User, reason: str) -> Doctor
         actor=actor, action=AdminAction.DOCTOR_REJECTED, target=doctor, reason=reason
     )
     return doctor
+
+
+@transaction.atomic
+def requeue_failed_task(*, task: DBTaskResult, actor: User) -> DBTaskResult:
+    """Run a failed task again (after the cause is fixed: the mail server is back, ...)."""
+    requeued = requeue_task(task_id=task.pk)
+    record_admin_action(
+        actor=actor,
+        action=AdminAction.TASK_REQUEUED,
+        target=requeued,
+        task=task.task_path,
+        error=task.exception_class_path,
+    )
+    return requeued

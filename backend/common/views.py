@@ -1,6 +1,7 @@
 """Health check and the JSON fallbacks for errors raised outside DRF views."""
 
-from django.db import connection
+from django.conf import settings
+from django.db import DatabaseError
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -9,14 +10,38 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .schema import error_response
+from .task_queue import queue_health
+
+
+class QueueHealthSerializer(serializers.Serializer):
+    ready = serializers.IntegerField(help_text="Tasks ready to run now (the queue depth)")
+    oldest_ready_age_seconds = serializers.FloatField(
+        allow_null=True, help_text="How long the oldest ready task has waited; null if none"
+    )
+    max_lag_seconds = serializers.IntegerField(help_text="The age past which this answers 503")
+
 
 @extend_schema(
     summary="Health check",
-    description="Answers 200 when the API and its database are reachable, 503 otherwise.",
+    description=(
+        "Answers 200 with the task queue's depth and lag when the database is reachable and "
+        "the workers keep up; 503 when the database is unreachable (`database_unavailable`) "
+        "or the oldest ready task has waited longer than `TASK_HEALTH_MAX_LAG_SECONDS` "
+        "(`tasks_lagging`: no worker runs, or too few)."
+    ),
     tags=["health"],
     responses={
-        200: inline_serializer("Health", {"status": serializers.CharField()}),
-        503: inline_serializer("HealthDown", {"status": serializers.CharField()}),
+        200: inline_serializer(
+            "Health", {"status": serializers.CharField(), "tasks": QueueHealthSerializer()}
+        ),
+        503: error_response(
+            "HealthDown",
+            "The database or the task workers are down.",
+            "database_unavailable",
+            "tasks_lagging",
+            server_error=True,
+        ),
     },
 )
 @api_view(["GET"])
@@ -24,11 +49,19 @@ from rest_framework.response import Response
 @permission_classes([AllowAny])
 def healthz(request: Request) -> Response:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        return Response({"status": "database_unavailable"}, status=503)
-    return Response({"status": "ok"})
+        health = queue_health()
+    except DatabaseError:
+        body = _error_body("server_error", "database_unavailable", "The database is unreachable.")
+        return Response(body, status=503)
+    age, limit = health.oldest_ready_age_seconds, settings.TASK_HEALTH_MAX_LAG_SECONDS
+    if age is not None and age > limit:
+        detail = (
+            f"The oldest ready task has waited {age:.0f} s (limit {limit} s); "
+            f"{health.ready} task(s) are ready. Are the workers running?"
+        )
+        return Response(_error_body("server_error", "tasks_lagging", detail), status=503)
+    tasks = {"ready": health.ready, "oldest_ready_age_seconds": age, "max_lag_seconds": limit}
+    return Response({"status": "ok", "tasks": tasks})
 
 
 def _error_body(kind: str, code: str, detail: str) -> dict:
