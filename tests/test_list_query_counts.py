@@ -28,6 +28,7 @@ from tests.factories import (
     SpecialtyFactory,
     UserFactory,
     clinic_admin_of,
+    failed_task,
     in_hours,
     user_with_role,
 )
@@ -218,6 +219,12 @@ def _admin_actions() -> Case:
     return Case(admin, f"{V1}/admin-actions/")
 
 
+def _failed_tasks() -> Case:
+    for _ in range(ROWS):
+        failed_task()
+    return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/failed-tasks/")
+
+
 CASES = {
     "doctors": _doctors,
     "clinics": _clinics,
@@ -238,6 +245,7 @@ CASES = {
     "access log": _access_log,
     "users": _users,
     "admin actions": _admin_actions,
+    "failed tasks": _failed_tasks,
 }
 
 
@@ -286,6 +294,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "patient-access-log",
         "admin-user-list",
         "admin-action-list",
+        "failed-task-list",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     lists = {name for name in names if name.endswith("-list")}
