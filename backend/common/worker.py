@@ -97,10 +97,10 @@ class CareSlotWorker(Worker):
         next_recovery = 0.0
         while self.running:
             close_old_connections()
-            if time.monotonic() >= next_recovery:
-                self.recover_expired_leases()
-                next_recovery = time.monotonic() + max(1.0, settings.TASK_LEASE_SECONDS / 4)
             try:
+                if time.monotonic() >= next_recovery:
+                    self.recover_expired_leases()
+                    next_recovery = time.monotonic() + max(1.0, settings.TASK_LEASE_SECONDS / 4)
                 db_task = self.claim_next()
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
