@@ -22,7 +22,7 @@ help:
 	@echo "make serve    gunicorn (production-like) on $(HOST):$(PORT), with a task worker"
 	@echo "make fuzz     schemathesis over the live API (PostgreSQL, gunicorn), one run per role"
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
-	@echo "make lint     ruff format --check and ruff check"
+	@echo "make lint     ruff format --check, ruff check, import-linter (layers)"
 	@echo "make lock     recompile requirements*.lock from pyproject.toml"
 	@echo "make bench    seed careslot_bench at platform scale, load it, print req/s and latencies"
 	@echo "              (quick: make bench BENCH_SCALE=0.05 BENCH_DURATION=5)"
@@ -64,6 +64,7 @@ check-db: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	PYTHONPATH=backend $(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .

@@ -60,6 +60,7 @@ ROW_OPERATIONS = {
     "patients-update": "PATCH /api/v1/patients/{id}/",
     "access-log-delete": "DELETE /api/v1/patients/{patient_id}/access-log/",
     "access-log": "GET /api/v1/patients/{patient_id}/access-log/",
+    "break-glass": "POST /api/v1/patients/{patient_id}/break-glass/",
     "history-list-delete": "DELETE /api/v1/patients/{patient_id}/history/",
     "history-list": "GET /api/v1/patients/{patient_id}/history/",
     "history-create": "POST /api/v1/patients/{patient_id}/history/",

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from administration.models import AdminAction, AdminActionLog
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role, User
+from accounts.models import Role, User, UserRole
 from appointments.models import AppointmentStatus
+from audit.models import AdminAction, AdminActionLog
 from doctors.models import DoctorLanguage
 from loyalty.models import PointsKind, PointsTransaction
 from patients.permissions import grant_doctor_access_to_patient
@@ -225,6 +225,13 @@ def _failed_tasks() -> Case:
     return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/failed-tasks/")
 
 
+def _clinic_admins() -> Case:
+    clinic = ClinicFactory()
+    for _ in range(ROWS):
+        clinic_admin_of(clinic)
+    return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/clinics/{clinic.pk}/admins/")
+
+
 CASES = {
     "doctors": _doctors,
     "clinics": _clinics,
@@ -246,6 +253,7 @@ CASES = {
     "users": _users,
     "admin actions": _admin_actions,
     "failed tasks": _failed_tasks,
+    "clinic admins": _clinic_admins,
 }
 
 
@@ -273,6 +281,22 @@ def test_list_query_count_does_not_grow_with_the_page(name, client_for):
     )
 
 
+def test_a_users_roles_cost_as_many_queries_for_one_as_for_all(client_for):
+    """A user holds at most four roles, too few for the 50-row case above."""
+    admin = client_for(user_with_role(Role.PLATFORM_ADMIN))
+    user = UserFactory()
+    for role in Role.values:
+        UserRole.objects.create(user=user, role=role)
+    url = f"{V1}/users/{user.pk}/roles/"
+    _page(admin, url, 1)
+
+    small, small_count = _page(admin, url, 1)
+    large, large_count = _page(admin, url, 4)
+
+    assert (len(small["results"]), small["count"], len(large["results"])) == (1, 4, 4)
+    assert large_count == small_count <= 5
+
+
 def test_the_cases_cover_every_paginated_list_endpoint():
     """A new list endpoint must join this module: the router's list routes are all here."""
     from django.urls import get_resolver
@@ -295,6 +319,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "admin-user-list",
         "admin-action-list",
         "failed-task-list",
+        "clinic-admins",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     lists = {name for name in names if name.endswith("-list")}

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import LoginEvent, User, UserRole
+from .models import LoginEvent, TokenFamily, User, UserRole
 
 
 class UserRoleInline(admin.TabularInline):
@@ -50,3 +50,12 @@ class LoginEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(TokenFamily)
+class TokenFamilyAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "rotated_at", "ended_at", "end_reason"]
+    list_filter = ["end_reason"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["current_jti", "created_at", "rotated_at"]

@@ -124,3 +124,46 @@ class LoginEvent(AppendOnlyModel):
         indexes = [
             models.Index(fields=["created_at", "user"], name="login_event_created_idx"),
         ]
+
+
+class TokenFamilyEnd(models.TextChoices):
+    LOGOUT = "logout", "Logged out"
+    REUSE = "reuse", "A rotated refresh token was presented again"
+    REVOKED = "revoked", "Every session revoked (password change, deactivation)"
+
+
+class TokenFamily(models.Model):
+    """Every refresh token descended from one login (RFC 9700 §4.14.2 rotation).
+
+    Only the refresh token whose jti is `current_jti` may be rotated; rotation moves
+    `current_jti` with one conditional UPDATE, so one request wins per token. An earlier token
+    of the family presented again is a reuse: the family ends and its owner logs in again.
+    Access tokens name their family and stop working when it ends."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    current_jti = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=TokenFamilyEnd.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True, end_reason="")
+                | models.Q(ended_at__isnull=False) & ~models.Q(end_reason=""),
+                name="token_family_ended_with_reason",
+            ),
+        ]
+        indexes = [
+            # Revoking every live session of a user (password change, deactivation).
+            models.Index(
+                fields=["user"],
+                condition=models.Q(ended_at__isnull=True),
+                name="token_family_live_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}Z"

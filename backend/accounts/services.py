@@ -1,7 +1,4 @@
-"""Account writes: registration, confirmation, login, passwords, roles and token revocation."""
-
-from dataclasses import dataclass
-from datetime import date
+"""Account writes: accounts, confirmation, login, passwords, roles and token revocation."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -23,16 +20,14 @@ from rest_framework.exceptions import (
     ValidationError,
 )
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from common.errors import DomainError, field_error
 from common.models import assign_fields
-from doctors.models import Doctor, DoctorLanguage, Specialty
-from patients.models import Patient
 
 from . import tasks
-from .models import LoginEvent, Role, User, UserRole, normalize_email
+from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
+    FAMILY_CLAIM,
     VersionedRefreshToken,
     read_email_confirmation_token,
     token_matches_user,
@@ -76,22 +71,14 @@ def revoke_role(*, user: User, role: str) -> None:
     user.__dict__.pop("_role_cache", None)
 
 
-# --- registration ------------------------------------------------------------------------------
+# --- accounts ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Registration:
-    """What a registration answers. The same whether or not the email already had an account:
-    the caller must not learn which (the owner of an existing account is emailed instead)."""
-
-    email: str
-    roles: list[str]
-
-
-def _create_user(
+def create_user(
     *, email: str, password: str, first_name: str, last_name: str, phone: str
 ) -> User | None:
-    """The new user (password validated and hashed), or None when the email has an account."""
+    """A new account with a validated (and hashed) password, or None when the email has an
+    account already: the caller answers the same either way (no account enumeration)."""
     user = User(
         email=normalize_email(email), first_name=first_name, last_name=last_name, phone=phone
     )
@@ -103,87 +90,6 @@ def _create_user(
     except IntegrityError:
         return None
     return user
-
-
-def _registered(*, email: str, user: User | None, role: str) -> Registration:
-    tasks.send_registration_email.enqueue(
-        email=normalize_email(email), user_id=None if user is None else str(user.pk)
-    )
-    return Registration(email=normalize_email(email), roles=[role])
-
-
-@transaction.atomic
-def register_patient(
-    *,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    date_of_birth: date,
-    phone: str = "",
-    gender: str = "undisclosed",
-    address: str = "",
-    emergency_contact_name: str = "",
-    emergency_contact_phone: str = "",
-) -> Registration:
-    """Create a patient account and profile, and queue the confirmation link. An email that
-    has an account already creates nothing and queues a notice to its owner instead."""
-    user = _create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-    )
-    if user is None:
-        return _registered(email=email, user=None, role=Role.PATIENT)
-    Patient.objects.create(
-        user=user,
-        date_of_birth=date_of_birth,
-        gender=gender,
-        address=address,
-        emergency_contact_name=emergency_contact_name,
-        emergency_contact_phone=emergency_contact_phone,
-    )
-    grant_role(user=user, role=Role.PATIENT)
-    return _registered(email=email, user=user, role=Role.PATIENT)
-
-
-@transaction.atomic
-def register_doctor(
-    *,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    license_number: str,
-    specialty: Specialty,
-    phone: str = "",
-    bio: str = "",
-    languages: list[str] | None = None,
-    consultation_fee=0,
-) -> Registration:
-    """Create an unconfirmed doctor account; a platform admin confirms it later. An email
-    that has an account already is handled as for patients."""
-    user = _create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-    )
-    if user is None:
-        return _registered(email=email, user=None, role=Role.DOCTOR)
-    try:
-        with transaction.atomic():
-            doctor = Doctor.objects.create(
-                user=user,
-                specialty=specialty,
-                license_number=license_number,
-                bio=bio,
-                consultation_fee=consultation_fee,
-            )
-    except IntegrityError as exc:
-        raise field_error(
-            "license_number", "A doctor with this license number exists.", code="license_taken"
-        ) from exc
-    DoctorLanguage.objects.bulk_create(
-        DoctorLanguage(doctor=doctor, language=code) for code in set(languages or [])
-    )
-    grant_role(user=user, role=Role.DOCTOR)
-    return _registered(email=email, user=user, role=Role.DOCTOR)
 
 
 # --- email confirmation ------------------------------------------------------------------------
@@ -245,35 +151,60 @@ class InvalidRefreshToken(AuthenticationFailed):
     default_detail = "The refresh token is invalid, expired or revoked."
 
 
+class RefreshTokenReused(AuthenticationFailed):
+    default_code = "refresh_token_reused"
+    default_detail = (
+        "This refresh token was already used. Its session has ended for safety; log in again."
+    )
+
+
 def _read_refresh_token(raw: str) -> tuple[VersionedRefreshToken, User]:
     try:
         token = VersionedRefreshToken(raw)
     except TokenError as exc:
         raise InvalidRefreshToken() from exc
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-    if user is None or not token_matches_user(token, user):
+    if user is None or not token_matches_user(token, user) or FAMILY_CLAIM not in token:
         raise InvalidRefreshToken()
     return token, user
 
 
-@transaction.atomic
 def rotate_refresh_token(*, raw: str) -> dict[str, str]:
-    """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
-    token, _ = _read_refresh_token(raw)
-    token.blacklist()
+    """Trade the family's current refresh token for a new pair.
+
+    One conditional UPDATE moves the family to the new token, so of any number of concurrent
+    requests with one token exactly one wins. Any other token of the family (one already
+    rotated, or the loser of such a race) is a reuse: a thief and the owner hold the same
+    token, and nobody can tell which is which, so the whole family ends (RFC 9700 §4.14.2)."""
+    token, user = _read_refresh_token(raw)
+    family_id, used_jti = token[FAMILY_CLAIM], token["jti"]
     token.set_jti()
     token.set_exp()
     token.set_iat()
-    token.outstand()
-    return {"refresh": str(token), "access": str(token.access_token)}
+    won = TokenFamily.objects.filter(
+        pk=family_id, user=user, current_jti=used_jti, ended_at__isnull=True
+    ).update(current_jti=token["jti"], rotated_at=timezone.now())
+    if won:
+        return {"refresh": str(token), "access": str(token.access_token)}
+    family = TokenFamily.objects.filter(pk=family_id, user=user).first()
+    if family is None or family.current_jti == used_jti:  # the session ended some other way
+        raise InvalidRefreshToken()
+    # A family's current jti only ever moves on to fresh ones, so this token stays a reuse.
+    _end_families(TokenFamily.objects.filter(pk=family.pk), reason=TokenFamilyEnd.REUSE)
+    raise RefreshTokenReused()
+
+
+def _end_families(families, *, reason: str) -> int:
+    return families.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
 
 
 def log_out(*, user: User, raw_refresh: str) -> None:
-    """Blacklist the caller's refresh token; the short-lived access token simply expires."""
+    """End the session the refresh token belongs to: its refresh and access tokens stop working."""
     token, owner = _read_refresh_token(raw_refresh)
     if owner.pk != user.pk:
         raise InvalidRefreshToken()
-    token.blacklist()
+    families = TokenFamily.objects.filter(pk=token[FAMILY_CLAIM], user=user)
+    _end_families(families, reason=TokenFamilyEnd.LOGOUT)
 
 
 @transaction.atomic
@@ -281,10 +212,7 @@ def revoke_all_tokens(*, user: User) -> None:
     """Invalidate every access and refresh token `user` holds."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
-    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
+    _end_families(TokenFamily.objects.filter(user=user), reason=TokenFamilyEnd.REVOKED)
 
 
 # --- passwords ---------------------------------------------------------------------------------

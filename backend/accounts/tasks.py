@@ -13,7 +13,8 @@ from .models import User, normalize_email
 from .tokens import make_email_confirmation_token
 
 
-def _send_confirmation(context: TaskContext, user: User) -> None:
+def send_confirmation(context: TaskContext, user: User) -> None:
+    """The confirmation link, as the message of the running task `context`."""
     token = make_email_confirmation_token(user)
     deliver_email(
         key=task_message_key(context),
@@ -29,34 +30,15 @@ def _send_confirmation(context: TaskContext, user: User) -> None:
     )
 
 
-def _unconfirmed(**lookup) -> User | None:
+def unconfirmed_user(**lookup) -> User | None:
     return User.objects.filter(**lookup, is_active=True, email_confirmed_at__isnull=True).first()
-
-
-@task(takes_context=True)
-def send_registration_email(context: TaskContext, email: str, user_id: str | None) -> None:
-    """After a registration: the confirmation link to the new account (`user_id`), or, when
-    the address already had an account, a notice to its owner instead (no account is made)."""
-    if user_id is not None:
-        if user := _unconfirmed(pk=user_id):
-            _send_confirmation(context, user)
-        return
-    owner = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if owner is not None:
-        deliver_email(
-            key=task_message_key(context),
-            to=owner.email,
-            subject="Someone tried to register with your CareSlot email address",
-            template="accounts/email/account_exists",
-            context={"user": owner, "login_url": f"{settings.FRONTEND_URL}/login"},
-        )
 
 
 @task(takes_context=True)
 def resend_confirmation_email(context: TaskContext, email: str) -> None:
     """A new confirmation link, if an active, unconfirmed account has this address."""
-    if user := _unconfirmed(email=normalize_email(email)):
-        _send_confirmation(context, user)
+    if user := unconfirmed_user(email=normalize_email(email)):
+        send_confirmation(context, user)
 
 
 @task(takes_context=True)

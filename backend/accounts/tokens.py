@@ -5,19 +5,23 @@ from django.core import signing
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from .models import User
+from .models import TokenFamily, User
 
 TOKEN_VERSION_CLAIM = "ver"
+FAMILY_CLAIM = "fam"
 _CONFIRMATION_SALT = "accounts.email-confirmation"
 
 
 class VersionedRefreshToken(RefreshToken):
-    """A refresh token (and the access tokens made from it) bound to `user.token_version`."""
+    """A refresh token (and the access tokens made from it) bound to `user.token_version` and
+    to the token family a login starts."""
 
     @classmethod
     def for_user(cls, user: User) -> "VersionedRefreshToken":
         token = super().for_user(user)
         token[TOKEN_VERSION_CLAIM] = user.token_version
+        family = TokenFamily.objects.create(user=user, current_jti=token["jti"])
+        token[FAMILY_CLAIM] = str(family.pk)
         # simplejwt recorded the token before the claim was added; keep the record exact.
         OutstandingToken.objects.filter(jti=token["jti"]).update(token=str(token))
         return token

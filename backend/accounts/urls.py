@@ -5,8 +5,6 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("register/patient/", views.PatientRegistrationView.as_view(), name="register-patient"),
-    path("register/doctor/", views.DoctorRegistrationView.as_view(), name="register-doctor"),
     path("email/confirm/", views.EmailConfirmView.as_view(), name="email-confirm"),
     path("email/resend/", views.EmailResendView.as_view(), name="email-resend"),
     path("login/", views.LoginView.as_view(), name="login"),

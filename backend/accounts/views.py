@@ -30,57 +30,6 @@ class PublicView(APIView):
         return 'Bearer realm="api"'
 
 
-def _registration_result(registration: services.Registration) -> dict:
-    return {
-        "email": registration.email,
-        "roles": registration.roles,
-        "detail": "Check your email: we sent the link that confirms your account.",
-    }
-
-
-class PatientRegistrationView(PublicView):
-    throttle_scope = "register"
-
-    @extend_schema(
-        summary="Register as a patient",
-        description=(
-            "Creates the account and patient profile and emails a confirmation link. If the "
-            "email already has an account, nothing is created and its owner is emailed "
-            "instead; the answer is the same, so it does not reveal which addresses are "
-            "registered."
-        ),
-        tags=TAGS,
-        request=s.PatientRegistrationSerializer,
-        responses={201: s.RegistrationResultSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        data = s.PatientRegistrationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = services.register_patient(**data.validated_data)
-        return Response(_registration_result(registration), status=status.HTTP_201_CREATED)
-
-
-class DoctorRegistrationView(PublicView):
-    throttle_scope = "register"
-
-    @extend_schema(
-        summary="Register as a doctor",
-        description=(
-            "Creates an unconfirmed doctor account. It stays invisible to patients and cannot "
-            "publish slots until a platform admin confirms it. An email that already has an "
-            "account is handled as for patients (same answer, its owner is emailed)."
-        ),
-        tags=TAGS,
-        request=s.DoctorRegistrationSerializer,
-        responses={201: s.RegistrationResultSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        data = s.DoctorRegistrationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        registration = services.register_doctor(**data.validated_data)
-        return Response(_registration_result(registration), status=status.HTTP_201_CREATED)
-
-
 class EmailConfirmView(PublicView):
     throttle_scope = "confirmation_resend"
 
@@ -155,13 +104,22 @@ class TokenRefreshView(PublicView):
 
     @extend_schema(
         summary="Refresh the token pair",
-        description="Rotates the refresh token: the one sent is blacklisted and cannot be reused.",
+        description=(
+            "Rotates the refresh token: only the newest refresh token of a login works, once. "
+            "Presenting one that was already used (a replay, or the loser of two parallel "
+            "refreshes) ends that login's session: every refresh and access token descended "
+            "from it stops working (`refresh_token_reused`), and the user logs in again. "
+            "Clients must not refresh in parallel."
+        ),
         tags=TAGS,
         request=s.RefreshSerializer,
         responses={
             200: s.TokenPairSerializer,
             401: error_response(
-                "RefreshUnauthorized", "Invalid or revoked token.", "token_not_valid"
+                "RefreshUnauthorized",
+                "Invalid, expired or revoked token, or a reused one (the session has ended).",
+                "token_not_valid",
+                "refresh_token_reused",
             ),
         },
     )
@@ -174,7 +132,10 @@ class TokenRefreshView(PublicView):
 class LogoutView(APIView):
     @extend_schema(
         summary="Log out",
-        description="Blacklists the refresh token. Access tokens expire on their own (minutes).",
+        description=(
+            "Ends the session the refresh token belongs to: its refresh token and every access "
+            "token of that login stop working at once. Other sessions of the user go on."
+        ),
         tags=TAGS,
         request=s.RefreshSerializer,
         responses={204: None},

@@ -2,8 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from accounts.models import Role, User
-
-from .models import AdminAction, AdminActionLog
+from audit.models import AdminAction, AdminActionLog
 
 
 class UserFilter(django_filters.FilterSet):

@@ -2,9 +2,8 @@ from django.db.models import QuerySet
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from audit.models import AdminActionLog
 from common.task_queue import failed_tasks
-
-from .models import AdminActionLog
 
 
 def users_for_admin() -> QuerySet[User]:

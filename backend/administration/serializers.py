@@ -2,11 +2,11 @@ from django_tasks_db.models import DBTaskResult
 from rest_framework import serializers
 
 from accounts.models import Role, UserRole
+from audit.models import AdminActionLog
+from common.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 
-from .models import AdminActionLog
 
-
-class UserRoleSerializer(serializers.ModelSerializer):
+class UserRoleSerializer(StrictModelSerializer):
     granted_by = serializers.UUIDField(source="granted_by_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -17,19 +17,11 @@ class UserRoleSerializer(serializers.ModelSerializer):
 
 class RoleInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    reason = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
-
-
-class OptionalReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-
-
-class AdminActionLogSerializer(serializers.ModelSerializer):
-    actor_email = serializers.EmailField(source="actor.email")
+class AdminActionLogSerializer(StrictModelSerializer):
+    actor_email = StrictEmailField(source="actor.email")
 
     class Meta:
         model = AdminActionLog
@@ -47,11 +39,11 @@ class AdminActionLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FailedTaskSerializer(serializers.ModelSerializer):
-    task = serializers.CharField(source="task_path", help_text="The task function's path")
+class FailedTaskSerializer(StrictModelSerializer):
+    task = StrictCharField(source="task_path", help_text="The task function's path")
     arguments = serializers.JSONField(source="args_kwargs", help_text="Its args and kwargs")
     attempts = serializers.SerializerMethodField()
-    error = serializers.CharField(
+    error = StrictCharField(
         source="exception_class_path", help_text="The exception class of the last attempt"
     )
     error_message = serializers.SerializerMethodField()

@@ -5,19 +5,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import Role, User
+from accounts.models import Role, User, UserRole
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import cancel_appointment
+from audit.models import AdminAction
+from audit.services import record_admin_action
 from clinics.permissions import clinics_administered_by
 from clinics.services import remove_clinic_admin
 from common.errors import ConflictError
 from common.task_queue import requeue_task
-from doctors.models import Doctor
-from doctors.services import confirm_doctor, reject_doctor
-
-from .audit import record_admin_action
-from .models import AdminAction
 
 
 class ProfileMissing(ConflictError):
@@ -29,16 +26,17 @@ PROFILE_FOR_ROLE = {Role.PATIENT: "patient", Role.DOCTOR: "doctor"}
 
 
 @transaction.atomic
-def grant_user_role(*, user: User, role: str, granted_by: User, reason: str = "") -> None:
+def grant_user_role(*, user: User, role: str, granted_by: User, reason: str = "") -> UserRole:
     """Grant a role. Patient and doctor roles need the matching profile; clinic admins get their
     clinics through the clinic's admins endpoint."""
     profile = PROFILE_FOR_ROLE.get(role)
     if profile and not hasattr(user, profile):
         raise ProfileMissing()
-    grant_role(user=user, role=role, granted_by=granted_by)
+    user_role = grant_role(user=user, role=role, granted_by=granted_by)
     record_admin_action(
         actor=granted_by, action=AdminAction.ROLE_GRANTED, target=user, reason=reason, role=role
     )
+    return user_role
 
 
 @transaction.atomic
@@ -105,24 +103,6 @@ def activate_user(*, user: User, actor: User, reason: str) -> User:
     user.save(update_fields=["is_active"])
     record_admin_action(actor=actor, action=AdminAction.USER_ACTIVATED, target=user, reason=reason)
     return user
-
-
-@transaction.atomic
-def confirm_doctor_profile(*, doctor: Doctor, actor: User, reason: str = "") -> Doctor:
-    doctor = confirm_doctor(doctor=doctor, confirmed_by=actor)
-    record_admin_action(
-        actor=actor, action=AdminAction.DOCTOR_CONFIRMED, target=doctor, reason=reason
-    )
-    return doctor
-
-
-@transaction.atomic
-def reject_doctor_profile(*, doctor: Doctor, actor: User, reason: str) -> Doctor:
-    doctor = reject_doctor(doctor=doctor, rejected_by=actor, reason=reason)
-    record_admin_action(
-        actor=actor, action=AdminAction.DOCTOR_REJECTED, target=doctor, reason=reason
-    )
-    return doctor
 
 
 @transaction.atomic

@@ -2,14 +2,16 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
+from accounts.permissions import IsPlatformAdmin
 from accounts.serializers import AccountSerializer
-from common.permissions import IsPlatformAdmin
+from audit.serializers import ReasonSerializer
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 
@@ -19,7 +21,6 @@ from .selectors import admin_actions, failed_tasks_for_admin, users_for_admin
 from .serializers import (
     AdminActionLogSerializer,
     FailedTaskSerializer,
-    ReasonSerializer,
     RoleInputSerializer,
     UserRoleSerializer,
 )
@@ -40,7 +41,10 @@ class PlatformAdminView(APIView):
     permission_classes = [IsAuthenticated, IsPlatformAdmin]
 
 
-class UserRolesView(PlatformAdminView):
+class UserRolesView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsPlatformAdmin]
+    filter_backends = []
+
     @extend_schema(
         summary="List a user's roles (platform admins)",
         tags=TAGS,
@@ -48,18 +52,20 @@ class UserRolesView(PlatformAdminView):
     )
     def get(self, request: Request, user_id) -> Response:
         user = get_object_or_404(User, pk=user_id)
-        return Response(UserRoleSerializer(user.roles.order_by("role"), many=True).data)
+        page = self.paginate_queryset(user.roles.order_by("role"))
+        return self.get_paginated_response(UserRoleSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Grant a role (platform admins)",
         description=(
-            "Patient and doctor roles need the matching profile. To make someone admin of a "
-            "clinic use `POST /clinics/{id}/admins/`."
+            "Answers with the granted role (granting one the user holds is a no-op that "
+            "answers with it too). Patient and doctor roles need the matching profile. To make "
+            "someone admin of a clinic use `POST /clinics/{id}/admins/`."
         ),
         tags=TAGS,
         request=RoleInputSerializer,
         responses={
-            201: UserRoleSerializer(many=True),
+            201: UserRoleSerializer,
             409: error_response("RoleProfileMissing", "No matching profile.", "profile_missing"),
         },
     )
@@ -67,9 +73,10 @@ class UserRolesView(PlatformAdminView):
         user = get_object_or_404(User, pk=user_id)
         data = RoleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.grant_user_role(user=user, granted_by=request.user, **data.validated_data)
-        roles = user.roles.order_by("role")
-        return Response(UserRoleSerializer(roles, many=True).data, status=status.HTTP_201_CREATED)
+        user_role = services.grant_user_role(
+            user=user, granted_by=request.user, **data.validated_data
+        )
+        return Response(UserRoleSerializer(user_role).data, status=status.HTTP_201_CREATED)
 
 
 class UserRoleDetailView(PlatformAdminView):

@@ -1,7 +1,7 @@
 from rest_framework.permissions import BasePermission
 
+from accounts.permissions import is_platform_admin
 from clinics.permissions import administers_clinic
-from common.permissions import is_platform_admin
 
 from .models import Appointment
 

@@ -3,8 +3,8 @@
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
+from accounts.permissions import has_role, is_platform_admin
 from clinics.permissions import clinics_administered_by
-from common.permissions import has_role, is_platform_admin
 
 from .models import Appointment
 

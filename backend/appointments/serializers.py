@@ -2,6 +2,12 @@ from zoneinfo import ZoneInfo
 
 from rest_framework import serializers
 
+from common.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictModelSerializer,
+)
 from scheduling.models import Slot
 
 from .models import Appointment, PaymentEvent, PaymentStatus
@@ -9,23 +15,23 @@ from .models import Appointment, PaymentEvent, PaymentStatus
 
 class PersonSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
+    first_name = StrictCharField(source="user.first_name")
+    last_name = StrictCharField(source="user.last_name")
 
 
 class AppointmentDoctorSerializer(PersonSerializer):
-    specialty = serializers.CharField(source="specialty.name")
+    specialty = StrictCharField(source="specialty.name")
 
 
 class AppointmentClinicSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    name = serializers.CharField()
-    address = serializers.CharField()
-    city = serializers.CharField()
-    timezone = serializers.CharField()
+    name = StrictCharField()
+    address = StrictCharField()
+    city = StrictCharField()
+    timezone = StrictCharField()
 
 
-class AppointmentSerializer(serializers.ModelSerializer):
+class AppointmentSerializer(StrictModelSerializer):
     patient = PersonSerializer()
     doctor = AppointmentDoctorSerializer()
     clinic = AppointmentClinicSerializer()
@@ -64,8 +70,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
 class BookingSerializer(serializers.Serializer):
     slot = serializers.PrimaryKeyRelatedField(queryset=Slot.objects.all())
-    notes = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
-    use_points = serializers.BooleanField(
+    notes = StrictCharField(max_length=2000, required=False, default="", allow_blank=True)
+    use_points = StrictBooleanField(
         required=False,
         default=False,
         help_text="Pay with POINTS_FOR_FREE_BOOKING points: the payment status becomes waived.",
@@ -73,10 +79,10 @@ class BookingSerializer(serializers.Serializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    reason = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-class PaymentEventSerializer(serializers.ModelSerializer):
+class PaymentEventSerializer(StrictModelSerializer):
     class Meta:
         model = PaymentEvent
         fields = [
@@ -91,7 +97,7 @@ class PaymentEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(StrictModelSerializer):
     appointment = serializers.UUIDField(source="id")
     events = PaymentEventSerializer(source="payment_events", many=True)
 
@@ -114,24 +120,24 @@ class PaymentUpdateSerializer(serializers.Serializer):
     payment_status = serializers.ChoiceField(
         choices=[(PaymentStatus.PAID, "paid"), (PaymentStatus.REFUNDED, "refunded")]
     )
-    reference = serializers.CharField(max_length=255, help_text="Receipt or provider reference")
+    reference = StrictCharField(max_length=255, help_text="Receipt or provider reference")
 
 
 class WebhookPaymentDataSerializer(serializers.Serializer):
     appointment_id = serializers.UUIDField()
-    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
-    currency = serializers.CharField(max_length=3)
-    reference = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    amount = StrictDecimalField(max_digits=10, decimal_places=2)
+    currency = StrictCharField(max_length=3)
+    reference = StrictCharField(max_length=255, required=False, default="", allow_blank=True)
 
 
 class WebhookEventSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=255, help_text="The provider's event id (idempotency)")
+    id = StrictCharField(max_length=255, help_text="The provider's event id (idempotency)")
     type = serializers.ChoiceField(choices=[("payment.succeeded", "payment.succeeded")])
     data = WebhookPaymentDataSerializer()
 
 
 class WebhookResultSerializer(serializers.Serializer):
-    event_id = serializers.CharField()
-    processed = serializers.BooleanField(help_text="false when this event id was already handled")
+    event_id = StrictCharField()
+    processed = StrictBooleanField(help_text="false when this event id was already handled")
     appointment = serializers.UUIDField()
     payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)

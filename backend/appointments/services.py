@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import is_platform_admin
 from clinics.permissions import administers_clinic
 from common.errors import ConflictError, UnprocessableError
-from common.permissions import is_platform_admin
 from loyalty.services import (
     award_points_for_completion,
     redeem_points_for_booking,

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from common.permissions import is_platform_admin
+from accounts.permissions import is_platform_admin
 
 from .models import Clinic
 

@@ -3,7 +3,7 @@
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Role
-from common.permissions import has_role, is_platform_admin
+from accounts.permissions import has_role, is_platform_admin
 
 from .models import Clinic, DoctorClinicAssociation
 from .permissions import clinics_administered_by

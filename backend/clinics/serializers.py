@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from common.fields import StrictCharField, StrictModelSerializer, StrictRegexField, StrictSlugField
 from doctors.models import Doctor
 
 from .models import Clinic, DoctorClinicAssociation
 
 
-class ClinicSerializer(serializers.ModelSerializer):
+class ClinicSerializer(StrictModelSerializer):
     class Meta:
         model = Clinic
         fields = [
@@ -26,11 +27,11 @@ class ClinicSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClinicInputSerializer(serializers.ModelSerializer):
+class ClinicInputSerializer(StrictModelSerializer):
     """Validates clinic fields (IANA time zone, unique slug); the service saves."""
 
-    slug = serializers.SlugField(max_length=200, required=False)
-    country = serializers.RegexField(r"^[A-Z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2")
+    slug = StrictSlugField(max_length=200, required=False)
+    country = StrictRegexField(r"^[A-Z]{2}$", max_length=2, help_text="ISO 3166-1 alpha-2")
 
     class Meta:
         model = Clinic
@@ -38,7 +39,7 @@ class ClinicInputSerializer(serializers.ModelSerializer):
         extra_kwargs = {"phone": {"required": False}, "email": {"required": False}}
 
 
-class ClinicAdminSerializer(serializers.ModelSerializer):
+class ClinicAdminSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "first_name", "last_name"]
@@ -51,9 +52,9 @@ class ClinicAdminInputSerializer(serializers.Serializer):
     )
 
 
-class AssociationSerializer(serializers.ModelSerializer):
-    doctor_name = serializers.CharField(source="doctor.user.full_name", read_only=True)
-    clinic_name = serializers.CharField(source="clinic.name", read_only=True)
+class AssociationSerializer(StrictModelSerializer):
+    doctor_name = StrictCharField(source="doctor.user.full_name", read_only=True)
+    clinic_name = StrictCharField(source="clinic.name", read_only=True)
 
     class Meta:
         model = DoctorClinicAssociation
@@ -74,7 +75,7 @@ class AssociationSerializer(serializers.ModelSerializer):
 class AssociationInputSerializer(serializers.Serializer):
     doctor = serializers.PrimaryKeyRelatedField(queryset=Doctor.objects.all())
     clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
-    title = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    title = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
     started_on = serializers.DateField(required=False)
 
 

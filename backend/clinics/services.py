@@ -2,14 +2,14 @@
 
 from datetime import date
 
-from administration.audit import record_admin_action
-from administration.models import AdminAction
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Role, User
 from accounts.services import grant_role, revoke_role
+from audit.models import AdminAction
+from audit.services import record_admin_action
 from common.errors import ConflictError, field_error
 from doctors.models import Doctor
 

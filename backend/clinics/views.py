@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.permissions import IsPlatformAdmin
+from accounts.permissions import IsPlatformAdmin
 from common.schema import error_response
 
 from . import services
@@ -104,12 +104,13 @@ class ClinicViewSet(viewsets.ModelViewSet):
         tags=TAGS,
         responses={200: ClinicAdminSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(detail=True, methods=["get"], filter_backends=[])
     def admins(self, request: Request, pk=None) -> Response:
         clinic = self.get_object()
         if not may_manage_clinic(request.user, clinic):
             raise PermissionDenied("Only this clinic's admins or a platform admin may see them.")
-        return Response(ClinicAdminSerializer(clinic_admins(clinic), many=True).data)
+        page = self.paginate_queryset(clinic_admins(clinic))
+        return self.get_paginated_response(ClinicAdminSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Make a user admin of this clinic (platform admins)",

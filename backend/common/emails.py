@@ -1,4 +1,4 @@
-"""Templated email, rendered and sent by the worker, at most once per idempotency key.
+"""Templated email, rendered and sent by the worker, and recorded under an idempotency key.
 
 Requests never call this: they enqueue a task (in their own transaction) and the task calls
 `deliver_email`. Delivery is at least once: a worker that dies after the mail server accepted a

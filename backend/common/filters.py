@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -100,3 +101,38 @@ class TimeWindowFilterSet(django_filters.FilterSet):
         if last:
             queryset = queryset.filter(**{f"{self.time_field}__lt": end_of_day(last, zone)})
         return queryset
+
+
+BOOLEAN_QUERY_VALUES = {"true": "true", "1": "true", "false": "false", "0": "false"}
+
+
+class StrictDjangoFilterBackend(DjangoFilterBackend):
+    """django-filter, minus its silence on booleans it cannot read.
+
+    A `BooleanFilter` turns any value it does not know (`?is_active=maybe`, and even `1` or
+    `TRUE` for django's NullBooleanSelect) into "no filter", so a typo returns the unfiltered
+    list. Here `true`/`false`/`1`/`0` (any case) are read as the boolean they spell, empty means
+    "not given", and anything else is a 400 on that parameter."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        filterset_class = self.get_filterset_class(view, queryset)
+        names = [
+            name
+            for name, query_filter in filterset_class.base_filters.items()
+            if isinstance(query_filter, django_filters.BooleanFilter)
+        ]
+        if not any(name in kwargs["data"] for name in names):
+            return kwargs
+        data = kwargs["data"].copy()
+        errors = {}
+        for name in names:
+            values = [value.strip().lower() for value in data.getlist(name)]
+            if any(value and value not in BOOLEAN_QUERY_VALUES for value in values):
+                errors[name] = [ErrorDetail("Use true or false.", code="invalid")]
+            else:
+                data.setlist(name, [BOOLEAN_QUERY_VALUES.get(value, "") for value in values])
+        if errors:
+            raise ValidationError(errors)
+        kwargs["data"] = data
+        return kwargs

@@ -25,6 +25,8 @@ from drf_standardized_errors.openapi_serializers import ClientErrorEnum, Validat
 from inflection import camelize
 from rest_framework import serializers
 
+from .fields import StrictCharField
+
 
 class ErrorCode401Enum(models.TextChoices):
     """Why a token or its absence was refused."""
@@ -53,8 +55,8 @@ def _error_item(name: str, code_field: serializers.Field) -> type[serializers.Se
         (serializers.Serializer,),
         {
             "code": code_field,
-            "detail": serializers.CharField(),
-            "attr": serializers.CharField(allow_null=True),
+            "detail": StrictCharField(),
+            "attr": StrictCharField(allow_null=True),
         },
     )
 
@@ -88,7 +90,7 @@ ClientErrorResponse400Serializer = _error_response(
     ClientErrorEnum,
     _error_item(
         "ClientError400",
-        serializers.CharField(
+        StrictCharField(
             help_text="`parse_error` for a body that is not JSON, otherwise the business rule "
             "that refused the request (e.g. `invalid_token`)."
         ),

@@ -4,6 +4,8 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from rest_framework import serializers
 
+from .fields import StrictCharField
+
 
 def _error_serializer(name: str, codes: tuple[str, ...], kinds):
     return inline_serializer(
@@ -15,8 +17,8 @@ def _error_serializer(name: str, codes: tuple[str, ...], kinds):
                 f"{name}ErrorComponent",
                 {
                     "code": serializers.ChoiceField(choices=list(codes)),
-                    "detail": serializers.CharField(),
-                    "attr": serializers.CharField(allow_null=True),
+                    "detail": StrictCharField(),
+                    "attr": StrictCharField(allow_null=True),
                 },
                 many=True,
             ),

@@ -10,16 +10,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .fields import StrictCharField, StrictIntegerField
 from .schema import error_response
 from .task_queue import queue_health
 
 
 class QueueHealthSerializer(serializers.Serializer):
-    ready = serializers.IntegerField(help_text="Tasks ready to run now (the queue depth)")
+    ready = StrictIntegerField(help_text="Tasks ready to run now (the queue depth)")
     oldest_ready_age_seconds = serializers.FloatField(
         allow_null=True, help_text="How long the oldest ready task has waited; null if none"
     )
-    max_lag_seconds = serializers.IntegerField(help_text="The age past which this answers 503")
+    max_lag_seconds = StrictIntegerField(help_text="The age past which this answers 503")
 
 
 @extend_schema(
@@ -33,7 +34,7 @@ class QueueHealthSerializer(serializers.Serializer):
     tags=["health"],
     responses={
         200: inline_serializer(
-            "Health", {"status": serializers.CharField(), "tasks": QueueHealthSerializer()}
+            "Health", {"status": StrictCharField(), "tasks": QueueHealthSerializer()}
         ),
         503: error_response(
             "HealthDown",

@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from common.views import healthz
 
 api_v1 = [
+    path("", include("registration.urls")),
     path("auth/", include("accounts.urls")),
     path("", include("clinics.urls")),
     path("", include("doctors.urls")),
+    path("", include("directory.urls")),
     path("", include("patients.urls")),
     path("", include("scheduling.urls")),
     path("", include("appointments.urls")),

@@ -1,6 +1,6 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from common.permissions import is_platform_admin
+from accounts.permissions import is_platform_admin
 
 from .models import Doctor
 

@@ -1,64 +1,8 @@
-"""Reads of the doctor directory, scoped to the caller."""
+"""Reads of doctors' reference data."""
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import JSONObject
-from django.utils.dateparse import parse_datetime
+from django.db.models import QuerySet
 
-from clinics.selectors import active_associations_prefetch
-from common.permissions import is_platform_admin
-from scheduling.selectors import bookable_slots
-
-from .models import Doctor, Specialty
-
-
-def listed_doctors() -> QuerySet[Doctor]:
-    """Doctors the public directory shows: confirmed and with an active account."""
-    return Doctor.objects.filter(is_confirmed=True, user__is_active=True)
-
-
-def associations_with_next_slot() -> Prefetch:
-    """The doctors' current clinics (as `active_associations`), each annotated with
-    `next_slot`: the first bookable slot there as `{"slot_id", "start", "clinic_id"}`, or None.
-
-    It rides on the clinics prefetch the directory already makes, so it costs no query of its
-    own and runs only for the doctors of the page: as a subquery of the page query, PostgreSQL
-    also ran it for every row skipped by OFFSET (1,000 times on the last page). Doctor and
-    clinic are fixed per association, so each lookup is an index seek on slot_bookable_idx in
-    start order that stops at the first row."""
-    first_slot = (
-        bookable_slots()
-        .filter(doctor=OuterRef("doctor_id"), clinic=OuterRef("clinic_id"))
-        .order_by("start")  # a doctor's slots never overlap: start alone is a total order
-        .values(json=JSONObject(slot_id=F("id"), start=F("start"), clinic_id=F("clinic_id")))[:1]
-    )
-    clinics = active_associations_prefetch()
-    return Prefetch(
-        clinics.prefetch_through,
-        queryset=clinics.queryset.annotate(next_slot=Subquery(first_slot)),
-        to_attr=clinics.to_attr,
-    )
-
-
-def next_available(doctor: Doctor) -> dict | None:
-    """The earliest `next_slot` over the doctor's prefetched clinics (see above)."""
-    slots = [a.next_slot for a in doctor.active_associations if a.next_slot is not None]
-    if not slots:
-        return None
-    first = min(slots, key=lambda slot: parse_datetime(slot["start"]))
-    return {**first, "start": parse_datetime(first["start"])}
-
-
-def doctors_visible_to(user) -> QuerySet[Doctor]:
-    """The directory, plus a doctor's own profile; platform admins see every doctor. Each
-    doctor's clinics carry their next bookable slot (see `associations_with_next_slot`)."""
-    doctors = Doctor.objects.select_related("user", "specialty").prefetch_related(
-        "languages", associations_with_next_slot()
-    )
-    if not user.is_authenticated:
-        return doctors.none()
-    if is_platform_admin(user):
-        return doctors
-    return doctors.filter(Q(is_confirmed=True, user__is_active=True) | Q(user=user))
+from .models import Specialty
 
 
 def all_specialties() -> QuerySet[Specialty]:

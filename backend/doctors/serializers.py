@@ -1,92 +1,30 @@
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import LANGUAGE_CHOICES, Doctor, Specialty
-from .selectors import next_available
+from common.fields import StrictCharField, StrictDecimalField, StrictModelSerializer
+
+from .models import LANGUAGE_CHOICES, Specialty
 
 
-class SpecialtySerializer(serializers.ModelSerializer):
+class SpecialtySerializer(StrictModelSerializer):
     class Meta:
         model = Specialty
         fields = ["id", "name", "slug"]
 
 
-class DoctorClinicSerializer(serializers.Serializer):
-    """A clinic the doctor currently works at, as shown on the doctor's profile."""
-
-    association_id = serializers.UUIDField(source="id")
-    clinic_id = serializers.UUIDField(source="clinic.id")
-    name = serializers.CharField(source="clinic.name")
-    city = serializers.CharField(source="clinic.city")
-    country = serializers.CharField(source="clinic.country")
-    timezone = serializers.CharField(source="clinic.timezone")
-    title = serializers.CharField()
-
-
-class NextAvailableSerializer(serializers.Serializer):
-    """The doctor's first bookable slot (book it with `POST /appointments/ {"slot": slot_id}`)."""
-
-    slot_id = serializers.UUIDField()
-    start = serializers.DateTimeField()
-    clinic_id = serializers.UUIDField()
-
-
-class DoctorSerializer(serializers.ModelSerializer):
-    user_id = serializers.UUIDField(read_only=True)
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
-    specialty = SpecialtySerializer()
-    languages = serializers.SerializerMethodField()
-    clinics = DoctorClinicSerializer(source="active_associations", many=True)
-    next_available = serializers.SerializerMethodField(
-        help_text="The first future slot you can book with this doctor, or null"
-    )
-
-    class Meta:
-        model = Doctor
-        fields = [
-            "id",
-            "user_id",
-            "first_name",
-            "last_name",
-            "specialty",
-            "license_number",
-            "bio",
-            "languages",
-            "consultation_fee",
-            "average_rating",
-            "review_count",
-            "is_confirmed",
-            "confirmed_at",
-            "rejected_at",
-            "clinics",
-            "next_available",
-        ]
-        read_only_fields = fields
-
-    def get_languages(self, doctor: Doctor) -> list[str]:
-        return sorted(language.language for language in doctor.languages.all())
-
-    @extend_schema_field(NextAvailableSerializer(allow_null=True))
-    def get_next_available(self, doctor: Doctor) -> dict | None:
-        slot = next_available(doctor)
-        return None if slot is None else NextAvailableSerializer(slot).data
-
-
 class DoctorUpdateSerializer(serializers.Serializer):
     """What a doctor (or a platform admin) may change on a profile."""
 
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150)
     specialty = serializers.SlugRelatedField(slug_field="slug", queryset=Specialty.objects.all())
-    bio = serializers.CharField(max_length=5000, allow_blank=True)
+    bio = StrictCharField(max_length=5000, allow_blank=True)
     languages = serializers.ListField(
         child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), max_length=20
     )
-    consultation_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    consultation_fee = StrictDecimalField(max_digits=10, decimal_places=2, min_value=0)
 
 
-class SpecialtyInputSerializer(serializers.ModelSerializer):
+class SpecialtyInputSerializer(StrictModelSerializer):
     class Meta:
         model = Specialty
         fields = ["name", "slug"]

@@ -4,6 +4,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import update_account
+from audit.models import AdminAction
+from audit.services import record_admin_action
 from common.errors import ConflictError
 from common.models import assign_fields
 
@@ -35,8 +37,9 @@ class DoctorAlreadyConfirmed(ConflictError):
 
 
 @transaction.atomic
-def confirm_doctor(*, doctor: Doctor, confirmed_by: User) -> Doctor:
-    """A platform admin vouches for the doctor: they join the directory and may publish slots."""
+def confirm_doctor(*, doctor: Doctor, confirmed_by: User, reason: str = "") -> Doctor:
+    """A platform admin vouches for the doctor: they join the directory and may publish slots.
+    The decision goes to the admin action log."""
     doctor = Doctor.objects.select_for_update().select_related("user").get(pk=doctor.pk)
     if doctor.is_confirmed:
         raise DoctorAlreadyConfirmed()
@@ -56,6 +59,9 @@ def confirm_doctor(*, doctor: Doctor, confirmed_by: User) -> Doctor:
         ]
     )
     tasks.send_doctor_confirmed_email.enqueue(doctor_id=str(doctor.pk))
+    record_admin_action(
+        actor=confirmed_by, action=AdminAction.DOCTOR_CONFIRMED, target=doctor, reason=reason
+    )
     return doctor
 
 
@@ -87,6 +93,9 @@ def reject_doctor(*, doctor: Doctor, rejected_by: User, reason: str) -> Doctor:
         ]
     )
     tasks.send_doctor_rejected_email.enqueue(doctor_id=str(doctor.pk), reason=reason)
+    record_admin_action(
+        actor=rejected_by, action=AdminAction.DOCTOR_REJECTED, target=doctor, reason=reason
+    )
     return doctor
 
 

@@ -1,8 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import DoctorViewSet, SpecialtyViewSet
+from .views import SpecialtyViewSet
 
 router = SimpleRouter()
-router.register("doctors", DoctorViewSet, basename="doctor")
 router.register("specialties", SpecialtyViewSet, basename="specialty")
 urlpatterns = router.urls

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet, Sum
 
-from common.permissions import is_platform_admin
+from accounts.permissions import is_platform_admin
 from patients.models import Patient
 
 from .models import PointsAccount, PointsTransaction

@@ -1,17 +1,18 @@
 from rest_framework import serializers
 
+from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from patients.models import Patient
 
 from .models import PointsTransaction
 
 
 class BalanceSerializer(serializers.Serializer):
-    balance = serializers.IntegerField()
-    points_for_free_booking = serializers.IntegerField()
-    points_per_completed_appointment = serializers.IntegerField()
+    balance = StrictIntegerField()
+    points_for_free_booking = StrictIntegerField()
+    points_per_completed_appointment = StrictIntegerField()
 
 
-class PointsTransactionSerializer(serializers.ModelSerializer):
+class PointsTransactionSerializer(StrictModelSerializer):
     class Meta:
         model = PointsTransaction
         fields = ["id", "patient", "kind", "amount", "appointment", "reason", "created_at"]
@@ -20,8 +21,8 @@ class PointsTransactionSerializer(serializers.ModelSerializer):
 
 class AdjustmentSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
-    amount = serializers.IntegerField(min_value=-100_000, max_value=100_000)
-    reason = serializers.CharField(max_length=500)
+    amount = StrictIntegerField(min_value=-100_000, max_value=100_000)
+    reason = StrictCharField(max_length=500)
 
     def validate_amount(self, value: int) -> int:
         if value == 0:

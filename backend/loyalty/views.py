@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
-from common.permissions import IsPlatformAdmin, any_role
+from accounts.permissions import IsPlatformAdmin, any_role
 from common.schema import error_response
 from patients.models import Patient
 

@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role
-from common.permissions import has_role, is_platform_admin
+from accounts.permissions import has_role, is_platform_admin
 
 from .models import Patient
 from .permissions import patients_treated_by

@@ -1,15 +1,22 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from common.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictModelSerializer,
+)
+
 from .models import Gender, Patient
 
 
-class PatientSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(source="user.email", read_only=True)
-    first_name = serializers.CharField(source="user.first_name", read_only=True)
-    last_name = serializers.CharField(source="user.last_name", read_only=True)
-    phone = serializers.CharField(source="user.phone", read_only=True)
-    is_active = serializers.BooleanField(source="user.is_active", read_only=True)
+class PatientSerializer(StrictModelSerializer):
+    email = StrictEmailField(source="user.email", read_only=True)
+    first_name = StrictCharField(source="user.first_name", read_only=True)
+    last_name = StrictCharField(source="user.last_name", read_only=True)
+    phone = StrictCharField(source="user.phone", read_only=True)
+    is_active = StrictBooleanField(source="user.is_active", read_only=True)
     user_id = serializers.UUIDField(read_only=True)
 
     class Meta:
@@ -33,14 +40,14 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class PatientUpdateSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
-    phone = serializers.CharField(max_length=32, allow_blank=True)
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150)
+    phone = StrictCharField(max_length=32, allow_blank=True)
     date_of_birth = serializers.DateField()
     gender = serializers.ChoiceField(choices=Gender.choices)
-    address = serializers.CharField(max_length=255, allow_blank=True)
-    emergency_contact_name = serializers.CharField(max_length=150, allow_blank=True)
-    emergency_contact_phone = serializers.CharField(max_length=32, allow_blank=True)
+    address = StrictCharField(max_length=255, allow_blank=True)
+    emergency_contact_name = StrictCharField(max_length=150, allow_blank=True)
+    emergency_contact_phone = StrictCharField(max_length=32, allow_blank=True)
 
     def validate_date_of_birth(self, value):
         if value > timezone.localdate():

@@ -108,6 +108,42 @@ class AccessAction(models.TextChoices):
     READ = "read", "Read an entry"
     CREATE = "create", "Added an entry"
     AMEND = "amend", "Amended an entry"
+    READ_ACCESS_LOG = "read_access_log", "Read the access log"
+    BREAK_GLASS = "break_glass", "Opened emergency access"
+
+
+class BreakGlassAccess(AppendOnlyModel):
+    """A doctor outside any care relationship with the patient opened emergency read access to
+    their history, saying why. It ends by itself at `expires_at`; the opening and every read
+    under it are in the patient's access log."""
+
+    doctor = models.ForeignKey(
+        "doctors.Doctor", on_delete=models.PROTECT, related_name="break_glass_accesses"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="break_glass_accesses"
+    )
+    reason = models.CharField(max_length=1000)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="break_glass_reason_given"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="break_glass_expires_after"
+            ),
+        ]
+        indexes = [
+            # "Does this doctor hold open access to this patient?" on every read.
+            models.Index(
+                fields=["doctor", "patient", "expires_at"], name="break_glass_doctor_patient_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # No reason text: it may carry medical detail.
+        return f"Emergency access {self.pk}"
 
 
 class RecordAccessLog(AppendOnlyModel):
@@ -124,6 +160,14 @@ class RecordAccessLog(AppendOnlyModel):
     entry_ids = models.JSONField(default=list, help_text="Ids of the entries read or written")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+    break_glass = models.ForeignKey(
+        BreakGlassAccess,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The emergency access this row opened or was made under",
+    )
 
     class Meta:
         db_table = "record_access_log"

@@ -8,7 +8,7 @@ left: holding it is exactly "has or had an appointment with the patient".
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Role
-from common.permissions import has_role, is_platform_admin
+from accounts.permissions import has_role, is_platform_admin
 from patients.models import Patient
 from patients.permissions import patients_treated_by
 

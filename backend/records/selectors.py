@@ -1,24 +1,45 @@
 """Reads of medical history and its access log, scoped to the caller (SPEC §3, §8)."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, UUIDField, Value, When
+from django.utils import timezone
 
 from accounts.models import Role
-from common.permissions import has_role
+from accounts.permissions import has_role
 from patients.models import Patient
 from patients.permissions import patients_treated_by
 
-from .models import PatientHistoryEntry, RecordAccessLog
+from .models import BreakGlassAccess, PatientHistoryEntry, RecordAccessLog
+
+
+def open_break_glass_of(user) -> QuerySet[BreakGlassAccess]:
+    """The doctor's emergency accesses that have not expired yet."""
+    return BreakGlassAccess.objects.filter(doctor__user=user, expires_at__gt=timezone.now())
 
 
 def patients_with_history_readable_by(user) -> QuerySet[Patient]:
-    """The patient's own record, and the patients a doctor treats. Admins of any kind read no
-    medical content, so they get nothing here."""
-    patients = Patient.objects.select_related("user")
+    """The patient's own record, the patients a doctor treats, and those a doctor holds open
+    emergency access to. Admins of any kind read no medical content, so they get nothing here.
+
+    Each patient carries `break_glass_id`: the open emergency access a read of theirs is made
+    under (None for the patient themself and for a treating doctor), for the access log."""
+    patients = Patient.objects.select_related("user").annotate(
+        break_glass_id=Value(None, output_field=UUIDField())
+    )
     if not user.is_authenticated:
         return patients.none()
     readable = Q(user=user)
     if has_role(user, Role.DOCTOR):
-        readable |= Q(pk__in=patients_treated_by(user).values("pk"))
+        treated = Q(pk__in=patients_treated_by(user).values("pk"))
+        emergency = open_break_glass_of(user)
+        readable |= treated | Q(pk__in=emergency.values("patient"))
+        latest = emergency.filter(patient=OuterRef("pk")).order_by("-expires_at").values("pk")
+        patients = patients.annotate(
+            break_glass_id=Case(
+                When(treated, then=Value(None)),
+                default=Subquery(latest[:1]),
+                output_field=UUIDField(),
+            )
+        )
     return patients.filter(readable)
 
 
@@ -42,6 +63,6 @@ def history_of(patient: Patient) -> QuerySet[PatientHistoryEntry]:
 def access_log_of(patient: Patient) -> QuerySet[RecordAccessLog]:
     return (
         RecordAccessLog.objects.filter(patient=patient)
-        .select_related("user")
+        .select_related("user", "break_glass")
         .order_by("-created_at", "id")
     )

@@ -3,9 +3,12 @@ import re
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from common.fields import StrictCharField, StrictModelSerializer
+
 from .models import (
     ICD10_PATTERN,
     PRESCRIPTION_FIELDS,
+    BreakGlassAccess,
     EntryType,
     PatientHistoryEntry,
     RecordAccessLog,
@@ -14,12 +17,12 @@ from .models import (
 
 class HistoryAuthorSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
-    specialty = serializers.CharField(source="specialty.name")
+    first_name = StrictCharField(source="user.first_name")
+    last_name = StrictCharField(source="user.last_name")
+    specialty = StrictCharField(source="specialty.name")
 
 
-class HistoryEntrySerializer(serializers.ModelSerializer):
+class HistoryEntrySerializer(StrictModelSerializer):
     patient = serializers.UUIDField(source="patient_id")
     author = HistoryAuthorSerializer(help_text="The doctor who wrote the entry")
     appointment = serializers.UUIDField(source="appointment_id", allow_null=True)
@@ -57,9 +60,9 @@ class HistoryEntryInputSerializer(serializers.Serializer):
     prescription and refused for the other types."""
 
     entry_type = serializers.ChoiceField(choices=EntryType.choices)
-    title = serializers.CharField(max_length=200)
-    details = serializers.CharField(max_length=20000, required=False, default="", allow_blank=True)
-    icd10_code = serializers.CharField(
+    title = StrictCharField(max_length=200)
+    details = StrictCharField(max_length=20000, required=False, default="", allow_blank=True)
+    icd10_code = StrictCharField(
         max_length=16,  # longer than any code, so a malformed one gets the format error
         required=False,
         default="",
@@ -72,13 +75,11 @@ class HistoryEntryInputSerializer(serializers.Serializer):
         default=None,
         help_text="A non-cancelled appointment between you and this patient",
     )
-    medication = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    dosage = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    frequency = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    duration = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    instructions = serializers.CharField(
-        max_length=2000, required=False, default="", allow_blank=True
-    )
+    medication = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+    dosage = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
+    frequency = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
+    duration = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
+    instructions = StrictCharField(max_length=2000, required=False, default="", allow_blank=True)
 
     def validate_icd10_code(self, value: str) -> str:
         value = value.upper()
@@ -109,11 +110,36 @@ class HistoryEntryInputSerializer(serializers.Serializer):
 
 class AccessorSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
+    first_name = StrictCharField()
+    last_name = StrictCharField()
 
 
-class RecordAccessLogSerializer(serializers.ModelSerializer):
+class BreakGlassInputSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        min_length=10,
+        max_length=1000,
+        help_text="Why you need this patient's history now. The patient will read it.",
+    )
+
+
+class BreakGlassSerializer(StrictModelSerializer):
+    patient = serializers.UUIDField(source="patient_id")
+    doctor = serializers.UUIDField(source="doctor_id")
+
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "patient", "doctor", "reason", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class BreakGlassSummarySerializer(StrictModelSerializer):
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "reason", "expires_at"]
+        read_only_fields = fields
+
+
+class RecordAccessLogSerializer(StrictModelSerializer):
     """Metadata only: never titles or contents. The network fields are for platform admins'
     audits; patients see them as null."""
 
@@ -124,6 +150,10 @@ class RecordAccessLogSerializer(serializers.ModelSerializer):
     )
     ip_address = serializers.SerializerMethodField()
     user_agent = serializers.SerializerMethodField()
+    break_glass = BreakGlassSummarySerializer(
+        allow_null=True,
+        help_text="The emergency access this row opened or was made under, with its reason",
+    )
 
     class Meta:
         model = RecordAccessLog
@@ -133,6 +163,7 @@ class RecordAccessLogSerializer(serializers.ModelSerializer):
             "patient",
             "action",
             "entry_ids",
+            "break_glass",
             "ip_address",
             "user_agent",
             "created_at",

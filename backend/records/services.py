@@ -6,16 +6,20 @@ import ipaddress
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment, AppointmentStatus
-from common.errors import field_error
+from common.errors import ConflictError, field_error
 from doctors.models import Doctor
 from patients.models import Patient
 
-from .models import AccessAction, PatientHistoryEntry, RecordAccessLog
+from .models import AccessAction, BreakGlassAccess, PatientHistoryEntry, RecordAccessLog
+from .permissions import is_treating_doctor
 
 USER_AGENT_MAX_LENGTH = RecordAccessLog._meta.get_field("user_agent").max_length
 
@@ -43,8 +47,10 @@ def log_record_access(
     patient: Patient,
     action: str,
     entries: Iterable[PatientHistoryEntry],
+    break_glass_id: uuid.UUID | None = None,
 ) -> RecordAccessLog:
-    """One row per request: who did `action` on which of the patient's entries."""
+    """One row per request: who did `action` on which of the patient's entries, and under
+    which emergency access, if any."""
     return RecordAccessLog.objects.create(
         user=access.user,
         patient=patient,
@@ -52,7 +58,38 @@ def log_record_access(
         entry_ids=[str(entry.pk) for entry in entries],
         ip_address=access.ip_address,
         user_agent=access.user_agent,
+        break_glass_id=break_glass_id,
     )
+
+
+class AlreadyHasAccess(ConflictError):
+    default_code = "already_has_access"
+    default_detail = "You treat this patient and can read their history without emergency access."
+
+
+@transaction.atomic
+def open_break_glass(
+    *, doctor: Doctor, patient: Patient, reason: str, access: AccessContext
+) -> BreakGlassAccess:
+    """Emergency read access to the history of a patient the doctor does not treat, for
+    `BREAK_GLASS_MINUTES`. The opening, with its reason, goes to the patient's access log in
+    the same transaction."""
+    if is_treating_doctor(access.user, patient):
+        raise AlreadyHasAccess()
+    grant = BreakGlassAccess.objects.create(
+        doctor=doctor,
+        patient=patient,
+        reason=reason,
+        expires_at=timezone.now() + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
+    )
+    log_record_access(
+        access=access,
+        patient=patient,
+        action=AccessAction.BREAK_GLASS,
+        entries=[],
+        break_glass_id=grant.pk,
+    )
+    return grant
 
 
 @transaction.atomic

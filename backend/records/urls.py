@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from common.serializers import UUID_PATTERN
 
-from .views import AccessLogView, MyHistoryView, PatientHistoryViewSet
+from .views import AccessLogView, BreakGlassView, MyHistoryView, PatientHistoryViewSet
 
 router = SimpleRouter()
 router.register(
@@ -17,6 +17,11 @@ urlpatterns = [
         "patients/<uuid:patient_id>/access-log/",
         AccessLogView.as_view(),
         name="patient-access-log",
+    ),
+    path(
+        "patients/<uuid:patient_id>/break-glass/",
+        BreakGlassView.as_view(),
+        name="patient-break-glass",
     ),
     *router.urls,
 ]

@@ -11,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
-from common.permissions import any_role, is_platform_admin
+from accounts.permissions import any_role, is_platform_admin
+from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
 from patients.models import Patient
@@ -28,6 +29,8 @@ from .selectors import (
     patients_with_history_readable_by,
 )
 from .serializers import (
+    BreakGlassInputSerializer,
+    BreakGlassSerializer,
     HistoryEntryInputSerializer,
     HistoryEntrySerializer,
     RecordAccessLogSerializer,
@@ -35,6 +38,7 @@ from .serializers import (
 
 TAGS = ["records"]
 IsPatient = any_role(Role.PATIENT)
+IsDoctor = any_role(Role.DOCTOR)
 PATIENT_ID = OpenApiParameter(
     "patient_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The patient's id"
 )
@@ -43,8 +47,9 @@ ENTRY_ID = OpenApiParameter(
 )
 WHO_READS = (
     "The patient reads their own history; a doctor reads the history of a patient they have "
-    "or had a booked, completed or no-show appointment with. Anyone else, clinic and platform "
-    "admins included, gets 404. Every read is written to the record's access log."
+    "or had a booked, completed or no-show appointment with, or holds open emergency access "
+    "to (`POST /patients/{patient_id}/break-glass/`). Anyone else, clinic and platform admins "
+    "included, gets 404. Every read is written to the record's access log."
 )
 
 
@@ -75,8 +80,13 @@ class LoggedHistoryListMixin:
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_serializer(page, many=True).data
+        patient = self._patient()
         services.log_record_access(
-            access=_access(request), patient=self._patient(), action=AccessAction.LIST, entries=page
+            access=_access(request),
+            patient=patient,
+            action=AccessAction.LIST,
+            entries=page,
+            break_glass_id=getattr(patient, "break_glass_id", None),
         )
         return self.get_paginated_response(data)
 
@@ -148,7 +158,11 @@ class PatientHistoryViewSet(NoStoreMixin, LoggedHistoryListMixin, viewsets.Gener
         patient = self._patient()
         entry = get_object_or_404(history_of(patient), pk=pk)
         services.log_record_access(
-            access=_access(request), patient=patient, action=AccessAction.READ, entries=[entry]
+            access=_access(request),
+            patient=patient,
+            action=AccessAction.READ,
+            entries=[entry],
+            break_glass_id=patient.break_glass_id,
         )
         return Response(HistoryEntrySerializer(entry).data)
 
@@ -237,7 +251,9 @@ class MyHistoryView(NoStoreMixin, LoggedHistoryListMixin, generics.ListAPIView):
         description=(
             "Newest first. For the patient themself and for platform admins' audits (403 for a "
             "treating doctor, 404 for anyone else). Metadata only: who, which action, which "
-            "entry ids, when; the IP address and user agent are shown to platform admins only."
+            "entry ids, when, and for emergency access (`break_glass`) the doctor's reason and "
+            "its end; the IP address and user agent are shown to platform admins only. Reading "
+            "this log is itself logged (`read_access_log`), after the page is read."
         ),
         tags=TAGS,
         parameters=[PATIENT_ID],
@@ -255,15 +271,72 @@ class AccessLogView(NoStoreMixin, generics.ListAPIView):
             return RecordAccessLog.objects.none()
         return access_log_of(self._patient())
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        services.log_record_access(
+            access=_access(request),
+            patient=self._patient(),
+            action=AccessAction.READ_ACCESS_LOG,
+            entries=[],
+        )
+        return response
+
     def _patient(self) -> Patient:
         """404 unless the caller may see the patient at all; 403 for those who may see them
         but not their access log (a treating doctor)."""
-        patient = get_object_or_404(
-            patients_visible_to(self.request.user), pk=self.kwargs["patient_id"]
-        )
-        self.check_object_permissions(self.request, patient)
-        return patient
+        if not hasattr(self, "_patient_cache"):
+            patient = get_object_or_404(
+                patients_visible_to(self.request.user), pk=self.kwargs["patient_id"]
+            )
+            self.check_object_permissions(self.request, patient)
+            self._patient_cache = patient
+        return self._patient_cache
 
     def get_serializer_context(self) -> dict:
         show_network = is_platform_admin(self.request.user)
         return super().get_serializer_context() | {"show_network": show_network}
+
+
+class BreakGlassView(NoStoreMixin, generics.GenericAPIView):
+    serializer_class = BreakGlassSerializer
+    permission_classes = [IsAuthenticated, IsDoctor]
+    filter_backends = []
+
+    @extend_schema(
+        summary="Open emergency access to a patient's history (doctors)",
+        description=(
+            "Break-glass access for a confirmed doctor who does not treat the patient: with a "
+            "reason, it opens read access to the patient's history (list and entries, not "
+            "writing) for `BREAK_GLASS_MINUTES` (default 60); after `expires_at` the history "
+            "is a 404 again. The opening, its reason, and every read under it are in the "
+            "patient's access log. Other roles and unconfirmed doctors get 403; a patient id "
+            "that is unknown or inactive, 404; a treating doctor, who needs no emergency "
+            "access, 409 `already_has_access`."
+        ),
+        tags=TAGS,
+        parameters=[PATIENT_ID],
+        request=BreakGlassInputSerializer,
+        responses={
+            201: BreakGlassSerializer,
+            409: error_response(
+                "BreakGlassConflict", "You already treat this patient.", "already_has_access"
+            ),
+        },
+    )
+    def post(self, request: Request, patient_id=None) -> Response:
+        doctor = self._confirmed_doctor()
+        patient = get_object_or_404(
+            Patient.objects.filter(user__is_active=True), pk=self.kwargs["patient_id"]
+        )
+        data = BreakGlassInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant = services.open_break_glass(
+            doctor=doctor, patient=patient, access=_access(request), **data.validated_data
+        )
+        return Response(BreakGlassSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+    def _confirmed_doctor(self) -> Doctor:
+        doctor = Doctor.objects.filter(user=self.request.user, is_confirmed=True).first()
+        if doctor is None:
+            raise PermissionDenied("Only a confirmed doctor may open emergency access.")
+        return doctor

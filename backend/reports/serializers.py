@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.models import Clinic
+from common.fields import StrictCharField, StrictDecimalField, StrictIntegerField
 from common.timezones import zone_or_error
 
 MAX_RANGE_DAYS = 366
@@ -16,7 +17,7 @@ class ReportQuerySerializer(serializers.Serializer):
     date_to = serializers.DateField(
         required=False, help_text="Last day, inclusive (default: today)"
     )
-    tz = serializers.CharField(
+    tz = StrictCharField(
         required=False, default="UTC", help_text="IANA zone for the days and the periods"
     )
     period = serializers.ChoiceField(choices=["day", "week", "month"], default="day")
@@ -54,7 +55,7 @@ class DoctorsQuerySerializer(ReportQuerySerializer):
     order = serializers.ChoiceField(
         choices=["completed", "no_show_rate", "rating"], default="completed"
     )
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    limit = StrictIntegerField(min_value=1, max_value=100, default=10)
 
 
 @extend_schema_field(OpenApiTypes.DATE)
@@ -67,51 +68,51 @@ class PeriodField(serializers.Field):
 
 class BookingsRowSerializer(serializers.Serializer):
     period = PeriodField()
-    total = serializers.IntegerField()
-    booked = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    no_show = serializers.IntegerField()
-    cancelled = serializers.IntegerField()
+    total = StrictIntegerField()
+    booked = StrictIntegerField()
+    completed = StrictIntegerField()
+    no_show = StrictIntegerField()
+    cancelled = StrictIntegerField()
 
 
 class RevenueRowSerializer(serializers.Serializer):
     period = PeriodField()
-    paid_appointments = serializers.IntegerField()
-    consultation_fees = serializers.DecimalField(max_digits=14, decimal_places=2)
-    transaction_fees = serializers.DecimalField(max_digits=14, decimal_places=2)
-    paid_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    waived_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    refunded_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid_appointments = StrictIntegerField()
+    consultation_fees = StrictDecimalField(max_digits=14, decimal_places=2)
+    transaction_fees = StrictDecimalField(max_digits=14, decimal_places=2)
+    paid_total = StrictDecimalField(max_digits=14, decimal_places=2)
+    waived_total = StrictDecimalField(max_digits=14, decimal_places=2)
+    refunded_total = StrictDecimalField(max_digits=14, decimal_places=2)
 
 
 class UserActivityRowSerializer(serializers.Serializer):
     period = PeriodField()
-    registrations = serializers.IntegerField()
-    registrations_patient = serializers.IntegerField()
-    registrations_doctor = serializers.IntegerField()
-    registrations_clinic_admin = serializers.IntegerField()
-    registrations_platform_admin = serializers.IntegerField()
-    logins = serializers.IntegerField()
-    active_users = serializers.IntegerField()
+    registrations = StrictIntegerField()
+    registrations_patient = StrictIntegerField()
+    registrations_doctor = StrictIntegerField()
+    registrations_clinic_admin = StrictIntegerField()
+    registrations_platform_admin = StrictIntegerField()
+    logins = StrictIntegerField()
+    active_users = StrictIntegerField()
 
 
 class DoctorRowSerializer(serializers.Serializer):
     doctor = serializers.UUIDField()
-    name = serializers.CharField()
-    specialty = serializers.CharField()
-    appointments_total = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    no_shows = serializers.IntegerField()
+    name = StrictCharField()
+    specialty = StrictCharField()
+    appointments_total = StrictIntegerField()
+    completed = StrictIntegerField()
+    no_shows = StrictIntegerField()
     no_show_rate = serializers.FloatField(allow_null=True)
-    average_rating = serializers.DecimalField(max_digits=3, decimal_places=2, allow_null=True)
-    review_count = serializers.IntegerField()
+    average_rating = StrictDecimalField(max_digits=3, decimal_places=2, allow_null=True)
+    review_count = StrictIntegerField()
 
 
 class ReportMetaSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    tz = serializers.CharField()
-    period = serializers.CharField()
+    tz = StrictCharField()
+    period = StrictCharField()
     clinic = serializers.UUIDField(allow_null=True)
 
 
@@ -126,7 +127,7 @@ class RevenueReportSerializer(ReportMetaSerializer):
 class UserActivityReportSerializer(ReportMetaSerializer):
     results = UserActivityRowSerializer(many=True)
     appointments_per_patient = serializers.DictField(
-        child=serializers.IntegerField(), help_text='Patients with "1", "2-5", "6+" appointments'
+        child=StrictIntegerField(), help_text='Patients with "1", "2-5", "6+" appointments'
     )
 
 
@@ -135,16 +136,16 @@ class DoctorsReportSerializer(ReportMetaSerializer):
 
 
 class DoctorTotalsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    booked = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    no_show = serializers.IntegerField()
-    cancelled = serializers.IntegerField()
+    total = StrictIntegerField()
+    booked = StrictIntegerField()
+    completed = StrictIntegerField()
+    no_show = StrictIntegerField()
+    cancelled = StrictIntegerField()
     no_show_rate = serializers.FloatField(allow_null=True)
-    consultation_fees = serializers.DecimalField(max_digits=14, decimal_places=2)
-    waived_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    average_rating = serializers.DecimalField(max_digits=3, decimal_places=2, allow_null=True)
-    review_count = serializers.IntegerField()
+    consultation_fees = StrictDecimalField(max_digits=14, decimal_places=2)
+    waived_total = StrictDecimalField(max_digits=14, decimal_places=2)
+    average_rating = StrictDecimalField(max_digits=3, decimal_places=2, allow_null=True)
+    review_count = StrictIntegerField()
 
 
 class MyReportSerializer(ReportMetaSerializer):

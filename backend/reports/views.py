@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
+from accounts.permissions import IsPlatformAdmin, any_role, is_platform_admin
 from clinics.permissions import clinics_administered_by
-from common.permissions import IsPlatformAdmin, any_role, is_platform_admin
 from doctors.models import Doctor
 
 from . import selectors

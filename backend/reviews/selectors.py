@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from common.permissions import is_platform_admin
+from accounts.permissions import is_platform_admin
 
 from .models import Review
 

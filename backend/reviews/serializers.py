@@ -1,15 +1,17 @@
 from rest_framework import serializers
 
+from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
+
 from .models import Review
 
 
 class ReviewDoctorSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
+    first_name = StrictCharField(source="user.first_name")
+    last_name = StrictCharField(source="user.last_name")
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(StrictModelSerializer):
     """A review as anyone may read it: the reviewer is only a first name and an initial."""
 
     doctor = ReviewDoctorSerializer()
@@ -64,18 +66,18 @@ class ModeratedReviewSerializer(OwnReviewSerializer):
 
 class ReviewCreateSerializer(serializers.Serializer):
     appointment = serializers.UUIDField(help_text="Your completed appointment")
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    rating = StrictIntegerField(min_value=1, max_value=5)
+    comment = StrictCharField(max_length=2000, required=False, default="", allow_blank=True)
 
 
 class ReviewUpdateSerializer(serializers.Serializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=2000, allow_blank=True)
+    rating = StrictIntegerField(min_value=1, max_value=5)
+    comment = StrictCharField(max_length=2000, allow_blank=True)
 
 
 class HideSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why the review is hidden")
+    reason = StrictCharField(max_length=500, help_text="Why the review is hidden")
 
 
 class UnhideSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    reason = StrictCharField(max_length=500, required=False, default="", allow_blank=True)

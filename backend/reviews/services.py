@@ -33,6 +33,14 @@ class ReviewAlreadyHidden(ConflictError):
     default_detail = "This review is already hidden."
 
 
+class ReviewHiddenByModeration(ConflictError):
+    default_code = "review_hidden"
+    default_detail = (
+        "A hidden review cannot be deleted: it would leave the appointment free to be reviewed "
+        "again, unmoderated. Edit it instead, or ask for it to be shown again."
+    )
+
+
 class ReviewNotHidden(ConflictError):
     default_code = "review_not_hidden"
     default_detail = "This review is not hidden."
@@ -121,9 +129,13 @@ def update_review(
 
 @transaction.atomic
 def delete_review(*, review: Review) -> None:
-    """The author withdraws the review."""
+    """The author withdraws the review, unless a moderator hid it: the moderation decision and
+    its log stay, and the author may still edit the hidden review."""
     doctor = _lock_doctor(review.doctor_id)
-    _lock_review(review).delete()
+    review = _lock_review(review)
+    if review.is_hidden:
+        raise ReviewHiddenByModeration()
+    review.delete()
     _store_rating(doctor)
 
 

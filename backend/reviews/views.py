@@ -7,8 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
+from accounts.permissions import IsPlatformAdmin, any_role
 from appointments.selectors import appointments_visible_to
-from common.permissions import IsPlatformAdmin, any_role
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 
@@ -44,9 +44,16 @@ IsPatient = any_role(Role.PATIENT)
     retrieve=extend_schema(summary="Get a review", tags=TAGS),
     destroy=extend_schema(
         summary="Delete my review",
-        description="The doctor's average rating and review count are updated at once.",
+        description=(
+            "The doctor's average rating and review count are updated at once. A review a "
+            "moderator hid cannot be deleted (409 `review_hidden`): that would let its author "
+            "write it again unmoderated. It can still be edited, and stays hidden."
+        ),
         tags=TAGS,
-        responses={204: None},
+        responses={
+            204: None,
+            409: error_response("ReviewDeleteConflict", "The review is hidden.", "review_hidden"),
+        },
     ),
 )
 class ReviewViewSet(

@@ -4,9 +4,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.permissions import has_role, is_platform_admin
 from clinics.models import DoctorClinicAssociation
 from clinics.permissions import clinics_administered_by
-from common.permissions import has_role, is_platform_admin
 
 from .models import Slot, SlotStatus
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clinics.models import Clinic
+from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from common.serializers import AwareDateTimeField
 
 from .models import Slot
@@ -12,12 +13,12 @@ from .models import Slot
 MAX_TEMPLATE_DAYS = 92
 
 
-class SlotSerializer(serializers.ModelSerializer):
-    doctor_name = serializers.CharField(source="doctor.user.full_name")
-    specialty = serializers.CharField(source="doctor.specialty.slug")
-    clinic_name = serializers.CharField(source="clinic.name")
-    city = serializers.CharField(source="clinic.city")
-    timezone = serializers.CharField(source="clinic.timezone")
+class SlotSerializer(StrictModelSerializer):
+    doctor_name = StrictCharField(source="doctor.user.full_name")
+    specialty = StrictCharField(source="doctor.specialty.slug")
+    clinic_name = StrictCharField(source="clinic.name")
+    city = StrictCharField(source="clinic.city")
+    timezone = StrictCharField(source="clinic.timezone")
     start_local = serializers.SerializerMethodField(help_text="Start in the clinic's time zone")
     end_local = serializers.SerializerMethodField(help_text="End in the clinic's time zone")
 
@@ -61,15 +62,15 @@ class SlotUpdateSerializer(serializers.Serializer):
 class SlotTemplateSerializer(serializers.Serializer):
     clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
     weekdays = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=6),
+        child=StrictIntegerField(min_value=0, max_value=6),
         min_length=1,
         max_length=7,
         help_text="0 = Monday ... 6 = Sunday",
     )
     start_time = serializers.TimeField(help_text="Daily start, wall-clock time at the clinic")
     end_time = serializers.TimeField(help_text="Daily end, wall-clock time at the clinic")
-    slot_minutes = serializers.IntegerField(min_value=5, max_value=480)
-    break_minutes = serializers.IntegerField(min_value=0, max_value=240, default=0)
+    slot_minutes = StrictIntegerField(min_value=5, max_value=480)
+    break_minutes = StrictIntegerField(min_value=0, max_value=240, default=0)
     date_from = serializers.DateField()
     date_to = serializers.DateField()
 
@@ -96,6 +97,6 @@ class SlotTemplateSerializer(serializers.Serializer):
 
 
 class SlotTemplateResultSerializer(serializers.Serializer):
-    created_count = serializers.IntegerField()
-    skipped_count = serializers.IntegerField(help_text="Past times or overlaps with your slots")
+    created_count = StrictIntegerField()
+    skipped_count = StrictIntegerField(help_text="Past times or overlaps with your slots")
     slots = SlotSerializer(many=True)

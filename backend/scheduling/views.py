@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
-from common.permissions import any_role
+from accounts.permissions import any_role
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor

@@ -89,7 +89,9 @@ def test_registering_a_taken_email_answers_and_enqueues_like_a_new_one(
 
     assert (taken[0], new[0]) == (201, 201)
     assert taken[1] == {**new[1], "email": "taken@example.com"}
-    assert taken[3] == new[3] == [("accounts.tasks.send_registration_email", ["email", "user_id"])]
+    assert (
+        taken[3] == new[3] == [("registration.tasks.send_registration_email", ["email", "user_id"])]
+    )
     # Both hash the password and try the same INSERT first; only the new one then creates the
     # profile and role rows. docs/security.md has the measured difference.
     insert_user = next(sql for sql in new[2] if sql.startswith('INSERT INTO "accounts_user"'))

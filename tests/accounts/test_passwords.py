@@ -7,9 +7,9 @@ from django.contrib.auth.tokens import default_token_generator
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import UntypedToken
 
+from accounts.models import TokenFamily
 from accounts.services import issue_tokens
 from tests.errors import assert_error
 from tests.factories import PASSWORD, UserFactory
@@ -39,9 +39,10 @@ def assert_all_revoked(client, refresh_tokens):
     client.credentials()
     for raw in refresh_tokens:
         assert_error(client.post(REFRESH_URL, {"refresh": raw}), 401, "token_not_valid")
-    # blacklisted, not only outdated by the token version
-    jtis = [UntypedToken(raw)["jti"] for raw in refresh_tokens]
-    assert BlacklistedToken.objects.filter(token__jti__in=jtis).count() == len(refresh_tokens)
+    # their sessions ended, not only outdated by the token version
+    families = [UntypedToken(raw)["fam"] for raw in refresh_tokens]
+    ended = TokenFamily.objects.filter(pk__in=families, end_reason="revoked")
+    assert ended.count() == len(refresh_tokens)
 
 
 def reset_link(user):

@@ -1,6 +1,6 @@
 import pytest
-from administration.models import AdminActionLog
 
+from audit.models import AdminActionLog
 from common.append_only import AppendOnlyError
 from tests.factories import ClinicFactory, UserFactory, user_with_role
 

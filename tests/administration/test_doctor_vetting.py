@@ -1,6 +1,6 @@
 import pytest
-from administration.models import AdminActionLog
 
+from audit.models import AdminActionLog
 from tests.errors import assert_error
 from tests.factories import DoctorFactory, user_with_role
 

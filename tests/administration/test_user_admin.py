@@ -1,11 +1,11 @@
 from datetime import timedelta
 
 import pytest
-from administration.models import AdminActionLog
 
 from accounts.services import issue_tokens
 from appointments.models import Appointment
 from appointments.services import book_appointment
+from audit.models import AdminActionLog
 from scheduling.models import Slot
 from tests.errors import assert_error
 from tests.factories import (

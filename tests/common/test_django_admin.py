@@ -20,7 +20,7 @@ def test_every_model_has_a_working_admin_changelist():
         "accounts.User",
         "accounts.LoginEvent",
         "appointments.Appointment",
-        "administration.AdminActionLog",
+        "audit.AdminActionLog",
         "clinics.Clinic",
         "doctors.Doctor",
         "loyalty.PointsTransaction",

@@ -95,7 +95,8 @@ def test_assigning_a_clinic_admin_grants_role_and_permission_together(admin):
     assert response.status_code == 201, response.content
     assert user.roles.filter(role=Role.CLINIC_ADMIN).exists()
     assert administers_clinic(user, clinic)
-    assert [a["id"] for a in admin.get(f"{URL}{clinic.pk}/admins/").json()] == [str(user.pk)]
+    listed = admin.get(f"{URL}{clinic.pk}/admins/").json()
+    assert [a["id"] for a in listed["results"]] == [str(user.pk)]
 
     assert admin.delete(f"{URL}{clinic.pk}/admins/{user.pk}/").status_code == 204
     user = type(user).objects.get(pk=user.pk)
@@ -126,3 +127,28 @@ def test_clinic_admin_of_another_clinic_cannot_list_its_admins(client_for):
     clinic, other = ClinicFactory(), ClinicFactory()
     client = client_for(clinic_admin_of(other))
     assert_error(client.get(f"{URL}{clinic.pk}/admins/"), 403, "permission_denied")
+
+
+def test_a_clinics_admins_are_paginated_in_email_order(admin, django_assert_max_num_queries):
+    clinic = ClinicFactory()
+    emails = sorted(clinic_admin_of(clinic, email=f"admin{i}@example.com").email for i in range(3))
+    with django_assert_max_num_queries(6):
+        first = admin.get(f"{URL}{clinic.pk}/admins/?page_size=2")
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert (body["count"], body["previous"]) == (3, None)
+    assert [a["email"] for a in body["results"]] == emails[:2]
+    second = admin.get(body["next"]).json()
+    assert ([a["email"] for a in second["results"]], second["next"]) == (emails[2:], None)
+    assert second["previous"]
+
+
+@pytest.mark.parametrize(("query", "attr"), [("page_size=0", "page_size"), ("page=x", None)])
+def test_a_clinics_admins_refuse_bad_paging(admin, query, attr):
+    clinic = ClinicFactory()
+    clinic_admin_of(clinic)
+    response = admin.get(f"{URL}{clinic.pk}/admins/?{query}")
+    if attr:
+        assert_error(response, 400, "invalid", attr=attr)
+    else:
+        assert_error(response, 404, "not_found")

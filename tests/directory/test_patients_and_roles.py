@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.models import Role
+from accounts.services import grant_role
 from patients.permissions import grant_doctor_access_to_patient
 from tests.errors import assert_error
 from tests.factories import DoctorFactory, PatientFactory, UserFactory, user_with_role
@@ -84,7 +85,8 @@ def test_role_grant_needs_the_matching_profile(client_for):
     assert_error(response, 409, "profile_missing")
     response = admin.post(f"/api/v1/users/{user.pk}/roles/", {"role": "platform_admin"})
     assert response.status_code == 201
-    assert [r["role"] for r in response.json()] == ["platform_admin"]
+    assert response.json()["role"] == "platform_admin"
+    assert list(user.roles.values_list("role", flat=True)) == ["platform_admin"]
     assert_error(
         admin.post(f"/api/v1/users/{user.pk}/roles/", {"role": "king"}),
         400,
@@ -100,3 +102,24 @@ def test_platform_admin_cannot_revoke_their_own_admin_role(client_for):
     response = client_for(admin).delete(f"/api/v1/users/{admin.pk}/roles/platform_admin/")
     assert_error(response, 409, "cannot_revoke_own_admin")
     assert admin.roles.filter(role=Role.PLATFORM_ADMIN).exists()
+
+
+def test_a_users_roles_are_paginated(client_for):
+    admin = client_for(user_with_role(Role.PLATFORM_ADMIN))
+    user = UserFactory()
+    admin.post(f"/api/v1/users/{user.pk}/roles/", {"role": "platform_admin"})
+    grant_role(user=user, role=Role.CLINIC_ADMIN)
+
+    response = admin.get(f"/api/v1/users/{user.pk}/roles/?page_size=1")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["count"], body["previous"], [r["role"] for r in body["results"]]) == (
+        2,
+        None,
+        ["clinic_admin"],
+    )
+    rest = admin.get(body["next"]).json()
+    assert ([r["role"] for r in rest["results"]], rest["next"]) == (["platform_admin"], None)
+    assert_error(
+        admin.get(f"/api/v1/users/{user.pk}/roles/?page_size=-1"), 400, "invalid", "page_size"
+    )

@@ -43,12 +43,20 @@ def test_the_patient_sees_who_read_their_record_newest_first(
         "patient": str(w.patient.pk),
         "action": "read",
         "entry_ids": [str(w.entry.pk)],
+        "break_glass": None,
         "ip_address": None,
         "user_agent": None,
         "created_at": results[0]["created_at"],
     }
-    # Reading the log is not a read of the history.
-    access_log.assert_none()
+    # Reading the log is logged too, after the page was read: it is not on the page itself.
+    access_log.assert_one(
+        user=w.patient.user, patient=w.patient, action="read_access_log", entries=[]
+    )
+    again = client_for(w.patient.user).get(access_log_url(w.patient)).json()["results"]
+    assert [r["action"] for r in again] == ["read_access_log", "read", "list"]
+    access_log.assert_one(
+        user=w.patient.user, patient=w.patient, action="read_access_log", entries=[]
+    )
 
 
 def test_platform_admins_audit_with_network_details_and_no_medical_content(
@@ -64,7 +72,10 @@ def test_platform_admins_audit_with_network_details_and_no_medical_content(
     assert row["entry_ids"] == [str(e.pk) for e in w.newest_first]
     for entry in w.entries:
         assert entry.title not in response.content.decode()
-    access_log.assert_none()
+    # An audit is an access too: the patient will see that an admin read their log.
+    access_log.assert_one(
+        user=w.platform_admin, patient=w.patient, action="read_access_log", entries=[]
+    )
 
 
 def test_a_patients_log_holds_only_their_record(client_for, records_world, read_twice, access_log):
@@ -79,6 +90,9 @@ def test_a_patients_log_holds_only_their_record(client_for, records_world, read_
     )
     response = other.get(access_log_url(w.other_patient))
     assert [r["user"]["id"] for r in response.json()["results"]] == [str(w.other_patient.user.pk)]
+    access_log.assert_one(
+        user=w.other_patient.user, patient=w.other_patient, action="read_access_log", entries=[]
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,8 +116,10 @@ def test_access_log_query_count(client_for, access_log, django_assert_max_num_qu
         grant_doctor_access_to_patient(doctor_user=doctor.user, patient=patient)
         client_for(doctor.user).get(history_url(patient, entry))
     assert len(access_log.new_rows()) == 50
-    # user, roles, patient, count, page (with the users joined)
-    with django_assert_max_num_queries(5):
+    # user, roles, patient, count, page (with the users and emergency accesses joined), and
+    # the row logging this read
+    with django_assert_max_num_queries(6):
         response = client_for(patient.user).get(f"{access_log_url(patient)}?page_size={page_size}")
     assert response.json()["count"] == 50
     assert len(response.json()["results"]) == page_size
+    access_log.assert_one(user=patient.user, patient=patient, action="read_access_log", entries=[])

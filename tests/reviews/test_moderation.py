@@ -83,3 +83,31 @@ def test_authors_edit_and_delete_their_own_review(client_for, world):
     assert not Review.objects.filter(pk=world.review.pk).exists()
     assert stored(world.doctor) == (None, 0)
     assert_error(client.delete(f"{URL}{world.review.pk}/"), 404, "not_found")
+
+
+def test_a_hidden_review_cannot_be_deleted_and_rewritten_to_escape_moderation(client_for, world):
+    review = world.hidden_review
+    client = client_for(review.patient.user)
+    assert_error(client.delete(f"{URL}{review.pk}/"), 409, "review_hidden")
+    again = client.post(URL, {"appointment": str(review.appointment_id), "rating": 5})
+    assert_error(again, 409, "review_exists")
+
+    # The author may still edit it; the moderation decision and its log stay.
+    response = client.patch(f"{URL}{review.pk}/", {"rating": 5, "comment": "Rewritten"})
+    assert response.status_code == 200, response.content
+    review.refresh_from_db()
+    assert (review.is_hidden, review.hidden_reason, review.comment) == (
+        True,
+        "Advertising",
+        "Rewritten",
+    )
+    assert ReviewModerationEvent.objects.filter(review=review).count() == 1
+    assert stored(world.doctor) == fresh_aggregate(world.doctor)
+
+
+def test_once_shown_again_the_author_may_delete_it(client_for, world):
+    review = world.hidden_review
+    unhidden = client_for(world.platform_admin).post(f"{URL}{review.pk}/unhide/")
+    assert unhidden.status_code == 200, unhidden.content
+    assert client_for(review.patient.user).delete(f"{URL}{review.pk}/").status_code == 204
+    assert not Review.objects.filter(pk=review.pk).exists()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 REGISTER = "/api/v1/auth/register/patient/"
 BOOK = "/api/v1/appointments/"
 MAIL_TASKS = {
-    "accounts.tasks.send_registration_email",
+    "registration.tasks.send_registration_email",
     "appointments.tasks.send_booking_confirmation",
 }
 

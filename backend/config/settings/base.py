@@ -35,17 +35,21 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "common",
+    "audit",
     "accounts",
     "patients",
     "doctors",
     "clinics",
+    "registration",
     "scheduling",
+    "directory",
     "appointments",
     "reviews",
     "loyalty",
     "reports",
     "records",
     "administration",
+    "devtools",
 ]
 
 MIDDLEWARE = [
@@ -183,7 +187,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CareSlotJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "common.strict_input.StrictDjangoFilterBackend",
+        "common.filters.StrictDjangoFilterBackend",
         "common.filters.StableOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
@@ -281,6 +285,8 @@ LOGGING = {
 
 # Platform rules (SPEC §6, §7).
 CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)
+# How long a doctor's emergency ("break-glass") read access to a patient's history lasts.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Abuse limits (OWASP API4/API6).
 MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)

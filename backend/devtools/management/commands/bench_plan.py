@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from administration.bench_scenarios import build_plan
+from devtools.bench_scenarios import build_plan
 
 
 class Command(BaseCommand):

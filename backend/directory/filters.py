@@ -4,8 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from clinics.models import Clinic, DoctorClinicAssociation
-
-from .models import LANGUAGE_CHOICES, Doctor, Specialty
+from doctors.models import LANGUAGE_CHOICES, Doctor, Specialty
 
 
 class DoctorFilter(django_filters.FilterSet):

@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.models import Role
+from .models import Role
 
 
 def has_role(user, role: str) -> bool:

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from administration.scale_seed import (
+from devtools.scale_seed import (
     BENCH_PASSWORD,
     ScaleSeeder,
     Sizes,

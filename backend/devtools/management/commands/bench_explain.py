@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from administration.bench_scenarios import build_plan
+from devtools.bench_scenarios import build_plan
 
 EXPLAINED = [
     "slot_search",

@@ -1,4 +1,4 @@
-"""Recording admin actions; importable from any app (it depends on nothing but this model)."""
+"""Writing the admin action log; any app may call it."""
 
 from django.db import models
 
