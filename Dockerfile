@@ -12,7 +12,7 @@ RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock \
 
 COPY backend ./backend
 COPY scripts/docker-entrypoint.sh ./scripts/docker-entrypoint.sh
-RUN SECRET_KEY=collectstatic-only python backend/manage.py collectstatic --noinput -v0 \
+RUN SECRET_KEY=collectstatic-only ALLOW_PER_PROCESS_CACHE=true python backend/manage.py collectstatic --noinput -v0 \
     && chown -R careslot /app
 
 USER careslot

@@ -82,7 +82,7 @@ schema: install node_modules/.installed
 
 deploy-check: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$${SECRET_KEY:-deploy-check-$$(date +%s)-not-a-real-secret-key-0123456789} \
-		$(MANAGE) check --deploy --fail-level WARNING
+		CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/0} $(MANAGE) check --deploy --fail-level WARNING
 
 lock: install
 	$(BIN)/uv pip compile pyproject.toml -q -o requirements.lock --generate-hashes --universal --python-version 3.11

@@ -356,6 +356,7 @@ def main() -> int:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP over loopback
         "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600"),  # persistent connections
+        "ALLOW_PER_PROCESS_CACHE": "true",  # the load calls no throttled endpoint
         "JWT_ACCESS_MINUTES": "1440",  # the plan's tokens outlive the run
         "EMAIL_URL": "dummymail://",  # booking emails are rendered, not sent
         "LOG_LEVEL": "WARNING",

@@ -5,10 +5,10 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from common.schema import error_response
+from common.throttling import ClientScopedRateThrottle
 
 from . import serializers as s
 from . import services
@@ -23,7 +23,7 @@ class PublicView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientScopedRateThrottle]
 
     def get_authenticate_header(self, request: Request) -> str:
         # Without it DRF turns this view's 401s (bad credentials, bad refresh token) into 403s.

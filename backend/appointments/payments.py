@@ -100,11 +100,14 @@ def verify_webhook_signature(*, body: bytes, header: str) -> None:
     if not secret:
         raise WebhookNotConfigured()
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-    try:
-        timestamp = int(parts["t"])
-        signature = parts["v1"]
-    except (KeyError, ValueError):
-        raise InvalidSignature() from None
+    raw_timestamp, signature = parts.get("t", ""), parts.get("v1", "")
+    # Both ASCII, the time at most 12 digits: int() also reads "1_000" and other scripts'
+    # digits, an integer too large for a float breaks the age check below, and compare_digest
+    # raises TypeError on non-ASCII text.
+    well_formed = raw_timestamp.isascii() and raw_timestamp.isdigit() and len(raw_timestamp) <= 12
+    if not (well_formed and signature and signature.isascii()):
+        raise InvalidSignature()
+    timestamp = int(raw_timestamp)
     expected = sign_webhook(body=body, timestamp=timestamp, secret=secret).split("v1=", 1)[1]
     if not hmac.compare_digest(expected, signature):
         raise InvalidSignature()

@@ -75,6 +75,9 @@ def _fingerprint(data: dict) -> str:
     retrieve=extend_schema(summary="Get an appointment", tags=TAGS),
 )
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # A booking with an Idempotency-Key may run twice (common.middleware): the second run
+    # returns the first one's appointment.
+    idempotent_actions = {"create"}
     serializer_class = AppointmentSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = AppointmentFilter

@@ -1,5 +1,7 @@
 """Domain errors: services raise these; the exception handler renders them in the §9 shape."""
 
+from django.conf import settings
+from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 
@@ -34,3 +36,17 @@ class UnprocessableError(DomainError):
 def field_error(attr: str, detail: str, *, code: str) -> ValidationError:
     """A 400 tied to one input field, for rules only a service can check."""
     return ValidationError({attr: [ErrorDetail(detail, code)]})
+
+
+def error_json_response(
+    status: int, code: str, detail: str, *, attr: str | None = None
+) -> JsonResponse:
+    """A §9 error body for answers given outside DRF (middleware, Django's error handlers)."""
+    kind = "server_error" if status >= 500 else "client_error"
+    body = {"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}
+    return JsonResponse(body, status=status)
+
+
+def request_too_large() -> JsonResponse:
+    detail = f"The request body is larger than {settings.MAX_REQUEST_BODY_BYTES} bytes."
+    return error_json_response(413, "request_too_large", detail)

@@ -1,10 +1,31 @@
 """One exception handler for the API: drf-standardized-errors plus the cases it does not know."""
 
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework_simplejwt.exceptions import DetailDictMixin
+
+from .errors import DomainError
+
+
+class RequestTooLarge(DomainError):
+    status_code = 413
+    default_code = "request_too_large"
+    default_detail = "The request body is larger than the API accepts."
+
+
+def _suspicious_operation(exc: SuspiciousOperation) -> Exception:
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ParseError("Too many parameters.", code="too_many_fields")
+    return exceptions.ParseError("Bad request.", code="bad_request")
 
 
 class CareSlotExceptionHandler(ExceptionHandler):
@@ -17,6 +38,10 @@ class CareSlotExceptionHandler(ExceptionHandler):
             flat = exceptions.AuthenticationFailed(detail=str(detail), code=str(code))
             flat.auth_header = getattr(exc, "auth_header", None)
             return flat
+        # Django's refusals of a hostile request (RequestDataTooBig, TooManyFieldsSent, ...)
+        # raised while a view reads it; outside views, common.views.bad_request answers them.
+        if isinstance(exc, SuspiciousOperation):
+            return _suspicious_operation(exc)
         # Model validation (full_clean) in a service is a 400 with field errors, not a 500.
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(as_serializer_error(exc))

@@ -12,6 +12,7 @@ to every one of them, so they are declared here once for every view:
   list field (`languages.3`) reports codes and attrs it cannot see; `OtherValidationError`
   admits those (postprocessing hook below).
 - 401/403: the codes our authentication class, simplejwt and our permission errors use.
+- 413 on every operation: common.middleware refuses an oversized body whatever the endpoint.
 - Query parameters: an empty value means "not given" (django-filter, DRF's paginator and
   ordering all read it so), declared with `allowEmptyValue`.
 - A read-only string with a format (email, URI) on a model field that may be blank can be `""`.
@@ -85,13 +86,23 @@ ErrorResponse403Serializer = _error_response(
     _error_item("Error403", serializers.ChoiceField(choices=ErrorCode403Enum.choices)),
     "Your role or the object's state does not allow this.",
 )
+ErrorResponse413Serializer = _error_response(
+    "ErrorResponse413",
+    ClientErrorEnum,
+    _error_item("Error413", serializers.ChoiceField(choices=[("request_too_large",) * 2])),
+    "The request body is larger than the API accepts (MAX_REQUEST_BODY_BYTES).",
+)
 ClientErrorResponse400Serializer = _error_response(
     "ClientErrorResponse400",
     ClientErrorEnum,
     _error_item(
         "ClientError400",
         StrictCharField(
-            help_text="`parse_error` for a body that is not JSON, otherwise the business rule "
+            help_text="`parse_error` for a body that is not JSON, `json_too_deep` for one "
+            "nested deeper than the API allows, `null_characters_not_allowed` or "
+            "`surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the "
+            "body, the URL path or a query parameter (whose name is then `attr`), "
+            "`too_many_fields` for too many query parameters; otherwise the business rule "
             "that refused the request (e.g. `invalid_token`)."
         ),
     ),
@@ -135,6 +146,7 @@ class CareSlotAutoSchema(AutoSchema):
         if self._paginates():
             paginator = self._get_paginator()
             codes[paginator.page_size_query_param].add("invalid")
+            codes[paginator.page_query_param].update({"invalid", "out_of_range"})
         return codes
 
     def _get_http400_serializer(self):

@@ -1,6 +1,7 @@
 """Health check and the JSON fallbacks for errors raised outside DRF views."""
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -10,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .errors import error_json_response, request_too_large
 from .fields import StrictCharField, StrictIntegerField
 from .schema import error_response
 from .task_queue import queue_health
@@ -48,42 +50,39 @@ class QueueHealthSerializer(serializers.Serializer):
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])
-def healthz(request: Request) -> Response:
+def healthz(request: Request) -> Response | JsonResponse:
     try:
         health = queue_health()
     except DatabaseError:
-        body = _error_body("server_error", "database_unavailable", "The database is unreachable.")
-        return Response(body, status=503)
+        return error_json_response(503, "database_unavailable", "The database is unreachable.")
     age, limit = health.oldest_ready_age_seconds, settings.TASK_HEALTH_MAX_LAG_SECONDS
     if age is not None and age > limit:
         detail = (
             f"The oldest ready task has waited {age:.0f} s (limit {limit} s); "
             f"{health.ready} task(s) are ready. Are the workers running?"
         )
-        return Response(_error_body("server_error", "tasks_lagging", detail), status=503)
+        return error_json_response(503, "tasks_lagging", detail)
     tasks = {"ready": health.ready, "oldest_ready_age_seconds": age, "max_lag_seconds": limit}
     return Response({"status": "ok", "tasks": tasks})
 
 
-def _error_body(kind: str, code: str, detail: str) -> dict:
-    return {"type": kind, "errors": [{"code": code, "detail": detail, "attr": None}]}
-
-
 def not_found(request, exception=None) -> JsonResponse:
-    return JsonResponse(_error_body("client_error", "not_found", "Not found."), status=404)
+    return error_json_response(404, "not_found", "Not found.")
 
 
 def server_error(request) -> JsonResponse:
-    return JsonResponse(
-        _error_body("server_error", "error", "A server error occurred."), status=500
-    )
+    return error_json_response(500, "error", "A server error occurred.")
 
 
 def bad_request(request, exception=None) -> JsonResponse:
-    return JsonResponse(_error_body("client_error", "bad_request", "Bad request."), status=400)
+    """Django's SuspiciousOperation answers, e.g. a query string with too many parameters."""
+    if isinstance(exception, RequestDataTooBig):
+        return request_too_large()
+    if isinstance(exception, TooManyFieldsSent):
+        detail = f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters."
+        return error_json_response(400, "too_many_fields", detail)
+    return error_json_response(400, "bad_request", "Bad request.")
 
 
 def permission_denied(request, exception=None) -> JsonResponse:
-    return JsonResponse(
-        _error_body("client_error", "permission_denied", "You do not have permission."), status=403
-    )
+    return error_json_response(403, "permission_denied", "You do not have permission.")

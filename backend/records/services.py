@@ -33,9 +33,9 @@ class AccessContext:
     user_agent: str = ""
 
 
-def access_context(*, user: User, remote_addr: str | None, user_agent: str) -> AccessContext:
+def access_context(*, user: User, client_ip: str | None, user_agent: str) -> AccessContext:
     try:
-        ip = str(ipaddress.ip_address(remote_addr or ""))
+        ip = str(ipaddress.ip_address(client_ip or ""))
     except ValueError:
         ip = None
     return AccessContext(user=user, ip_address=ip, user_agent=user_agent[:USER_AGENT_MAX_LENGTH])

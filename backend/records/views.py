@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.permissions import any_role, is_platform_admin
+from common.client_ip import client_ip
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
@@ -65,7 +66,7 @@ class NoStoreMixin:
 def _access(request: Request) -> services.AccessContext:
     return services.access_context(
         user=request.user,
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        client_ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
 

@@ -120,3 +120,41 @@ def test_webhook_is_off_without_a_secret(api_client, booked, settings):
     assert_error(deliver(api_client, event(booked)), 503, "webhook_not_configured")
     booked.refresh_from_db()
     assert booked.payment_status == "pending"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        # A timestamp no float can hold, correctly signed: the age check overflowed (500).
+        lambda body: sign_webhook(body=body, timestamp=10**400, secret=SECRET),
+        # int() reads these, a Unix time is ASCII digits only
+        lambda body: sign_webhook(body=body, timestamp=int(time.time()), secret=SECRET).replace(
+            "t=", "t=+"
+        ),
+        lambda body: "t=\u0661\u0667" + "\u0660" * 8 + ",v1=00",
+        lambda body: "t=1_700_000_000,v1=00",
+        # compare_digest raised TypeError on non-ASCII text (500)
+        lambda body: f"t={int(time.time())},v1=\u00e9\u00e9",
+        lambda body: f"t={int(time.time())},v1=",
+        lambda body: "t=,v1=00",
+        lambda body: "\x00",
+    ],
+    ids=[
+        "huge-t",
+        "plus-t",
+        "arabic-digits",
+        "underscores",
+        "non-ascii-v1",
+        "empty-v1",
+        "empty-t",
+        "nul",
+    ],
+)
+def test_malformed_signature_headers_are_401s(api_client, booked, header):
+    raw = json.dumps(event(booked)).encode()
+    response = api_client.generic(
+        "POST", URL, raw, content_type="application/json", HTTP_CARESLOT_SIGNATURE=header(raw)
+    )
+    assert_error(response, 401, "invalid_signature")
+    booked.refresh_from_db()
+    assert booked.payment_status == "pending"

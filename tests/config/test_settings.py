@@ -30,13 +30,18 @@ print(json.dumps({
         settings.AXES_COOLOFF_TIME.total_seconds() / 60,
     ],
     "CORS_ALLOWED_ORIGINS": settings.CORS_ALLOWED_ORIGINS,
+    "CACHE": [settings.CACHES["default"]["BACKEND"], settings.CACHES["default"]["LOCATION"]],
+    "TRUSTED_PROXY_COUNT": settings.TRUSTED_PROXY_COUNT,
+    "NUM_PROXIES": settings.REST_FRAMEWORK["NUM_PROXIES"],
+    "CONN_HEALTH_CHECKS": db["CONN_HEALTH_CHECKS"],
 }))
 """
 
 
 def load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in env and not k.startswith("DJANGO")}
-    clean.pop("DATABASE_URL", None)
+    for name in ("DATABASE_URL", "CACHE_URL", "ALLOW_PER_PROCESS_CACHE", "TRUSTED_PROXY_COUNT"):
+        clean.pop(name, None)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup();" + DUMP],
         env={**clean, **env, "PYTHONPATH": str(ROOT / "backend")},
@@ -78,7 +83,11 @@ def test_every_docker_compose_variable_is_applied_by_production_settings():
         "SECURE_SSL_REDIRECT": lambda: loaded["SECURE_SSL_REDIRECT"] is False,
         "JWT_ACCESS_MINUTES": lambda: loaded["ACCESS_MINUTES"] == 5,
         "JWT_REFRESH_DAYS": lambda: loaded["REFRESH_DAYS"] == 7,
-        "CONN_MAX_AGE": lambda: loaded["CONN_MAX_AGE"] == 60,
+        "CONN_MAX_AGE": lambda: loaded["CONN_MAX_AGE"] == 60 and loaded["CONN_HEALTH_CHECKS"],
+        "CACHE_URL": lambda: (
+            loaded["CACHE"] == ["django_redis.cache.RedisCache", "redis://redis:6379/0"]
+        ),
+        "TRUSTED_PROXY_COUNT": lambda: loaded["TRUSTED_PROXY_COUNT"] == loaded["NUM_PROXIES"] == 0,
     }
     assert set(env) == set(expected), "a docker-compose variable has no settings check"
     for name, check in expected.items():
@@ -91,6 +100,40 @@ def test_production_refuses_to_start_without_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "s" * 50}
+
+
+def test_production_refuses_to_start_with_a_cache_the_server_processes_do_not_share():
+    result = load_settings(PRODUCTION)  # CACHE_URL unset: the per-process default
+    assert result.returncode != 0
+    assert "Set CACHE_URL to a cache every server process shares" in result.stderr
+
+
+def test_a_single_process_deployment_may_allow_a_per_process_cache():
+    result = load_settings({**PRODUCTION, "ALLOW_PER_PROCESS_CACHE": "true"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["CACHE"][0].endswith("LocMemCache")
+    result = load_settings(
+        {**PRODUCTION, "ALLOW_PER_PROCESS_CACHE": "true", "CACHE_URL": "dummycache://"}
+    )
+    assert result.returncode != 0
+    assert "dummy cache" in result.stderr
+
+
+def test_one_trusted_proxy_count_feeds_drf_too():
+    result = load_settings(
+        {**PRODUCTION, "CACHE_URL": "redis://r:6379/0", "TRUSTED_PROXY_COUNT": "1"}
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["TRUSTED_PROXY_COUNT"] == loaded["NUM_PROXIES"] == 1
+    result = load_settings(
+        {**PRODUCTION, "CACHE_URL": "redis://r:6379/0", "TRUSTED_PROXY_COUNT": "-1"}
+    )
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be 0 or more" in result.stderr
 
 
 def test_unset_database_url_means_the_embedded_sqlite_file():

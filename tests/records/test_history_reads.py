@@ -222,3 +222,28 @@ def test_history_list_query_count(client_for, access_log, django_assert_max_num_
         response = client_for(patient.user).get(f"{MY_HISTORY_URL}?page_size={page_size}")
     assert len(response.json()["results"]) == page_size
     access_log.assert_one(user=patient.user, patient=patient, action="list", entries=ids(response))
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "logged"),
+    [
+        (0, "198.51.100.9", "10.0.0.2"),  # no proxy: the header is the client's own words
+        (1, "198.51.100.9, 203.0.113.7", "203.0.113.7"),
+        (1, None, "10.0.0.2"),  # did not come through the proxy
+        (2, "198.51.100.9, 203.0.113.7, 10.1.1.1", "203.0.113.7"),
+    ],
+)
+def test_the_logged_address_is_the_client_the_trusted_proxies_vouch_for(
+    client_for, treated, access_log, settings, proxies, forwarded, logged
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    patient, doctor, e = treated
+    headers = {"REMOTE_ADDR": "10.0.0.2"}
+    if forwarded is not None:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded
+    response = client_for(doctor.user).get(history_url(patient, e["diagnosis"]), **headers)
+    assert response.status_code == 200
+    row = access_log.assert_one(
+        user=doctor.user, patient=patient, action="read", entries=[e["diagnosis"]]
+    )
+    assert row.ip_address == logged

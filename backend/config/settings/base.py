@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 PROJECT_DIR = BACKEND_DIR.parent
@@ -54,9 +55,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer, so every answer is marked (and, below, in §9 shape).
+    "common.middleware.NoStoreMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
+    "common.middleware.ForbiddenCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,7 +69,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.RetryOnLostConnectionMiddleware",
 ]
+
+# Public, data-free paths that may be cached; every other response is `private, no-store`
+# (common.middleware.NoStoreMiddleware).
+CACHEABLE_PATH_PREFIXES = ["/api/schema/", "/api/docs/", "/api/redoc/", "/static/"]
 
 # Response headers for every environment (production adds HSTS and the HTTPS redirect).
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -98,6 +108,8 @@ SQLITE_PATH = env.path(
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A persistent connection the server dropped is replaced before a request uses it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -126,6 +138,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 # The access log would open a session (and set a cookie) on every JWT login; last_login is kept.
 AXES_DISABLE_ACCESS_LOG = True
@@ -181,7 +194,14 @@ APPOINTMENT_REMINDER_HOURS = [
     int(hours) for hours in env.list("APPOINTMENT_REMINDER_HOURS", default=["24", "2"])
 ]
 
+# Throttle counters live here: several server processes must share one (Redis, CACHE_URL).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://careslot")}
+
+# How many reverse proxies stand in front of the API (docs/security.md). 0: the socket address
+# is the client. Throttles, django-axes and the access logs all read it via common.client_ip.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CareSlotJWTAuthentication"],
@@ -195,8 +215,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "common.openapi.CareSlotAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Views throttle with common.throttling, which ignores this; stock DRF throttles would agree.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="10/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
@@ -267,11 +289,22 @@ SPECTACULAR_SETTINGS = {
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "common.exception_handler.CareSlotExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "415", "429"],
-    # The 401/403 codes CareSlot uses beyond DRF's own (common.openapi).
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+    ],
+    # The 401/403 codes CareSlot uses beyond DRF's own, and the 413 (common.openapi).
     "ERROR_SCHEMAS": {
         "401": "common.openapi.ErrorResponse401Serializer",
         "403": "common.openapi.ErrorResponse403Serializer",
+        "413": "common.openapi.ErrorResponse413Serializer",
     },
 }
 
@@ -292,6 +325,8 @@ MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", def
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# No request body CareSlot takes nests deeper than 3; common.parsers refuses deeper ones.
+MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=32)
 TRANSACTION_FEE_PERCENT = Decimal(env.str("TRANSACTION_FEE_PERCENT", default="3.00"))
 TRANSACTION_FEE_FIXED = Decimal(env.str("TRANSACTION_FEE_FIXED", default="0.50"))
 CURRENCY = env("CURRENCY", default="EUR")

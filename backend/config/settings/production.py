@@ -1,4 +1,5 @@
-"""Production: refuses to start without SECRET_KEY and passes `check --deploy`."""
+"""Production: refuses to start without SECRET_KEY or with a per-process cache, and passes
+`check --deploy`."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -9,6 +10,19 @@ SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY must be set in production (DJANGO_SETTINGS_MODULE=config.settings.production)."
+    )
+# Throttle counters live in the cache. A per-process one multiplies every limit by the number of
+# server processes, so only a deployment with a single process may opt in; a dummy one counts
+# nothing at all.
+CACHE_BACKEND = CACHES["default"]["BACKEND"]  # noqa: F405
+if CACHE_BACKEND == "django.core.cache.backends.dummy.DummyCache":
+    raise ImproperlyConfigured("A dummy cache turns every throttle off: set CACHE_URL.")
+if CACHE_BACKEND == "django.core.cache.backends.locmem.LocMemCache" and not env.bool(
+    "ALLOW_PER_PROCESS_CACHE", default=False
+):
+    raise ImproperlyConfigured(
+        "Set CACHE_URL to a cache every server process shares (e.g. redis://redis:6379/0), or "
+        "ALLOW_PER_PROCESS_CACHE=true for a deployment with a single server process."
     )
 SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY", default=SECRET_KEY)  # noqa: F405
 

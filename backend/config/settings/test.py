@@ -8,6 +8,7 @@ DATABASES = {
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The suite runs in one process; servers it starts in several share CACHE_URL (Redis).
+CACHES = {"default": env.cache_url("TEST_CACHE_URL", default="locmemcache://")}
 DEBUG = False
 STATIC_ROOT = None  # nothing is collected in tests; keeps WhiteNoise from warning
