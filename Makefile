@@ -17,8 +17,9 @@ BENCH_ARGS ?=
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
+	@echo "              with a task worker beside it (Procfile, honcho); Ctrl-C stops both"
 	@echo "make test     ruff + the whole pytest suite against PostgreSQL"
-	@echo "make serve    gunicorn (production-like) on $(HOST):$(PORT)"
+	@echo "make serve    gunicorn (production-like) on $(HOST):$(PORT), with a task worker"
 	@echo "make fuzz     schemathesis over the live API (PostgreSQL, gunicorn), one run per role"
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
 	@echo "make lint     ruff format --check, ruff check, import-linter (layers)"
@@ -49,14 +50,13 @@ run: install
 	@echo "  Swagger UI:    http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Redoc:         http://$(HOST):$(PORT)/api/redoc/"
 	@echo ""
-	$(MANAGE) runserver $(HOST):$(PORT)
+	CARESLOT_BIND=$(HOST):$(PORT) $(BIN)/honcho start dev worker
 
 serve: install
 	@mkdir -p var/static
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput -v0
-	DEBUG=$${DEBUG:-false} $(BIN)/gunicorn --chdir backend config.wsgi \
-		--bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	DEBUG=$${DEBUG:-false} CARESLOT_BIND=$(HOST):$(PORT) $(BIN)/honcho start web worker
 
 check-db: install
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/check_database.py

@@ -19,6 +19,8 @@ ROW_OPERATIONS = {
     "auth-me-update": "PATCH /api/v1/auth/me/",
     "specialties-detail": "GET /api/v1/specialties/{id}/",
     "admin-actions": "GET /api/v1/admin-actions/",
+    "failed-tasks": "GET /api/v1/failed-tasks/",
+    "failed-tasks-requeue": "POST /api/v1/failed-tasks/{id}/requeue/",
     "appointments-list": "GET /api/v1/appointments/",
     "appointments-book": "POST /api/v1/appointments/",
     "appointments-detail": "GET /api/v1/appointments/{id}/",

@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tokens import TOKEN_VERSION_CLAIM
+from common.worker import run_ready_tasks
 from tests import hypothesis_profiles
 from tests.errors import assert_error_shape
 
@@ -13,7 +14,8 @@ hypothesis_profiles.load()
 
 
 class CheckedAPIClient(APIClient):
-    """An API client that checks every 4xx/5xx body against the SPEC §9 error shape."""
+    """An API client that checks every 4xx/5xx body against the SPEC §9 error shape, and that
+    no request renders an email or sends one: mail is the worker's job (issue #16)."""
 
     acting_user = None
 
@@ -23,9 +25,13 @@ class CheckedAPIClient(APIClient):
             token = AccessToken.for_user(self.acting_user)
             token[TOKEN_VERSION_CLAIM] = self.acting_user.token_version
             self._credentials["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        sent_before = len(mail.outbox)
         response = super().request(**kwargs)
         if response.status_code >= 400:
             assert_error_shape(response)
+        emails = [t.name for t in response.templates if t.name and "/email/" in t.name]
+        assert not emails, f"the request rendered {emails}: emails are rendered by tasks"
+        assert len(mail.outbox) == sent_before, "the request sent mail: only tasks send mail"
         return response
 
     def login_as(self, user) -> "CheckedAPIClient":
@@ -54,6 +60,13 @@ def client_for():
         return client.login_as(user) if user is not None else client
 
     return make
+
+
+@pytest.fixture
+def run_tasks():
+    """`run_tasks()` runs every task that is ready now through the worker's own claim and run
+    steps (common.worker), in this process and transaction; it returns how many ran."""
+    return run_ready_tasks
 
 
 @pytest.fixture

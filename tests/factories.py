@@ -1,16 +1,20 @@
 """factory-boy factories for the suite; every user has the password `PASSWORD`."""
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role, User, UserRole
 from appointments.models import Appointment
 from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
+from common.worker import run_ready_tasks
 from doctors.models import Doctor, Specialty
+from doctors.tasks import send_doctor_confirmed_email
 from patients.models import Patient
 from records.models import EntryType, PatientHistoryEntry
 from scheduling.models import Slot
@@ -179,3 +183,13 @@ class HistoryEntryFactory(factory.django.DjangoModelFactory):
             duration="7 days",
             instructions="Take with food.",
         )
+
+
+def failed_task() -> DBTaskResult:
+    """A task that really failed: run by the worker, it found no such doctor (a permanent
+    error, so no retry)."""
+    result = send_doctor_confirmed_email.enqueue(doctor_id=str(uuid.uuid4()))
+    run_ready_tasks()
+    task = DBTaskResult.objects.get(pk=result.id)
+    assert task.status == "FAILED", task.status
+    return task

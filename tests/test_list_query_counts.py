@@ -28,6 +28,7 @@ from tests.factories import (
     SpecialtyFactory,
     UserFactory,
     clinic_admin_of,
+    failed_task,
     in_hours,
     user_with_role,
 )
@@ -218,6 +219,12 @@ def _admin_actions() -> Case:
     return Case(admin, f"{V1}/admin-actions/")
 
 
+def _failed_tasks() -> Case:
+    for _ in range(ROWS):
+        failed_task()
+    return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/failed-tasks/")
+
+
 def _clinic_admins() -> Case:
     clinic = ClinicFactory()
     for _ in range(ROWS):
@@ -245,6 +252,7 @@ CASES = {
     "access log": _access_log,
     "users": _users,
     "admin actions": _admin_actions,
+    "failed tasks": _failed_tasks,
     "clinic admins": _clinic_admins,
 }
 
@@ -310,6 +318,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "patient-access-log",
         "admin-user-list",
         "admin-action-list",
+        "failed-task-list",
         "clinic-admins",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}

@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from rest_framework.exceptions import (
     AuthenticationFailed,
     ErrorDetail,
@@ -21,15 +21,14 @@ from rest_framework.exceptions import (
 )
 from rest_framework_simplejwt.exceptions import TokenError
 
-from common.emails import send_templated_email
 from common.errors import DomainError, field_error
 from common.models import assign_fields
 
+from . import tasks
 from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
     FAMILY_CLAIM,
     VersionedRefreshToken,
-    make_email_confirmation_token,
     read_email_confirmation_token,
     token_matches_user,
 )
@@ -75,8 +74,11 @@ def revoke_role(*, user: User, role: str) -> None:
 # --- accounts ----------------------------------------------------------------------------------
 
 
-def create_user(*, email: str, password: str, first_name: str, last_name: str, phone: str) -> User:
-    """A new account with a validated password; refuses a taken email."""
+def create_user(
+    *, email: str, password: str, first_name: str, last_name: str, phone: str
+) -> User | None:
+    """A new account with a validated (and hashed) password, or None when the email has an
+    account already: the caller answers the same either way (no account enumeration)."""
     user = User(
         email=normalize_email(email), first_name=first_name, last_name=last_name, phone=phone
     )
@@ -85,29 +87,12 @@ def create_user(*, email: str, password: str, first_name: str, last_name: str, p
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError as exc:
-        raise field_error(
-            "email", "An account with this email already exists.", code="email_taken"
-        ) from exc
+    except IntegrityError:
+        return None
     return user
 
 
 # --- email confirmation ------------------------------------------------------------------------
-
-
-def send_confirmation_email(*, user: User) -> None:
-    token = make_email_confirmation_token(user)
-    send_templated_email(
-        to=user.email,
-        subject="Confirm your CareSlot email address",
-        template="accounts/email/confirm_email",
-        context={
-            "user": user,
-            "token": token,
-            "url": f"{settings.FRONTEND_URL}/confirm-email?token={token}",
-            "hours": settings.EMAIL_CONFIRMATION_MAX_AGE // 3600,
-        },
-    )
 
 
 @transaction.atomic
@@ -127,13 +112,9 @@ def confirm_email(*, token: str) -> User:
 
 
 def resend_confirmation(*, email: str) -> None:
-    """Send a new link if an unconfirmed, active account has this email; silent otherwise."""
-    user = User.objects.filter(
-        email=normalize_email(email), is_active=True, email_confirmed_at__isnull=True
-    ).first()
-    if user is not None:
-        with transaction.atomic():
-            send_confirmation_email(user=user)
+    """Queue a new link for this address. The worker decides whether an unconfirmed account
+    has it: the request does the same work either way (no account enumeration by timing)."""
+    tasks.resend_confirmation_email.enqueue(email=normalize_email(email))
 
 
 # --- login and tokens --------------------------------------------------------------------------
@@ -238,25 +219,9 @@ def revoke_all_tokens(*, user: User) -> None:
 
 
 def request_password_reset(*, email: str) -> None:
-    """Email a reset link if an active account has this email; the caller learns nothing."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is None:
-        return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    with transaction.atomic():
-        send_templated_email(
-            to=user.email,
-            subject="Reset your CareSlot password",
-            template="accounts/email/password_reset",
-            context={
-                "user": user,
-                "uid": uid,
-                "token": token,
-                "url": f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}",
-                "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
-            },
-        )
+    """Queue a reset link for this address; as for `resend_confirmation`, the worker decides
+    whether an active account has it, and the caller learns nothing."""
+    tasks.send_password_reset_email.enqueue(email=normalize_email(email))
 
 
 @transaction.atomic

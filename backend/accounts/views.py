@@ -61,7 +61,7 @@ class EmailResendView(PublicView):
         data.is_valid(raise_exception=True)
         services.resend_confirmation(email=data.validated_data["email"])
         return Response(
-            {"detail": "If an unconfirmed account has this email, a new link was sent."},
+            {"detail": "If an unconfirmed account has this email, a new link is on its way."},
             status=status.HTTP_202_ACCEPTED,
         )
 
@@ -162,7 +162,7 @@ class PasswordResetView(PublicView):
         data.is_valid(raise_exception=True)
         services.request_password_reset(email=data.validated_data["email"])
         return Response(
-            {"detail": "If an account has this email, a reset link was sent."},
+            {"detail": "If an account has this email, a reset link is on its way."},
             status=status.HTTP_202_ACCEPTED,
         )
 

@@ -1,7 +1,9 @@
 from django.db.models import QuerySet
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from audit.models import AdminActionLog
+from common.task_queue import failed_tasks
 
 
 def users_for_admin() -> QuerySet[User]:
@@ -10,3 +12,7 @@ def users_for_admin() -> QuerySet[User]:
 
 def admin_actions() -> QuerySet[AdminActionLog]:
     return AdminActionLog.objects.select_related("actor")
+
+
+def failed_tasks_for_admin() -> QuerySet[DBTaskResult]:
+    return failed_tasks()

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role, User, UserRole
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
@@ -13,6 +14,7 @@ from audit.services import record_admin_action
 from clinics.permissions import clinics_administered_by
 from clinics.services import remove_clinic_admin
 from common.errors import ConflictError
+from common.task_queue import requeue_task
 
 
 class ProfileMissing(ConflictError):
@@ -101,3 +103,17 @@ def activate_user(*, user: User, actor: User, reason: str) -> User:
     user.save(update_fields=["is_active"])
     record_admin_action(actor=actor, action=AdminAction.USER_ACTIVATED, target=user, reason=reason)
     return user
+
+
+@transaction.atomic
+def requeue_failed_task(*, task: DBTaskResult, actor: User) -> DBTaskResult:
+    """Run a failed task again (after the cause is fixed: the mail server is back, ...)."""
+    requeued = requeue_task(task_id=task.pk)
+    record_admin_action(
+        actor=actor,
+        action=AdminAction.TASK_REQUEUED,
+        target=requeued,
+        task=task.task_path,
+        error=task.exception_class_path,
+    )
+    return requeued

@@ -6,6 +6,7 @@ from . import views
 router = SimpleRouter()
 router.register("users", views.UserAdminViewSet, basename="admin-user")
 router.register("admin-actions", views.AdminActionLogViewSet, basename="admin-action")
+router.register("failed-tasks", views.FailedTaskViewSet, basename="failed-task")
 
 urlpatterns = [
     *router.urls,

@@ -17,9 +17,10 @@ from common.serializers import UUID_PATTERN
 
 from . import services
 from .filters import AdminActionFilter, UserFilter
-from .selectors import admin_actions, users_for_admin
+from .selectors import admin_actions, failed_tasks_for_admin, users_for_admin
 from .serializers import (
     AdminActionLogSerializer,
+    FailedTaskSerializer,
     RoleInputSerializer,
     UserRoleSerializer,
 )
@@ -164,3 +165,44 @@ class AdminActionLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return admin_actions()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Failed background tasks (platform admins)",
+        description=(
+            "Tasks that failed for good: a permanent error, or a transient one (mail server "
+            "down, ...) that outlasted every retry. Each shows its last error; newest first."
+        ),
+        tags=TAGS,
+    )
+)
+class FailedTaskViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = FailedTaskSerializer
+    permission_classes = [IsAuthenticated, IsPlatformAdmin]
+    ordering_fields = ["finished_at", "enqueued_at"]
+    ordering = ["-finished_at"]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        return failed_tasks_for_admin()
+
+    @extend_schema(
+        summary="Requeue a failed task (platform admins)",
+        description=(
+            "Runs the task again as soon as a worker is free, with its attempts counted "
+            "afresh. A mail it already delivered is not sent again. Logged."
+        ),
+        tags=TAGS,
+        request=None,
+        responses={
+            200: FailedTaskSerializer,
+            409: error_response(
+                "TaskNotFailed", "The task is not failed (any more).", "task_not_failed"
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def requeue(self, request: Request, pk=None) -> Response:
+        task = services.requeue_failed_task(task=self.get_object(), actor=request.user)
+        return Response(FailedTaskSerializer(task).data)

@@ -1,11 +1,10 @@
-"""Emails about appointments, in the clinic's local time, with a calendar file on booking."""
+"""What appointment emails show: the clinic's local time, and a calendar file on booking.
+The worker uses these (appointments.tasks); requests never render an email."""
 
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vText
-
-from common.emails import send_templated_email
 
 from .models import Appointment
 
@@ -24,7 +23,7 @@ def local_time_text(appointment: Appointment) -> str:
     )
 
 
-def _context(appointment: Appointment, **extra) -> dict:
+def email_context(appointment: Appointment, **extra) -> dict:
     return {
         "appointment": appointment,
         "doctor": appointment.doctor,
@@ -61,43 +60,3 @@ def appointment_ics(appointment: Appointment) -> bytes:
     # What add_missing_timezones() does, with the zone's component cached: it goes first.
     calendar.subcomponents.insert(0, _vtimezone(clinic.timezone))
     return calendar.to_ical()
-
-
-def notify_booked(appointment: Appointment) -> None:
-    send_templated_email(
-        to=appointment.patient.user.email,
-        subject=f"Booked: Dr. {appointment.doctor.user.last_name}",
-        template="appointments/email/booked",
-        context=_context(appointment),
-        attachments=[("appointment.ics", appointment_ics(appointment), "text/calendar")],
-    )
-
-
-def notify_cancelled(
-    appointment: Appointment, *, notify_patient: bool, notify_doctor: bool
-) -> None:
-    """Tell the parties who did not cancel it themselves."""
-    recipients = [
-        user
-        for user, wanted in (
-            (appointment.patient.user, notify_patient),
-            (appointment.doctor.user, notify_doctor),
-        )
-        if wanted
-    ]
-    for recipient in recipients:
-        send_templated_email(
-            to=recipient.email,
-            subject="Cancelled: your CareSlot appointment",
-            template="appointments/email/cancelled",
-            context=_context(appointment, recipient=recipient),
-        )
-
-
-def notify_outcome(appointment: Appointment) -> None:
-    send_templated_email(
-        to=appointment.patient.user.email,
-        subject=f"Your appointment is marked {appointment.get_status_display().lower()}",
-        template="appointments/email/outcome",
-        context=_context(appointment),
-    )

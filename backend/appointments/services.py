@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -24,10 +25,11 @@ from patients.permissions import (
 from scheduling.models import Slot, SlotStatus
 from scheduling.selectors import bookable_slots
 
-from . import notifications
+from . import tasks
 from .fees import fees_for
 from .models import Appointment, AppointmentStatus, PaymentStatus
 from .payments import change_payment_status
+from .reminders import reminder_times
 
 
 class SlotUnavailable(ConflictError):
@@ -107,7 +109,13 @@ def book_appointment(
             return BookingResult(earlier, created=False)
 
     _check_booking_limits(patient)
-    slot = bookable_slots().select_for_update(of=("self",)).filter(pk=slot_id).first()
+    slot = (
+        bookable_slots()
+        .select_for_update(of=("self",))
+        .select_related("doctor__user", "clinic")
+        .filter(pk=slot_id)
+        .first()
+    )
     if slot is None:  # booked, blocked, past or gone: another request may just have won
         if Slot.objects.filter(pk=slot_id, start__lte=timezone.now()).exists():
             raise SlotInPast()
@@ -145,8 +153,23 @@ def book_appointment(
     if use_points:
         appointment = _cover_with_points(appointment, actor=patient.user)
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
-    notifications.notify_booked(_for_notification(appointment.pk))
+    tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
+    _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
     return BookingResult(appointment, created=True)
+
+
+def _schedule_reminders(appointment: Appointment, *, zone: ZoneInfo) -> None:
+    """One deferred task per reminder still ahead; each checks the appointment again when it
+    runs (cancelled, moved or started: nothing is sent)."""
+    now = timezone.now()
+    due_times = reminder_times(appointment.start, zone, settings.APPOINTMENT_REMINDER_HOURS)
+    for hours, due in due_times:
+        if due > now:
+            tasks.send_appointment_reminder.using(run_after=due).enqueue(
+                appointment_id=str(appointment.pk),
+                start=appointment.start.isoformat(),
+                hours_before=hours,
+            )
 
 
 def _check_booking_limits(patient: Patient) -> None:
@@ -187,12 +210,6 @@ def _booking_conflict(exc: IntegrityError) -> ConflictError:
     if "appointment_patient_no_overlap" in str(exc):
         return PatientOverlap()
     return SlotUnavailable()
-
-
-def _for_notification(appointment_id) -> Appointment:
-    return Appointment.objects.select_related(
-        "patient__user", "doctor__user", "doctor__specialty", "clinic"
-    ).get(pk=appointment_id)
 
 
 def _lock(appointment: Appointment) -> Appointment:
@@ -251,9 +268,15 @@ def cancel_appointment(
         )
     _revoke_access_without_appointments(appointment)
     _settle_cancelled(appointment, cancelled_by=cancelled_by, by_staff=by_staff)
-    notifications.notify_cancelled(
-        appointment, notify_patient=not by_patient, notify_doctor=not by_doctor
-    )
+    # Tell the parties who did not cancel it themselves.
+    for recipient, wanted in (
+        (appointment.patient.user, not by_patient),
+        (appointment.doctor.user, not by_doctor),
+    ):
+        if wanted:
+            tasks.send_cancellation_notice.enqueue(
+                appointment_id=str(appointment.pk), recipient_id=str(recipient.pk)
+            )
     return appointment
 
 
@@ -299,5 +322,5 @@ def record_outcome(*, appointment: Appointment, status: str) -> Appointment:
     appointment.save(update_fields=["status", "status_changed_at", "updated_at"])
     if status == AppointmentStatus.COMPLETED:
         award_points_for_completion(appointment=appointment)
-    notifications.notify_outcome(appointment)
+    tasks.send_outcome_notice.enqueue(appointment_id=str(appointment.pk))
     return appointment

@@ -13,6 +13,7 @@ class AdminAction(models.TextChoices):
     ROLE_REVOKED = "role_revoked", "Role revoked"
     CLINIC_ADMIN_ASSIGNED = "clinic_admin_assigned", "Clinic admin assigned"
     CLINIC_ADMIN_REMOVED = "clinic_admin_removed", "Clinic admin removed"
+    TASK_REQUEUED = "task_requeued", "Failed task requeued"
 
 
 class AdminActionLog(AppendOnlyModel):

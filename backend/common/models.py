@@ -28,3 +28,17 @@ def assign_fields(instance: models.Model, values: dict, allowed) -> list[str]:
     for name in names:
         setattr(instance, name, values[name])
     return names
+
+
+class EmailDelivery(models.Model):
+    """One row per email handed to the mail server, under the message's idempotency key: a
+    task that runs again (a retry, an expired lease) finds it and does not send twice."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "email deliveries"
+
+    def __str__(self) -> str:
+        return self.key

@@ -6,10 +6,10 @@ from accounts.models import User
 from accounts.services import update_account
 from audit.models import AdminAction
 from audit.services import record_admin_action
-from common.emails import send_templated_email
 from common.errors import ConflictError
 from common.models import assign_fields
 
+from . import tasks
 from .models import Doctor, DoctorLanguage, Specialty
 
 PROFILE_FIELDS = ("specialty", "bio", "consultation_fee")
@@ -58,12 +58,7 @@ def confirm_doctor(*, doctor: Doctor, confirmed_by: User, reason: str = "") -> D
             "updated_at",
         ]
     )
-    send_templated_email(
-        to=doctor.user.email,
-        subject="Your CareSlot doctor profile is confirmed",
-        template="doctors/email/doctor_confirmed",
-        context={"doctor": doctor},
-    )
+    tasks.send_doctor_confirmed_email.enqueue(doctor_id=str(doctor.pk))
     record_admin_action(
         actor=confirmed_by, action=AdminAction.DOCTOR_CONFIRMED, target=doctor, reason=reason
     )
@@ -97,12 +92,7 @@ def reject_doctor(*, doctor: Doctor, rejected_by: User, reason: str) -> Doctor:
             "updated_at",
         ]
     )
-    send_templated_email(
-        to=doctor.user.email,
-        subject="Your CareSlot doctor profile was not confirmed",
-        template="doctors/email/doctor_rejected",
-        context={"doctor": doctor, "reason": reason},
-    )
+    tasks.send_doctor_rejected_email.enqueue(doctor_id=str(doctor.pk), reason=reason)
     record_admin_action(
         actor=rejected_by, action=AdminAction.DOCTOR_REJECTED, target=doctor, reason=reason
     )

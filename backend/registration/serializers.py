@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import Role, User
+from accounts.models import Role
 from common.date_windows import BIRTH_DATES, WindowedDateField
 from common.fields import StrictCharField, StrictDecimalField, StrictEmailField
 from doctors.models import LANGUAGE_CHOICES, Specialty
@@ -13,13 +13,8 @@ class _RegistrationSerializer(serializers.Serializer):
     first_name = StrictCharField(max_length=150)
     last_name = StrictCharField(max_length=150)
     phone = StrictCharField(max_length=32, required=False, default="", allow_blank=True)
-
-    def validate_email(self, value: str) -> str:
-        if User.objects.filter(email__iexact=value.strip()).exists():
-            raise serializers.ValidationError(
-                "An account with this email already exists.", code="email_taken"
-            )
-        return value
+    # No "email taken" check: it would tell anyone which addresses have accounts. The service
+    # answers the same for a taken address and emails its owner instead.
 
 
 class PatientRegistrationSerializer(_RegistrationSerializer):
@@ -52,7 +47,6 @@ class DoctorRegistrationSerializer(_RegistrationSerializer):
 
 
 class RegistrationResultSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
     email = StrictEmailField()
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
     detail = StrictCharField()

@@ -1,14 +1,34 @@
 """Signing up: a new account together with its patient or doctor profile."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
 
-from accounts.models import Role, User
-from accounts.services import create_user, grant_role, send_confirmation_email
+from accounts.models import Role, User, normalize_email
+from accounts.services import create_user, grant_role
 from common.errors import field_error
 from doctors.models import Doctor, DoctorLanguage, Specialty
 from patients.models import Patient
+
+from . import tasks
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registration answers. The same whether or not the email already had an account:
+    the caller must not learn which (the owner of an existing account is emailed instead)."""
+
+    email: str
+    roles: list[str]
+
+
+def _registered(*, email: str, user: User | None, role: str) -> Registration:
+    """Queue the email that follows a registration (the worker decides which one)."""
+    tasks.send_registration_email.enqueue(
+        email=normalize_email(email), user_id=None if user is None else str(user.pk)
+    )
+    return Registration(email=normalize_email(email), roles=[role])
 
 
 @transaction.atomic
@@ -24,11 +44,14 @@ def register_patient(
     address: str = "",
     emergency_contact_name: str = "",
     emergency_contact_phone: str = "",
-) -> User:
-    """Create a patient account and profile, and email the confirmation link."""
+) -> Registration:
+    """Create a patient account and profile, and queue the confirmation link. An email that
+    has an account already creates nothing and queues a notice to its owner instead."""
     user = create_user(
         email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
     )
+    if user is None:
+        return _registered(email=email, user=None, role=Role.PATIENT)
     Patient.objects.create(
         user=user,
         date_of_birth=date_of_birth,
@@ -38,8 +61,7 @@ def register_patient(
         emergency_contact_phone=emergency_contact_phone,
     )
     grant_role(user=user, role=Role.PATIENT)
-    send_confirmation_email(user=user)
-    return user
+    return _registered(email=email, user=user, role=Role.PATIENT)
 
 
 @transaction.atomic
@@ -55,11 +77,14 @@ def register_doctor(
     bio: str = "",
     languages: list[str] | None = None,
     consultation_fee=0,
-) -> User:
-    """Create an unconfirmed doctor account; a platform admin confirms it later."""
+) -> Registration:
+    """Create an unconfirmed doctor account; a platform admin confirms it later. An email
+    that has an account already is handled as for patients."""
     user = create_user(
         email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
     )
+    if user is None:
+        return _registered(email=email, user=None, role=Role.DOCTOR)
     try:
         with transaction.atomic():
             doctor = Doctor.objects.create(
@@ -77,5 +102,4 @@ def register_doctor(
         DoctorLanguage(doctor=doctor, language=code) for code in set(languages or [])
     )
     grant_role(user=user, role=Role.DOCTOR)
-    send_confirmation_email(user=user)
-    return user
+    return _registered(email=email, user=user, role=Role.DOCTOR)

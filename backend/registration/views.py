@@ -13,12 +13,11 @@ from . import services
 TAGS = ["auth"]
 
 
-def _registration_result(user) -> dict:
+def _registration_result(registration: services.Registration) -> dict:
     return {
-        "id": user.pk,
-        "email": user.email,
-        "roles": sorted(role.role for role in user.roles.all()),
-        "detail": "Account created. Check your email for the confirmation link.",
+        "email": registration.email,
+        "roles": registration.roles,
+        "detail": "Check your email: we sent the link that confirms your account.",
     }
 
 
@@ -27,7 +26,12 @@ class PatientRegistrationView(PublicView):
 
     @extend_schema(
         summary="Register as a patient",
-        description="Creates the account and patient profile and emails a confirmation link.",
+        description=(
+            "Creates the account and patient profile and emails a confirmation link. If the "
+            "email already has an account, nothing is created and its owner is emailed "
+            "instead; the answer is the same, so it does not reveal which addresses are "
+            "registered."
+        ),
         tags=TAGS,
         request=s.PatientRegistrationSerializer,
         responses={201: s.RegistrationResultSerializer},
@@ -35,8 +39,8 @@ class PatientRegistrationView(PublicView):
     def post(self, request: Request) -> Response:
         data = s.PatientRegistrationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.register_patient(**data.validated_data)
-        return Response(_registration_result(user), status=status.HTTP_201_CREATED)
+        registration = services.register_patient(**data.validated_data)
+        return Response(_registration_result(registration), status=status.HTTP_201_CREATED)
 
 
 class DoctorRegistrationView(PublicView):
@@ -46,7 +50,8 @@ class DoctorRegistrationView(PublicView):
         summary="Register as a doctor",
         description=(
             "Creates an unconfirmed doctor account. It stays invisible to patients and cannot "
-            "publish slots until a platform admin confirms it."
+            "publish slots until a platform admin confirms it. An email that already has an "
+            "account is handled as for patients (same answer, its owner is emailed)."
         ),
         tags=TAGS,
         request=s.DoctorRegistrationSerializer,
@@ -55,5 +60,5 @@ class DoctorRegistrationView(PublicView):
     def post(self, request: Request) -> Response:
         data = s.DoctorRegistrationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.register_doctor(**data.validated_data)
-        return Response(_registration_result(user), status=status.HTTP_201_CREATED)
+        registration = services.register_doctor(**data.validated_data)
+        return Response(_registration_result(registration), status=status.HTTP_201_CREATED)

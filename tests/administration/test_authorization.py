@@ -5,7 +5,7 @@ A clinic admin asking for another clinic's report gets 404 (the clinic is not am
 import pytest
 
 from tests.authz import Endpoint, call, cases, expect
-from tests.factories import UserFactory
+from tests.factories import UserFactory, failed_task
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,15 @@ ENDPOINTS = [
     ),
     Endpoint(
         "admin-actions", "GET", lambda w: f"{V1}/admin-actions/", expect(403, platform_admin=200)
+    ),
+    Endpoint(
+        "failed-tasks", "GET", lambda w: f"{V1}/failed-tasks/", expect(403, platform_admin=200)
+    ),
+    Endpoint(
+        "failed-tasks-requeue",
+        "POST",
+        lambda w: f"{V1}/failed-tasks/{failed_task().pk}/requeue/",
+        expect(403, platform_admin=200),
     ),
     Endpoint(
         "report-bookings", "GET", lambda w: f"{V1}/reports/bookings/", expect(403, **CLINIC_STAFF)

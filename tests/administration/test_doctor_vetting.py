@@ -8,16 +8,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_rejected_doctor_is_emailed_stays_invisible_and_can_be_confirmed_later(
-    client_for, outbox, django_capture_on_commit_callbacks
+    client_for, outbox, run_tasks
 ):
     doctor = DoctorFactory(is_confirmed=False, confirmed_at=None)
     admin = client_for(user_with_role("platform_admin"))
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post(
-            f"/api/v1/doctors/{doctor.pk}/reject/", {"reason": "License not found"}
-        )
+    response = admin.post(f"/api/v1/doctors/{doctor.pk}/reject/", {"reason": "License not found"})
     assert response.status_code == 200, response.content
     assert response.json()["rejected_at"] is not None
+    assert run_tasks() == 1
     assert "License not found" in outbox[0].body
     patient = client_for(user_with_role("patient"))
     assert_error(patient.get(f"/api/v1/doctors/{doctor.pk}/"), 404, "not_found")

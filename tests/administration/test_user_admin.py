@@ -48,9 +48,7 @@ def test_platform_admin_lists_and_filters_users(client_for, admin, django_assert
     assert_error(client.get(f"{URL}?role=king"), 400, "invalid_choice", attr="role")
 
 
-def test_deactivation_end_to_end(
-    client_for, api_client, admin, outbox, django_capture_on_commit_callbacks
-):
+def test_deactivation_end_to_end(client_for, api_client, admin, outbox, run_tasks):
     doctor = DoctorFactory()
     patient = PatientFactory()
     as_doctor = [
@@ -65,15 +63,17 @@ def test_deactivation_end_to_end(
     unrelated = book_appointment(
         patient=patient, slot_id=SlotFactory(start=in_hours(50)).pk
     ).appointment
+    run_tasks()  # the booking confirmations
+    outbox.clear()
     tokens = issue_tokens(user=doctor.user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert api_client.get("/api/v1/auth/me/").status_code == 200
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(admin).post(
-            f"{URL}{doctor.user_id}/deactivate/", {"reason": "License revoked"}
-        )
+    response = client_for(admin).post(
+        f"{URL}{doctor.user_id}/deactivate/", {"reason": "License revoked"}
+    )
     assert response.status_code == 200, response.content
+    assert run_tasks() == 6
     assert response.json()["is_active"] is False
 
     assert_error(api_client.get("/api/v1/auth/me/"), 401, "user_inactive")

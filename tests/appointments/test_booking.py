@@ -19,12 +19,12 @@ def patient():
 
 
 def test_booking_creates_the_appointment_marks_the_slot_and_emails_an_ics(
-    client_for, patient, outbox, django_capture_on_commit_callbacks
+    client_for, patient, outbox, run_tasks
 ):
     slot = SlotFactory(doctor=DoctorFactory(consultation_fee=Decimal("100.00")))
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(patient.user).post(URL, {"slot": str(slot.pk), "notes": "Back pain"})
+    response = client_for(patient.user).post(URL, {"slot": str(slot.pk), "notes": "Back pain"})
     assert response.status_code == 201, response.content
+    assert run_tasks() == 1  # the confirmation; the reminders wait for their time
     body = response.json()
     assert body["status"] == "booked"
     assert (body["consultation_fee"], body["transaction_fee"], body["total_amount"]) == (

@@ -216,14 +216,12 @@ def test_bad_profile_input_is_a_field_error(client_for, directory, payload, attr
     assert_error(response, 400, code, attr=attr)
 
 
-def test_confirming_a_doctor_lists_them_and_emails_them(
-    client_for, directory, outbox, django_capture_on_commit_callbacks
-):
+def test_confirming_a_doctor_lists_them_and_emails_them(client_for, directory, outbox, run_tasks):
     hidden = directory["hidden"]
     admin = client_for(user_with_role("platform_admin"))
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post(f"{URL}{hidden.pk}/confirm/")
+    response = admin.post(f"{URL}{hidden.pk}/confirm/")
     assert response.status_code == 200, response.content
+    assert run_tasks() == 1
     assert response.json()["is_confirmed"] is True
     assert [message.to for message in outbox] == [[hidden.user.email]]
     patient = client_for(user_with_role("patient"))

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "common",
     "audit",
     "accounts",
@@ -166,11 +168,31 @@ STORAGES = {
 # Email: EMAIL_URL (e.g. smtp+tls://user:pass@host:587) or the console backend by default.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A worker waiting on a dead SMTP server gives up (and retries later) well within its lease.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CareSlot <no-reply@careslot.local>")
 # Links in emails point at the front end that hosts the confirm/reset pages.
 FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000")
 EMAIL_CONFIRMATION_MAX_AGE = env.int("EMAIL_CONFIRMATION_MAX_AGE", default=3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+
+# Background work (SPEC §13): a task is a row written in the request's own transaction
+# (django-tasks' database backend); `manage.py worker` runs it, retries transient failures
+# with exponential backoff and jitter, and takes back tasks whose worker died (the lease).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=10)
+TASK_RETRY_BASE_SECONDS = env.float("TASK_RETRY_BASE_SECONDS", default=30.0)
+TASK_RETRY_MAX_SECONDS = env.float("TASK_RETRY_MAX_SECONDS", default=3600.0)
+# A running task not finished within its lease is taken to be orphaned (its worker died) and
+# runs again; it must comfortably exceed the longest task, hence EMAIL_TIMEOUT well below it.
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
+# /healthz answers 503 when the oldest task ready to run has waited longer than this.
+TASK_HEALTH_MAX_LAG_SECONDS = env.int("TASK_HEALTH_MAX_LAG_SECONDS", default=300)
+# Reminders before each appointment, in hours; whole days are counted in the clinic's calendar
+# (the 24-hour reminder comes at the same local time the day before, across DST changes too).
+APPOINTMENT_REMINDER_HOURS = [
+    int(hours) for hours in env.list("APPOINTMENT_REMINDER_HOURS", default=["24", "2"])
+]
 
 # Throttle counters live here: several server processes must share one (Redis, CACHE_URL).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://careslot")}

@@ -1,0 +1,79 @@
+"""Appointment emails, sent by the worker: booking confirmation (with a calendar file),
+cancellation, outcome, and the reminders before the start."""
+
+from datetime import datetime
+
+from django.utils import timezone
+from django_tasks import TaskContext, task
+
+from accounts.models import User
+from common.emails import deliver_email, task_message_key
+
+from .models import Appointment, AppointmentStatus
+from .notifications import appointment_ics, email_context
+
+
+def _appointment(appointment_id: str) -> Appointment:
+    return Appointment.objects.select_related(
+        "patient__user", "doctor__user", "doctor__specialty", "clinic"
+    ).get(pk=appointment_id)
+
+
+@task(takes_context=True)
+def send_booking_confirmation(context: TaskContext, appointment_id: str) -> None:
+    appointment = _appointment(appointment_id)
+    deliver_email(
+        key=task_message_key(context),
+        to=appointment.patient.user.email,
+        subject=f"Booked: Dr. {appointment.doctor.user.last_name}",
+        template="appointments/email/booked",
+        context=email_context(appointment),
+        attachments=[("appointment.ics", appointment_ics(appointment), "text/calendar")],
+    )
+
+
+@task(takes_context=True)
+def send_cancellation_notice(context: TaskContext, appointment_id: str, recipient_id: str) -> None:
+    appointment = _appointment(appointment_id)
+    recipient = User.objects.get(pk=recipient_id)
+    deliver_email(
+        key=task_message_key(context),
+        to=recipient.email,
+        subject="Cancelled: your CareSlot appointment",
+        template="appointments/email/cancelled",
+        context=email_context(appointment, recipient=recipient),
+    )
+
+
+@task(takes_context=True)
+def send_outcome_notice(context: TaskContext, appointment_id: str) -> None:
+    appointment = _appointment(appointment_id)
+    deliver_email(
+        key=task_message_key(context),
+        to=appointment.patient.user.email,
+        subject=f"Your appointment is marked {appointment.get_status_display().lower()}",
+        template="appointments/email/outcome",
+        context=email_context(appointment),
+    )
+
+
+@task
+def send_appointment_reminder(appointment_id: str, start: str, hours_before: int) -> bool:
+    """Remind the patient, unless the appointment is no longer booked, has started, or no
+    longer starts at `start` (it moved: the move scheduled reminders of its own). Keyed by
+    appointment, start and lead, so no reminder goes out twice, however often this runs."""
+    appointment = _appointment(appointment_id)
+    scheduled_start = datetime.fromisoformat(start)
+    if (
+        appointment.status != AppointmentStatus.BOOKED
+        or appointment.start != scheduled_start
+        or timezone.now() >= appointment.start
+    ):
+        return False
+    return deliver_email(
+        key=f"appointment-reminder:{appointment.pk}:{scheduled_start.isoformat()}:{hours_before}h",
+        to=appointment.patient.user.email,
+        subject=f"Reminder: your appointment with Dr. {appointment.doctor.user.last_name}",
+        template="appointments/email/reminder",
+        context=email_context(appointment, hours_before=hours_before),
+    )

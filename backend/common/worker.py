@@ -1,0 +1,212 @@
+"""The task worker: django-tasks-db's worker plus the two things it leaves out.
+
+- Retries: a task that fails for a transient reason (the mail server refuses the connection,
+  times out, or answers 4xx) is made ready again after an exponential backoff with jitter, up to
+  `TASK_MAX_ATTEMPTS` attempts; any other failure, or the last attempt, marks it FAILED, where
+  platform admins see it and can requeue it. Nothing is dropped silently.
+- A lease: django-tasks-db marks a claimed task RUNNING and nothing ever takes it back. A worker
+  killed mid-task (SIGKILL, OOM, a lost machine) would leave it RUNNING for ever; here a task
+  RUNNING for longer than `TASK_LEASE_SECONDS` is taken back by any worker and runs again.
+
+Claiming locks the row (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, an exclusive
+transaction on SQLite), so any number of workers can drain one queue.
+"""
+
+import logging
+import random
+import smtplib
+import socket
+import time
+from datetime import timedelta
+from traceback import format_exception
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.utils import OperationalError
+from django.utils import timezone
+from django_tasks import TaskContext, TaskResultStatus
+from django_tasks.signals import task_finished, task_started
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+logger = logging.getLogger("careslot.worker")
+
+
+class LeaseExpired(Exception):
+    """The worker that claimed the task stopped reporting before the lease ran out."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures worth another attempt later: the network or the mail server, not our code."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(
+        exc, (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, socket.gaierror)
+    )
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: doubling from the base, capped, with "equal
+    jitter" (half fixed, half random) so failed tasks do not all come back at once."""
+    ceiling = min(
+        settings.TASK_RETRY_MAX_SECONDS, settings.TASK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    )
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
+
+
+def _record_error(db_task: DBTaskResult, exc: BaseException) -> None:
+    db_task.exception_class_path = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    db_task.traceback = "".join(format_exception(exc))
+
+
+def _retry_later(db_task: DBTaskResult, exc: BaseException, *, now=None) -> None:
+    """READY again after the backoff; `worker_ids` keeps counting the attempts."""
+    delay = retry_delay(len(db_task.worker_ids))
+    db_task.status = TaskResultStatus.READY
+    db_task.run_after = (now or timezone.now()) + timedelta(seconds=delay)
+    _record_error(db_task, exc)
+    db_task.save(update_fields=["status", "run_after", "exception_class_path", "traceback"])
+    logger.warning(
+        "Task id=%s attempt %d failed (%s); retrying in %.0fs",
+        db_task.id,
+        len(db_task.worker_ids),
+        type(exc).__name__,
+        delay,
+    )
+
+
+def _give_up(db_task: DBTaskResult, exc: BaseException) -> None:
+    db_task.set_failed(exc)
+    logger.error("Task id=%s failed after %d attempt(s)", db_task.id, len(db_task.worker_ids))
+
+
+def _out_of_attempts(db_task: DBTaskResult) -> bool:
+    return len(db_task.worker_ids) >= settings.TASK_MAX_ATTEMPTS
+
+
+class CareSlotWorker(Worker):
+    """Runs tasks like `db_worker`, with retries and a lease (see the module docstring)."""
+
+    def run(self) -> None:
+        logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 - spreads workers started together
+        next_recovery = 0.0
+        while self.running:
+            close_old_connections()
+            try:
+                if time.monotonic() >= next_recovery:
+                    self.recover_expired_leases()
+                    next_recovery = time.monotonic() + max(1.0, settings.TASK_LEASE_SECONDS / 4)
+                db_task = self.claim_next()
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):
+                    raise
+                db_task, polled = None, False  # SQLite busy: try again after the interval
+            else:
+                polled = True
+            if db_task is not None:
+                self.run_task(db_task)
+            if self.batch and polled and db_task is None:
+                return
+            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                return
+            close_old_connections()
+            if self.running and db_task is None:
+                time.sleep(self.interval)
+
+    def ready_tasks(self):
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        return tasks
+
+    def claim_next(self) -> DBTaskResult | None:
+        """Lock the next ready task and mark it RUNNING under this worker's id."""
+        tasks = self.ready_tasks()
+        with exclusive_transaction(tasks.db):
+            db_task = tasks.get_locked()
+            if db_task is not None:
+                db_task.claim(self.worker_id)
+        return db_task
+
+    def recover_expired_leases(self) -> int:
+        """Take back tasks RUNNING past their lease: their worker is gone. Each counts as an
+        attempt; one out of attempts is FAILED (LeaseExpired) rather than run again."""
+        cutoff = timezone.now() - timedelta(seconds=settings.TASK_LEASE_SECONDS)
+        expired = DBTaskResult.objects.filter(
+            status=TaskResultStatus.RUNNING, started_at__lt=cutoff, backend_name=self.backend_name
+        )
+        recovered = 0
+        with exclusive_transaction(expired.db):
+            for db_task in expired.select_for_update(skip_locked=True):
+                exc = LeaseExpired(
+                    f"worker {db_task.worker_ids[-1] if db_task.worker_ids else '?'} did not "
+                    f"finish within {settings.TASK_LEASE_SECONDS}s"
+                )
+                if _out_of_attempts(db_task):
+                    db_task.set_failed(exc)
+                else:
+                    _retry_later(db_task, exc)
+                recovered += 1
+        if recovered:
+            logger.warning("Took back %d task(s) whose lease expired", recovered)
+        return recovered
+
+    def run_task(self, db_task: DBTaskResult) -> None:
+        """Run one claimed task: SUCCESSFUL, READY again later (transient failure, attempts
+        left), or FAILED. Stopped by Ctrl-C or SIGTERM mid-task, it goes back to READY."""
+        self.running_task = True
+        try:
+            task = db_task.task
+            task_result = db_task.task_result
+            sender = type(task.get_backend())
+            task_started.send(sender=sender, task_result=task_result)
+            args = task_result.args
+            if task.takes_context:
+                args = [TaskContext(task_result=task_result), *args]
+            return_value = task.call(*args, **task_result.kwargs)
+            db_task.set_successful(return_value)
+            task_finished.send(sender=sender, task_result=db_task.task_result)
+        except (KeyboardInterrupt, SystemExit):
+            db_task.status = TaskResultStatus.READY
+            db_task.save(update_fields=["status"])
+            raise
+        except Exception as exc:
+            if is_transient(exc) and not _out_of_attempts(db_task):
+                _retry_later(db_task, exc)
+            else:
+                _give_up(db_task, exc)
+        finally:
+            self.running_task = False
+            self._run_tasks += 1
+
+
+def make_worker(*, worker_id: str = "in-process", interval: float = 0.0) -> CareSlotWorker:
+    return CareSlotWorker(
+        queue_names=["*"],
+        interval=interval,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+
+
+def run_ready_tasks(*, worker_id: str = "in-process") -> int:
+    """Run every task that is ready now, in this process, through the worker's own claim and
+    run steps; return how many ran. For tests and one-off draining: it leaves the connection
+    and the surrounding transaction alone, which the worker loop does not."""
+    worker = make_worker(worker_id=worker_id)
+    ran = 0
+    while (db_task := worker.claim_next()) is not None:
+        worker.run_task(db_task)
+        ran += 1
+    return ran

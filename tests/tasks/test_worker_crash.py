@@ -1,0 +1,60 @@
+"""Issue #16: a worker SIGKILLed in the middle of a task. django-tasks-db would leave the task
+RUNNING for ever; CareSlot's worker takes it back once its lease has run out, and the mail is
+delivered once."""
+
+import os
+import signal
+import time
+
+import pytest
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from accounts.services import resend_confirmation
+from tests.factories import UserFactory
+from tests.tasks.conftest import wait_for
+from tests.tasks.smtp import SMTPServer, StalledSMTPServer, free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LEASE = "3"
+
+
+def test_a_task_whose_worker_was_killed_runs_again_after_its_lease_and_mails_once(start_worker):
+    user = UserFactory(email="kill@example.com", email_confirmed_at=None)
+    resend_confirmation(email=user.email)
+    task = DBTaskResult.objects.get()
+    port = free_port()
+
+    # The first worker connects to a mail server that never answers: it is inside the task.
+    stalled = StalledSMTPServer(port)
+    first = start_worker(port, "--worker-id", "first", TASK_LEASE_SECONDS=LEASE)
+    assert stalled.accepted.wait(30)
+    task.refresh_from_db()
+    assert (task.status, task.worker_ids) == (TaskResultStatus.RUNNING, ["first"])
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    stalled.close()
+
+    smtp = SMTPServer(port)
+    smtp.start()
+    try:
+        killed_at = time.monotonic()
+        start_worker(
+            port,
+            "--worker-id",
+            "second",
+            TASK_LEASE_SECONDS=LEASE,
+            TASK_RETRY_BASE_SECONDS="0.2",
+        )
+        wait_for(lambda: smtp.mailbox.messages)
+        assert time.monotonic() - killed_at >= float(LEASE) - 1  # not before the lease ran out
+        wait_for(lambda: DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL)
+        time.sleep(1.5)  # the second worker keeps polling: nothing more is sent
+    finally:
+        smtp.stop()
+
+    assert len(smtp.mailbox.to("kill@example.com")) == 1
+    assert len(smtp.mailbox.messages) == 1
+    task.refresh_from_db()
+    assert task.worker_ids == ["first", "second"]
