@@ -28,7 +28,8 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("content-length", 0))
                 body = self.rfile.read(length)
-                receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.received.append(Received(self.path, headers, body))
                 status = receiver.answers.popleft() if receiver.answers else receiver.default_status
                 answer = f"answered {status}".encode()
                 self.send_response(status)

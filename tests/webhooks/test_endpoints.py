@@ -55,7 +55,8 @@ def test_rotation_shows_the_new_secret_once_and_keeps_the_old_one_signing_a_whil
 
     assert rotated.status_code == 200
     new = rotated.json()
-    assert new["secret"].startswith("whsec_") and new["secret"] != first["secret"]
+    assert new["secret"].startswith("whsec_")
+    assert new["secret"] != first["secret"]
     assert new["previous_secret_expires_at"] is not None
     endpoint = WebhookEndpoint.objects.get(pk=first["id"])
     assert (endpoint.secret, endpoint.previous_secret) == (new["secret"], first["secret"])
