@@ -232,6 +232,23 @@ def _clinic_admins() -> Case:
     return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/clinics/{clinic.pk}/admins/")
 
 
+def _my_waitlist() -> Case:
+    from waitlist.models import WaitlistEntry
+
+    patient = PatientFactory()
+    for _ in range(ROWS):
+        WaitlistEntry.objects.create(patient=patient, doctor=DoctorFactory())
+    return Case(patient.user, f"{V1}/waitlist/")
+
+
+def _waitlist_lengths() -> Case:
+    from waitlist.models import WaitlistEntry
+
+    for _ in range(ROWS):
+        WaitlistEntry.objects.create(patient=PatientFactory(), doctor=DoctorFactory())
+    return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/waitlist/lengths/")
+
+
 CASES = {
     "doctors": _doctors,
     "clinics": _clinics,
@@ -254,6 +271,8 @@ CASES = {
     "admin actions": _admin_actions,
     "failed tasks": _failed_tasks,
     "clinic admins": _clinic_admins,
+    "waitlist (mine)": _my_waitlist,
+    "waitlist lengths": _waitlist_lengths,
 }
 
 
@@ -320,6 +339,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "admin-action-list",
         "failed-task-list",
         "clinic-admins",
+        "waitlist-entry-list",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     lists = {name for name in names if name.endswith("-list")}
