@@ -1,5 +1,10 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -209,6 +214,50 @@ class SlotViewSet(
             200: OpenApiResponse(SlotHoldSerializer, description="You already hold it"),
             409: HOLD_CONFLICT,
         },
+        examples=[
+            OpenApiExample(
+                "A hold",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": "0b6f9a52-3c1e-4a4e-9f0e-2d1c6b7a8e90",
+                    "slot": {
+                        "id": "5d2f7c1a-8b3e-4f6a-9c0d-1e2f3a4b5c6d",
+                        "doctor": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                        "doctor_name": "Dora Doctor",
+                        "specialty": "general-practice",
+                        "clinic": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+                        "clinic_name": "Mitte Health",
+                        "city": "Berlin",
+                        "timezone": "Europe/Berlin",
+                        "start": "2026-12-03T08:00:00Z",
+                        "end": "2026-12-03T08:30:00Z",
+                        "start_local": "2026-12-03T09:00:00+01:00",
+                        "end_local": "2026-12-03T09:30:00+01:00",
+                        "status": "available",
+                    },
+                    "source": "patient",
+                    "held_at": "2026-11-30T10:00:00Z",
+                    "expires_at": "2026-11-30T10:10:00Z",
+                },
+            ),
+            OpenApiExample(
+                "Held by someone else",
+                response_only=True,
+                status_codes=["409"],
+                value={
+                    "type": "client_error",
+                    "errors": [
+                        {
+                            "code": "slot_held",
+                            "detail": "Someone else is holding this slot; try again when the "
+                            "hold lapses.",
+                            "attr": None,
+                        }
+                    ],
+                },
+            ),
+        ],
     )
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, pk=None) -> Response:

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -65,6 +65,25 @@ class WaitlistEntryViewSet(
                 "too_many_waitlist_entries",
             ),
         },
+        examples=[
+            OpenApiExample(
+                "Weekday mornings at one clinic in December",
+                request_only=True,
+                value={
+                    "doctor": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                    "clinic": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+                    "date_from": "2026-12-01",
+                    "date_to": "2026-12-31",
+                    "time_from": "08:00",
+                    "time_to": "12:00",
+                },
+            ),
+            OpenApiExample(
+                "Any slot of the doctor",
+                request_only=True,
+                value={"doctor": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"},
+            ),
+        ],
     )
     def create(self, request: Request) -> Response:
         data = WaitlistJoinSerializer(data=request.data)
