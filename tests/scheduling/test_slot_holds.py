@@ -199,3 +199,17 @@ def test_slot_search_query_count_is_pinned(client_for, django_assert_max_num_que
         response = client.get(SEARCH)
     assert response.json()["count"] == 10
     assert not Appointment.objects.exists()
+
+
+def test_the_bench_hold_scenario_holds_distinct_slots(client_for):
+    from devtools.bench_scenarios import Tokens, _hold_requests
+
+    for hours in range(60, 64):
+        SlotFactory(start=in_hours(hours))
+        PatientFactory()
+    requests = _hold_requests(Tokens(), count=3)
+    assert len({r["path"] for r in requests}) == 3
+    client = client_for(None)
+    for r in requests:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {r['token']}")
+        assert client.post(r["path"]).status_code == 201
