@@ -26,7 +26,9 @@ TABLES = [
     "loyalty",
     "reviews",
     "records",
+    "waitlist",
     "administration",
+    "webhooks",
 ]
 
 
