@@ -117,6 +117,12 @@ BIRTH_DATES = Window(
     description="1900-01-01 to today",
     too_late=("future_date", "The date of birth is in the future."),
 )
+# Yesterday too: it is still today somewhere west of UTC.
+WAITLIST_DAYS = Window(
+    earliest=lambda: _today() - timedelta(days=1),
+    latest=lambda: _today() + timedelta(days=366),
+    description="yesterday up to 366 days from today",
+)
 ASSOCIATION_DAYS = Window(
     earliest=_fixed(EARLIEST_BIRTH_DATE),
     latest=lambda: _today() + timedelta(days=366),

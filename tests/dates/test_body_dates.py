@@ -16,10 +16,17 @@ from common.date_windows import (
     BIRTH_DATES,
     SLOT_DAYS,
     SLOT_TIMES,
+    WAITLIST_DAYS,
     slot_horizon,
 )
 from scheduling.serializers import MAX_TEMPLATE_DAYS
-from tests.factories import PASSWORD, AssociationFactory, ClinicFactory, DoctorFactory
+from tests.factories import (
+    PASSWORD,
+    AssociationFactory,
+    ClinicFactory,
+    DoctorFactory,
+    PatientFactory,
+)
 
 from .harness import assert_handled, error_attrs, in_window, write_counts
 from .strategies import Sent, body_dates, datetimes, maybe, times
@@ -274,5 +281,58 @@ def test_association_end_over_the_whole_calendar(world, client_for):
         assert_handled(response, before, errors=errors)
         association.refresh_from_db()
         assert association.is_active == (response.status_code != 200)
+
+    check()
+
+
+def _null_or(sent: Sent | None, valid) -> bool:
+    """For fields that take null: absent or null is fine, else `valid(sent)`."""
+    return sent is None or sent.wire is None or valid(sent)
+
+
+def waitlist_errors(body: dict) -> set[str]:
+    bad = {
+        name
+        for name in ("date_from", "date_to")
+        if not _null_or(body.get(name), lambda sent: in_window(sent, WAITLIST_DAYS))
+    }
+    bad |= {
+        name
+        for name in ("time_from", "time_to")
+        if not _null_or(body.get(name), lambda sent: sent.value is not None)
+    }
+    if bad:
+        return bad
+
+    def given(name):
+        sent = body.get(name)
+        return sent.value if sent is not None and sent.wire is not None else None
+
+    if given("date_from") and given("date_to") and given("date_to") < given("date_from"):
+        return {"date_to"}
+    if given("time_from") and given("time_to") and given("time_to") <= given("time_from"):
+        return {"time_to"}
+    return set()
+
+
+waitlist_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "date_from": body_dates(),
+        "date_to": body_dates(),
+        "time_from": times(),
+        "time_to": times(),
+    },
+)
+
+
+def test_waitlist_join_over_the_whole_calendar(world, client_for):
+    @given(body=waitlist_bodies)
+    def check(body):
+        patient = PatientFactory()
+        before = write_counts()
+        request = {"doctor": str(world.doctor.pk), **_body(**body)}
+        response = client_for(patient.user).post("/api/v1/waitlist/", request)
+        assert_handled(response, before, errors=waitlist_errors(body), ok=(201,))
 
     check()

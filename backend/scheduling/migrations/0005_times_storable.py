@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('clinics', '0002_city_upper_index'),
         ('doctors', '0002_doctor_rejection'),
-        ('scheduling', '0003_list_indexes'),
+        ('scheduling', '0004_slot_holds'),
     ]
 
     operations = [
