@@ -25,6 +25,12 @@ ROW_OPERATIONS = {
     "appointments-book": "POST /api/v1/appointments/",
     "appointments-detail": "GET /api/v1/appointments/{id}/",
     "appointments-cancel": "POST /api/v1/appointments/{id}/cancel/",
+    "appointments-reschedule": "POST /api/v1/appointments/{id}/reschedule/",
+    "appointments-reschedule-propose": "POST /api/v1/appointments/{id}/reschedule-proposal/",
+    "appointments-reschedule-accept": "POST /api/v1/appointments/{id}/reschedule-proposal/accept/",
+    "appointments-reschedule-decline": (
+        "POST /api/v1/appointments/{id}/reschedule-proposal/decline/"
+    ),
     "appointments-complete": "POST /api/v1/appointments/{id}/complete/",
     "appointments-no-show": "POST /api/v1/appointments/{id}/no-show/",
     "payment-read": "GET /api/v1/appointments/{id}/payment/",
