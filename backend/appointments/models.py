@@ -67,7 +67,7 @@ class Appointment(TimeStampedModel):
     )
     # Bumped by every change a calendar must pick up (a reschedule, a cancellation): the
     # iCalendar SEQUENCE of the appointment's event (RFC 5545 3.8.7.4).
-    sequence = models.PositiveIntegerField(default=0)
+    sequence = models.PositiveIntegerField(default=0, db_default=0)
     # The doctor's pending proposal to move the appointment; the patient accepts or declines.
     proposed_slot = models.ForeignKey(
         "scheduling.Slot",
