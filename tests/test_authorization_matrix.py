@@ -27,7 +27,9 @@ TABLES = [
     "reviews",
     "records",
     "calendars",
+    "waitlist",
     "administration",
+    "webhooks",
 ]
 
 

@@ -22,16 +22,16 @@ from patients.permissions import (
     grant_doctor_access_to_patient,
     revoke_doctor_access_to_patient,
 )
-from scheduling.models import Slot, SlotStatus
-from scheduling.selectors import bookable_slots
-from scheduling.signals import slot_freed
+from scheduling import signals as slot_signals
+from scheduling.models import HoldOutcome, Slot, SlotStatus
+from scheduling.selectors import bookable_slots, free_slots, live_holds
+from scheduling.services import SlotHeld, end_hold
 
-from . import tasks
+from . import signals, tasks
 from .fees import Fees, fees_for
 from .models import Appointment, AppointmentStatus, PaymentStatus
 from .payments import change_payment_status
 from .reminders import reminder_times
-from .signals import appointment_cancelled, appointment_rescheduled
 
 
 class SlotUnavailable(ConflictError):
@@ -125,7 +125,7 @@ def book_appointment(
 
     _check_booking_limits(patient)
     slot = (
-        bookable_slots()
+        free_slots()
         .select_for_update(of=("self",))
         .select_related("doctor__user", "clinic")
         .filter(pk=slot_id)
@@ -135,6 +135,11 @@ def book_appointment(
         if Slot.objects.filter(pk=slot_id, start__lte=timezone.now()).exists():
             raise SlotInPast()
         raise SlotUnavailable()
+    # Under the slot's lock, which the hold service takes too: a live hold of someone else
+    # refuses the booking; the holder's own hold turns into this booking.
+    hold = live_holds().filter(slot=slot).first()
+    if hold is not None and hold.patient_id != patient.pk:
+        raise SlotHeld()
     if slot.doctor.user_id == patient.user_id:
         raise SlotUnavailable("You cannot book your own slot.")
     overlapping = Appointment.objects.filter(
@@ -165,11 +170,14 @@ def book_appointment(
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
     Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
+    if hold is not None:
+        end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
     if use_points:
         appointment = _cover_with_points(appointment, actor=patient.user)
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
     tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
     _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
+    signals.appointment_booked.send(sender=Appointment, appointment=appointment)
     return BookingResult(appointment, created=True)
 
 
@@ -276,7 +284,7 @@ def cancel_appointment(
             "updated_at",
         ]
     )
-    _free_slot(appointment.slot_id, now=now)
+    freed = _free_slot(appointment.slot_id, now=now)
     _revoke_access_without_appointments(patient=appointment.patient, doctor=appointment.doctor)
     _settle_cancelled(appointment, cancelled_by=cancelled_by, by_staff=by_staff)
     # Tell the parties who did not cancel it themselves.
@@ -288,7 +296,9 @@ def cancel_appointment(
             tasks.send_cancellation_notice.enqueue(
                 appointment_id=str(appointment.pk), recipient_id=str(recipient.pk)
             )
-    appointment_cancelled.send(sender=Appointment, appointment=appointment)
+    signals.appointment_cancelled.send(sender=Appointment, appointment=appointment)
+    if freed is not None:
+        slot_signals.slot_freed.send(sender=Slot, slot=freed)
     return appointment
 
 
@@ -309,16 +319,15 @@ def _check_patient_window(appointment: Appointment, now, *, verb: str) -> None:
         )
 
 
-def _free_slot(slot_id, *, now) -> None:
-    """A booked slot whose appointment left becomes available again; the floors above hear
-    of it (`slot_freed`: the waitlist offers it on)."""
+def _free_slot(slot_id, *, now) -> Slot | None:
+    """A booked slot whose appointment left becomes available again; returns it (for the
+    caller's `slot_freed`: the waitlist offers it on), or None if it was not booked."""
     if slot_id is None:
-        return
+        return None
     freed = Slot.objects.filter(pk=slot_id, status=SlotStatus.BOOKED).update(
         status=SlotStatus.AVAILABLE, updated_at=now
     )
-    if freed:
-        slot_freed.send(sender=Slot, slot=Slot.objects.get(pk=slot_id))
+    return Slot.objects.get(pk=slot_id) if freed else None
 
 
 def _settle_cancelled(appointment: Appointment, *, cancelled_by: User, by_staff: bool) -> None:
@@ -362,6 +371,12 @@ def record_outcome(*, appointment: Appointment, status: str) -> Appointment:
     if status == AppointmentStatus.COMPLETED:
         award_points_for_completion(appointment=appointment)
     tasks.send_outcome_notice.enqueue(appointment_id=str(appointment.pk))
+    outcome_signal = (
+        signals.appointment_completed
+        if status == AppointmentStatus.COMPLETED
+        else signals.appointment_no_show
+    )
+    outcome_signal.send(sender=Appointment, appointment=appointment)
     return appointment
 
 
@@ -458,7 +473,7 @@ def _move(
     patient-overlap exclusion constraint back the checks up under any race."""
     now = timezone.now()
     target = (
-        bookable_slots()
+        free_slots()
         .select_for_update(of=("self",))
         .select_related("doctor__user", "clinic")
         .filter(pk=slot_id)
@@ -467,6 +482,11 @@ def _move(
     if target is None:  # booked, blocked, past or gone: another request may just have won
         raise _unavailable(slot_id, now)
     patient = appointment.patient
+    # As booking: someone else's live hold refuses the move; the patient's own hold (a
+    # checkout, a waitlist offer) turns into it.
+    hold = live_holds().filter(slot=target).first()
+    if hold is not None and hold.patient_id != patient.pk:
+        raise SlotHeld()
     if target.doctor.user_id == patient.user_id:
         raise SlotUnavailable("You cannot book your own slot.")
     if staff_only_own_clinics and not administers_clinic(actor, target.clinic):
@@ -518,7 +538,9 @@ def _move(
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
     Slot.objects.filter(pk=target.pk).update(status=SlotStatus.BOOKED, updated_at=now)
-    _free_slot(previous_slot_id, now=now)
+    if hold is not None:
+        end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
+    freed = _free_slot(previous_slot_id, now=now)
     if previous_doctor.pk != target.doctor_id:
         grant_doctor_access_to_patient(doctor_user=target.doctor.user, patient=patient)
         _revoke_access_without_appointments(patient=patient, doctor=previous_doctor)
@@ -533,9 +555,11 @@ def _move(
             previous_start=previous_start,
         )
     _schedule_reminders(appointment, zone=ZoneInfo(target.clinic.timezone))
-    appointment_rescheduled.send(
+    signals.appointment_rescheduled.send(
         sender=Appointment, appointment=appointment, previous_slot_id=previous_slot_id
     )
+    if freed is not None:
+        slot_signals.slot_freed.send(sender=Slot, slot=freed)
     return appointment
 
 

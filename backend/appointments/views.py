@@ -67,6 +67,7 @@ RESCHEDULE_CONFLICT = error_response(
     "RescheduleConflict",
     "The appointment cannot move, or not to this slot; nothing changed.",
     "slot_unavailable",
+    "slot_held",
     "slot_in_past",
     "patient_overlap",
     "paid_fee_mismatch",
@@ -133,7 +134,9 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         summary="Book a slot",
         description=(
             "Creates the appointment and marks the slot booked in one transaction. Of two "
-            "patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`."
+            "patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`. "
+            "A slot someone else holds (`POST /slots/{id}/hold/`) gives 409 `slot_held`; the "
+            "holder books it here and the hold ends."
         ),
         tags=TAGS,
         parameters=[IDEMPOTENCY_KEY],
@@ -145,6 +148,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "BookingConflict",
                 "The slot is taken or past, or you have an overlapping appointment.",
                 "slot_unavailable",
+                "slot_held",
                 "slot_in_past",
                 "patient_overlap",
                 "insufficient_points",
@@ -285,6 +289,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "No pending proposal, or the proposed slot cannot be taken any more.",
                 "no_pending_proposal",
                 "slot_unavailable",
+                "slot_held",
                 "slot_in_past",
                 "patient_overlap",
                 "invalid_transition",

@@ -15,6 +15,8 @@ from appointments.signals import appointment_cancelled, appointment_rescheduled
 from loyalty.services import adjust_points
 from patients.permissions import patients_treated_by
 from scheduling.models import Slot
+from scheduling.selectors import live_holds
+from scheduling.services import hold_slot
 from scheduling.signals import slot_freed
 from tests.errors import assert_error
 from tests.factories import (
@@ -87,10 +89,10 @@ def test_patient_moves_the_appointment_in_place(client_for, booked, outbox, run_
     assert Slot.objects.get(pk=target.pk).status == "booked"
     assert Appointment.objects.count() == 1
 
-    assert [name for name, _ in signals] == ["slot_freed", "appointment_rescheduled"]
-    assert signals[0][1]["slot"].pk == old_slot.pk
-    assert signals[1][1]["previous_slot_id"] == old_slot.pk
-    assert signals[1][1]["appointment"].slot_id == target.pk
+    assert [name for name, _ in signals] == ["appointment_rescheduled", "slot_freed"]
+    assert signals[0][1]["previous_slot_id"] == old_slot.pk
+    assert signals[0][1]["appointment"].slot_id == target.pk
+    assert signals[1][1]["slot"].pk == old_slot.pk
 
     run_tasks()
     notices = {m.to[0]: m for m in outbox if m.subject.startswith("Moved")}
@@ -221,6 +223,20 @@ def test_bad_reschedule_input(client_for, booked, body, attr, code):
         reschedule_url(appointment), body, format="json"
     )
     assert_error(response, 400, code, attr=attr)
+
+
+def test_someone_elses_hold_refuses_the_move_and_an_own_hold_turns_into_it(client_for, booked):
+    appointment, target = booked
+    hold_slot(patient=PatientFactory(), slot_id=target.pk)
+    client = client_for(appointment.patient.user)
+    assert_error(
+        client.post(reschedule_url(appointment), {"slot": str(target.pk)}), 409, "slot_held"
+    )
+    mine = SlotFactory(doctor=target.doctor, clinic=target.clinic, start=in_hours(120))
+    hold_slot(patient=appointment.patient, slot_id=mine.pk)
+    response = client.post(reschedule_url(appointment), {"slot": str(mine.pk)})
+    assert response.status_code == 200, response.content
+    assert not live_holds().filter(slot=mine).exists()
 
 
 # --- money ------------------------------------------------------------------------------------
@@ -422,8 +438,8 @@ def test_cancelling_bumps_the_sequence_drops_a_proposal_and_signals(client_for, 
     response = client_for(appointment.patient.user).post(f"{URL}{appointment.pk}/cancel/")
     body = response.json()
     assert (body["status"], body["sequence"], body["proposed_slot"]) == ("cancelled", 1, None)
-    assert [name for name, _ in signals] == ["slot_freed", "appointment_cancelled"]
-    assert signals[0][1]["slot"].pk == appointment.slot_id
+    assert [name for name, _ in signals] == ["appointment_cancelled", "slot_freed"]
+    assert signals[1][1]["slot"].pk == appointment.slot_id
 
 
 def test_cancelling_an_appointment_whose_slot_was_not_booked_sends_no_slot_freed(signals):

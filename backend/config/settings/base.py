@@ -50,7 +50,9 @@ INSTALLED_APPS = [
     "reports",
     "records",
     "calendars",
+    "waitlist",
     "administration",
+    "webhooks",
     "devtools",
 ]
 
@@ -325,6 +327,11 @@ BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Abuse limits (OWASP API4/API6).
 MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
+# Slot holds (checkout) and the waitlist's offers (docs/holds-and-waitlist.md).
+SLOT_HOLD_MINUTES = env.int("SLOT_HOLD_MINUTES", default=10)
+MAX_ACTIVE_HOLDS_PER_PATIENT = env.int("MAX_ACTIVE_HOLDS_PER_PATIENT", default=3)
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=30)
+MAX_WAITLIST_ENTRIES_PER_PATIENT = env.int("MAX_WAITLIST_ENTRIES_PER_PATIENT", default=10)
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # No request body CareSlot takes nests deeper than 3; common.parsers refuses deeper ones.
@@ -337,3 +344,18 @@ POINTS_FOR_FREE_BOOKING = env.int("POINTS_FOR_FREE_BOOKING", default=100)
 # Shared secret of the payment provider's signed webhook; the webhook refuses calls while unset.
 PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# Outgoing webhooks (docs/webhooks.md). Endpoints must be https and resolve to public addresses;
+# WEBHOOK_ALLOW_PRIVATE_NETWORKS lifts the address rule for local development (never in
+# production: it lets clinics make the worker call the private network).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOK_TOTAL_TIMEOUT_SECONDS", default=30.0)
+WEBHOOK_RESPONSE_EXCERPT_BYTES = env.int("WEBHOOK_RESPONSE_EXCERPT_BYTES", default=1024)
+# Attempts per delivery (at most TASK_MAX_ATTEMPTS), with the worker's backoff between them.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Deliveries failed in a row (each after its retries) that disable an endpoint.
+WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int("WEBHOOK_MAX_CONSECUTIVE_FAILURES", default=10)
+WEBHOOK_MAX_ENDPOINTS_PER_CLINIC = env.int("WEBHOOK_MAX_ENDPOINTS_PER_CLINIC", default=10)
+WEBHOOK_SECRET_ROTATION_GRACE_HOURS = env.int("WEBHOOK_SECRET_ROTATION_GRACE_HOURS", default=24)
