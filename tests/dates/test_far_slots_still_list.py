@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from icalendar import Calendar
 
 from appointments.models import Appointment
 from common.date_windows import STORABLE_UNTIL, slot_horizon
@@ -114,6 +115,18 @@ def test_far_slots_and_appointments_render_everywhere(world, client_for, far):
         assert row["start_local"].startswith(
             free.start.astimezone(ZoneInfo(zone)).date().isoformat()
         )
+
+
+@pytest.mark.parametrize("far", ZONES, indirect=True)
+@pytest.mark.parametrize("role", ["patient", "doctor"])
+def test_calendar_feeds_hold_far_appointments(world, client_for, far, role):
+    owner = far["patient"].user if role == "patient" else world.doctor.user
+    created = client_for(owner).post("/api/v1/calendar-feeds/", {"role": role})
+    assert created.status_code == 201, created.content
+    feed = client_for(None).get(created.json()["url"].split("testserver", 1)[1])
+    assert feed.status_code == 200, feed.content
+    uids = {str(event["UID"]) for event in Calendar.from_ical(feed.content).walk("VEVENT")}
+    assert {str(a.pk) for a in far["appointments"]} <= {uid.split("@")[0] for uid in uids}
 
 
 @pytest.mark.parametrize("far", ZONES, indirect=True)

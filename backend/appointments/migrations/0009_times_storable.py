@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0007_patient_index_covers_status'),
+        ('appointments', '0008_reschedule_sequence_and_proposal'),
         ('clinics', '0002_city_upper_index'),
         ('doctors', '0002_doctor_rejection'),
         ('patients', '0002_list_indexes'),
