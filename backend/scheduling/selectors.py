@@ -16,29 +16,51 @@ def slots_managed_by(user) -> QuerySet[Slot]:
     slots = Slot.objects.select_related("doctor__user", "doctor__specialty", "clinic")
     if not user.is_authenticated:
         return slots.none()
+    return slots.filter(managed_by(user))
+
+
+def managed_by(user) -> Q:
+    """The condition on slots that `user` manages (see `slots_managed_by`)."""
     if is_platform_admin(user):
-        return slots
+        return Q()
     visible = Q(pk__in=[])
     if has_role(user, Role.DOCTOR):
         visible |= Q(doctor__user=user)
     if has_role(user, Role.CLINIC_ADMIN):
         visible |= Q(clinic__in=clinics_administered_by(user))
-    return slots.filter(visible)
+    return visible
 
 
 def bookable_slots() -> QuerySet[Slot]:
     """Future available slots of confirmed, active doctors at active clinics they still work at."""
+    return Slot.objects.filter(bookable())
+
+
+def bookable() -> Q:
+    """The condition of `bookable_slots`, to combine with others."""
+    return listed() & Q(status=SlotStatus.AVAILABLE)
+
+
+def listed() -> Q:
+    """Future slots, of any status, of confirmed, active doctors at active clinics they still
+    work at: what the public free/busy view shows."""
     still_works_there = DoctorClinicAssociation.objects.filter(
         doctor=OuterRef("doctor"), clinic=OuterRef("clinic"), is_active=True
     )
-    return Slot.objects.filter(
+    return Q(
         Exists(still_works_there),
-        status=SlotStatus.AVAILABLE,
         start__gt=timezone.now(),
         doctor__is_confirmed=True,
         doctor__user__is_active=True,
         clinic__is_active=True,
     )
+
+
+def published_slots() -> QuerySet[Slot]:
+    """The public free/busy view (SMART Scheduling Links): listed slots, free or booked."""
+    return Slot.objects.filter(
+        listed(), status__in=[SlotStatus.AVAILABLE, SlotStatus.BOOKED]
+    ).select_related("doctor__specialty")
 
 
 def available_slots_for_search() -> QuerySet[Slot]:

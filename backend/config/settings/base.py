@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "reports",
     "records",
     "administration",
+    "fhir_r4",
     "devtools",
 ]
 
@@ -59,6 +60,8 @@ MIDDLEWARE = [
     "common.middleware.NoStoreMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    # Outside JSONErrorMiddleware: every §9 error on /fhir/ becomes an OperationOutcome.
+    "fhir_r4.outcomes.OperationOutcomeMiddleware",
     "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "common.middleware.ForbiddenCharactersMiddleware",
@@ -322,6 +325,9 @@ CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Abuse limits (OWASP API4/API6).
 MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
+# FHIR (docs/fhir.md): how many weeks of slots the public SMART Scheduling Links manifest
+# ($bulk-publish) lists, one Slot file per week from today.
+FHIR_PUBLISH_WEEKS = env.int("FHIR_PUBLISH_WEEKS", default=4)
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
