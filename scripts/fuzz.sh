@@ -63,6 +63,10 @@ export EMAIL_URL=dummymail:// # registration and reset emails go nowhere
 # turn 503 (tasks_lagging) halfway through the run.
 export TASK_HEALTH_MAX_LAG_SECONDS=86400
 export LOG_LEVEL=WARNING
+# Whole-calendar dates, every zone, and hostile strings (NUL, lone surrogates, formulas): the
+# classes of input that crashed the API in review (scripts/fuzz_hooks.py).
+export SCHEMATHESIS_HOOKS=fuzz_hooks
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
 
 rm -rf "$out"
 mkdir -p "$out"

@@ -112,4 +112,14 @@ ROW_OPERATIONS = {
     "user-roles-list": "GET /api/v1/users/{user_id}/roles/",
     "user-roles-grant": "POST /api/v1/users/{user_id}/roles/",
     "user-roles-revoke": "DELETE /api/v1/users/{user_id}/roles/{role}/",
+    "webhook-endpoints-list": "GET /api/v1/webhook-endpoints/",
+    "webhook-endpoints-create": "POST /api/v1/webhook-endpoints/",
+    "webhook-endpoints-detail": "GET /api/v1/webhook-endpoints/{id}/",
+    "webhook-endpoints-update": "PATCH /api/v1/webhook-endpoints/{id}/",
+    "webhook-endpoints-delete": "DELETE /api/v1/webhook-endpoints/{id}/",
+    "webhook-endpoints-rotate-secret": "POST /api/v1/webhook-endpoints/{id}/rotate-secret/",
+    "webhook-endpoints-deliveries": "GET /api/v1/webhook-endpoints/{id}/deliveries/",
+    "webhook-endpoints-redeliver": (
+        "POST /api/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver/"
+    ),
 }

@@ -27,6 +27,7 @@ TABLES = [
     "reviews",
     "records",
     "administration",
+    "webhooks",
 ]
 
 

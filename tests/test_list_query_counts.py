@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Role, User, UserRole
 from appointments.models import AppointmentStatus
@@ -32,6 +33,8 @@ from tests.factories import (
     in_hours,
     user_with_role,
 )
+from tests.webhooks.conftest import make_endpoint
+from webhooks.models import WebhookAttempt, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -232,6 +235,32 @@ def _clinic_admins() -> Case:
     return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/clinics/{clinic.pk}/admins/")
 
 
+def _webhook_endpoints() -> Case:
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        make_endpoint(clinic, f"https://93.184.215.14/hook/{i}")
+    return Case(clinic_admin_of(clinic), f"{V1}/webhook-endpoints/")
+
+
+def _webhook_deliveries() -> Case:
+    clinic = ClinicFactory()
+    endpoint = make_endpoint(clinic, "https://93.184.215.14/hook")
+    for _ in range(ROWS):
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, event_type="slot.created", payload={"type": "slot.created"}
+        )
+        for number in (1, 2):
+            WebhookAttempt.objects.create(
+                delivery=delivery,
+                attempt=number,
+                started_at=timezone.now(),
+                succeeded=number == 2,
+                status_code=500 if number == 1 else 200,
+                latency_ms=12,
+            )
+    return Case(clinic_admin_of(clinic), f"{V1}/webhook-endpoints/{endpoint.pk}/deliveries/")
+
+
 CASES = {
     "doctors": _doctors,
     "clinics": _clinics,
@@ -254,6 +283,8 @@ CASES = {
     "admin actions": _admin_actions,
     "failed tasks": _failed_tasks,
     "clinic admins": _clinic_admins,
+    "webhook endpoints": _webhook_endpoints,
+    "webhook deliveries": _webhook_deliveries,
 }
 
 
@@ -320,6 +351,8 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "admin-action-list",
         "failed-task-list",
         "clinic-admins",
+        "webhook-endpoint-list",
+        "webhook-endpoint-deliveries",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     lists = {name for name in names if name.endswith("-list")}

@@ -11,6 +11,7 @@ from accounts.models import User
 from common.errors import ConflictError, DomainError
 
 from .models import Appointment, PaymentEvent, PaymentStatus
+from .signals import payment_status_changed
 
 ALLOWED_TRANSITIONS = {
     (PaymentStatus.PENDING, PaymentStatus.PAID),
@@ -52,6 +53,12 @@ def change_payment_status(
             source=source,
             actor=actor,
             provider_event_id=provider_event_id,
+        )
+        payment_status_changed.send(
+            sender=Appointment,
+            appointment=appointment,
+            old_status=from_status,
+            new_status=to_status,
         )
     return appointment
 

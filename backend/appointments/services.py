@@ -25,7 +25,7 @@ from patients.permissions import (
 from scheduling.models import Slot, SlotStatus
 from scheduling.selectors import bookable_slots
 
-from . import tasks
+from . import signals, tasks
 from .fees import fees_for
 from .models import Appointment, AppointmentStatus, PaymentStatus
 from .payments import change_payment_status
@@ -155,6 +155,7 @@ def book_appointment(
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
     tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
     _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
+    signals.appointment_booked.send(sender=Appointment, appointment=appointment)
     return BookingResult(appointment, created=True)
 
 
@@ -277,6 +278,7 @@ def cancel_appointment(
             tasks.send_cancellation_notice.enqueue(
                 appointment_id=str(appointment.pk), recipient_id=str(recipient.pk)
             )
+    signals.appointment_cancelled.send(sender=Appointment, appointment=appointment)
     return appointment
 
 
@@ -323,4 +325,10 @@ def record_outcome(*, appointment: Appointment, status: str) -> Appointment:
     if status == AppointmentStatus.COMPLETED:
         award_points_for_completion(appointment=appointment)
     tasks.send_outcome_notice.enqueue(appointment_id=str(appointment.pk))
+    outcome_signal = (
+        signals.appointment_completed
+        if status == AppointmentStatus.COMPLETED
+        else signals.appointment_no_show
+    )
+    outcome_signal.send(sender=Appointment, appointment=appointment)
     return appointment

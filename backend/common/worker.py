@@ -37,8 +37,16 @@ class LeaseExpired(Exception):
     """The worker that claimed the task stopped reporting before the lease ran out."""
 
 
+class RetryLater(Exception):
+    """Raised by a task that failed for a reason worth another attempt (a webhook receiver's
+    5xx, say) which is not an exception of its own: the worker retries it like a transient
+    failure."""
+
+
 def is_transient(exc: BaseException) -> bool:
     """Failures worth another attempt later: the network or the mail server, not our code."""
+    if isinstance(exc, RetryLater):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):

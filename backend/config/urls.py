@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("reviews.urls")),
     path("", include("records.urls")),
     path("", include("administration.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 urlpatterns = [

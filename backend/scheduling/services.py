@@ -14,6 +14,7 @@ from common.timezones import local_datetime, zone_or_error
 from doctors.models import Doctor
 
 from .models import Slot, SlotStatus
+from .signals import slot_created, slot_removed
 
 MAX_SLOTS_PER_TEMPLATE = 1000
 
@@ -78,7 +79,9 @@ def create_slot(*, doctor: Doctor, clinic: Clinic, start: datetime, end: datetim
     _check_times(start, end)
     if _overlapping(doctor, start, end).exists():
         raise SlotOverlap()
-    return _save(Slot(doctor=doctor, clinic=clinic, start=start, end=end))
+    slot = _save(Slot(doctor=doctor, clinic=clinic, start=start, end=end))
+    slot_created.send(sender=Slot, slots=[slot])
+    return slot
 
 
 @dataclass
@@ -152,6 +155,8 @@ def create_slots_from_template(*, doctor: Doctor, clinic: Clinic, **template) ->
             created = Slot.objects.bulk_create(new)
     except IntegrityError as exc:
         raise SlotOverlap() from exc
+    if created:
+        slot_created.send(sender=Slot, slots=created)
     return TemplateResult(created=created, skipped=len(times) - len(created))
 
 
@@ -189,4 +194,7 @@ def set_slot_blocked(*, slot: Slot, blocked: bool) -> Slot:
 def delete_slot(*, slot: Slot) -> None:
     """Remove a slot that is not booked; past cancelled appointments keep their own copy of
     the times."""
-    _lock_editable(slot).delete()
+    slot = _lock_editable(slot)
+    # Sent before the row goes, so receivers still read its doctor, clinic and times.
+    slot_removed.send(sender=Slot, slot_ids=[slot.pk], slots=[slot])
+    slot.delete()

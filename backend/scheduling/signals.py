@@ -8,5 +8,5 @@ booked slot becomes available again (a cancellation or a reschedule away).
 from django.dispatch import Signal
 
 slot_created = Signal()
-slot_removed = Signal()
+slot_removed = Signal()  # also sends slots, the instances as they were before the removal
 slot_freed = Signal()

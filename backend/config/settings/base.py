@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "reports",
     "records",
     "administration",
+    "webhooks",
     "fhir_r4",
     "devtools",
 ]
@@ -341,3 +342,18 @@ POINTS_FOR_FREE_BOOKING = env.int("POINTS_FOR_FREE_BOOKING", default=100)
 # Shared secret of the payment provider's signed webhook; the webhook refuses calls while unset.
 PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# Outgoing webhooks (docs/webhooks.md). Endpoints must be https and resolve to public addresses;
+# WEBHOOK_ALLOW_PRIVATE_NETWORKS lifts the address rule for local development (never in
+# production: it lets clinics make the worker call the private network).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOK_TOTAL_TIMEOUT_SECONDS", default=30.0)
+WEBHOOK_RESPONSE_EXCERPT_BYTES = env.int("WEBHOOK_RESPONSE_EXCERPT_BYTES", default=1024)
+# Attempts per delivery (at most TASK_MAX_ATTEMPTS), with the worker's backoff between them.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Deliveries failed in a row (each after its retries) that disable an endpoint.
+WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int("WEBHOOK_MAX_CONSECUTIVE_FAILURES", default=10)
+WEBHOOK_MAX_ENDPOINTS_PER_CLINIC = env.int("WEBHOOK_MAX_ENDPOINTS_PER_CLINIC", default=10)
+WEBHOOK_SECRET_ROTATION_GRACE_HOURS = env.int("WEBHOOK_SECRET_ROTATION_GRACE_HOURS", default=24)

@@ -1,0 +1,246 @@
+"""Webhook writes: managing a clinic's endpoints, queueing events for them, and recording
+what each delivery attempt got back (with the automatic disabling after a run of failures)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from clinics.models import Clinic
+from clinics.selectors import clinic_admins
+from common.errors import ConflictError, field_error
+
+from . import network, tasks
+from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .signing import new_secret
+
+
+class TooManyEndpoints(ConflictError):
+    default_code = "too_many_webhook_endpoints"
+
+
+class EndpointDisabled(ConflictError):
+    default_code = "webhook_endpoint_disabled"
+    default_detail = "The endpoint is disabled; enable it before redelivering."
+
+
+class DeliveryInProgress(ConflictError):
+    default_code = "webhook_delivery_pending"
+    default_detail = "This delivery is still being attempted."
+
+
+def check_url(url: str) -> None:
+    """A 400 on `url` unless the worker may call it (https outside DEBUG, public addresses
+    only; network.py says why)."""
+    try:
+        network.resolve(url)
+    except network.UnsafeDestination as exc:
+        raise field_error("url", str(exc), code="unsafe_url") from exc
+
+
+@transaction.atomic
+def create_endpoint(
+    *,
+    clinic: Clinic,
+    url: str,
+    event_types: list[str],
+    description: str = "",
+    enabled: bool = True,
+    created_by: User | None = None,
+) -> WebhookEndpoint:
+    """A new endpoint with a fresh secret (the caller shows it once)."""
+    # The clinic's row lock serializes its endpoint creations, so the cap holds under races.
+    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    existing = WebhookEndpoint.objects.filter(clinic=clinic).count()
+    if existing >= settings.WEBHOOK_MAX_ENDPOINTS_PER_CLINIC:
+        raise TooManyEndpoints(
+            f"A clinic has at most {settings.WEBHOOK_MAX_ENDPOINTS_PER_CLINIC} webhook endpoints."
+        )
+    check_url(url)
+    return WebhookEndpoint.objects.create(
+        clinic=clinic,
+        url=url,
+        event_types=sorted(set(event_types)),
+        description=description,
+        enabled=enabled,
+        secret=new_secret(),
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def update_endpoint(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
+    """Change the URL, events, description or enabled flag. Enabling again starts a new run
+    of failures from zero."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    fields = ["updated_at"]
+    if "url" in changes and changes["url"] != endpoint.url:
+        check_url(changes["url"])
+        endpoint.url = changes["url"]
+        fields.append("url")
+    if "event_types" in changes:
+        endpoint.event_types = sorted(set(changes["event_types"]))
+        fields.append("event_types")
+    if "description" in changes:
+        endpoint.description = changes["description"]
+        fields.append("description")
+    if "enabled" in changes and changes["enabled"] != endpoint.enabled:
+        endpoint.enabled = changes["enabled"]
+        endpoint.consecutive_failures = 0
+        endpoint.disabled_at = None if endpoint.enabled else timezone.now()
+        endpoint.disabled_reason = "" if endpoint.enabled else "Disabled by an admin."
+        fields += ["enabled", "consecutive_failures", "disabled_at", "disabled_reason"]
+    endpoint.save(update_fields=fields)
+    return endpoint
+
+
+@transaction.atomic
+def rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new secret (shown once by the caller); the old one keeps signing beside it for
+    `WEBHOOK_SECRET_ROTATION_GRACE_HOURS`, so receivers can switch without losing events."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + timedelta(
+        hours=settings.WEBHOOK_SECRET_ROTATION_GRACE_HOURS
+    )
+    endpoint.secret = new_secret()
+    endpoint.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+    )
+    return endpoint
+
+
+def delete_endpoint(*, endpoint: WebhookEndpoint) -> None:
+    """Remove the endpoint and its log; queued deliveries find nothing and send nothing."""
+    endpoint.delete()
+
+
+def signing_secrets(endpoint: WebhookEndpoint, *, at: datetime) -> list[str]:
+    keys = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires and expires > at:
+        keys.append(endpoint.previous_secret)
+    return keys
+
+
+def queue_event(*, clinic_id, event_type: str, data: dict) -> list[WebhookDelivery]:
+    """One delivery (and its task) per enabled endpoint of the clinic subscribed to the event,
+    written in the caller's transaction: a rolled-back change announces nothing."""
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(clinic_id=clinic_id, enabled=True)
+        if event_type in endpoint.event_types
+    ]
+    if not endpoints:
+        return []
+    now = timezone.now()
+    payload = {"type": event_type, "timestamp": now.isoformat(), "data": data}
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=endpoint, event_type=event_type, payload=payload)
+        for endpoint in endpoints
+    )
+    for delivery in deliveries:
+        tasks.deliver_webhook.enqueue(delivery_id=str(delivery.pk))
+    return deliveries
+
+
+@transaction.atomic
+def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again, now, whatever became of it (same `webhook-id`)."""
+    delivery = (
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("endpoint")
+        .get(pk=delivery.pk)
+    )
+    if not delivery.endpoint.enabled:
+        raise EndpointDisabled()
+    if delivery.status == DeliveryStatus.PENDING:
+        raise DeliveryInProgress()
+    delivery.status = DeliveryStatus.PENDING
+    delivery.save(update_fields=["status", "updated_at"])
+    tasks.deliver_webhook.enqueue(delivery_id=str(delivery.pk), manual=True)
+    return delivery
+
+
+@dataclass
+class AttemptOutcome:
+    started_at: datetime
+    succeeded: bool
+    retryable: bool
+    status_code: int | None = None
+    latency_ms: int | None = None
+    response_excerpt: str = ""
+    error: str = ""
+
+
+def _printable(text: str, limit: int) -> str:
+    # PostgreSQL text holds no NUL, and a receiver's answer may contain anything.
+    return text.replace("\x00", "\ufffd")[:limit]
+
+
+@transaction.atomic
+def record_attempt(
+    *, delivery_id: str, outcome: AttemptOutcome, final: bool, manual: bool = False
+) -> WebhookDelivery | None:
+    """Log the attempt; settle the delivery when it succeeded or this was its last try. A
+    delivery that finally failed extends the endpoint's run of failures, and the run reaching
+    `WEBHOOK_MAX_CONSECUTIVE_FAILURES` disables the endpoint and mails the clinic's admins; a
+    success ends the run."""
+    delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+    if delivery is None:  # the endpoint was deleted meanwhile
+        return None
+    now = timezone.now()
+    delivery.attempt_count += 1
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        attempt=delivery.attempt_count,
+        started_at=outcome.started_at,
+        succeeded=outcome.succeeded,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        response_excerpt=_printable(outcome.response_excerpt, 2000),
+        error=_printable(outcome.error, 500),
+        manual=manual,
+    )
+    if outcome.succeeded:
+        delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
+    elif final:
+        delivery.status = DeliveryStatus.FAILED
+    delivery.save(update_fields=["attempt_count", "status", "delivered_at", "updated_at"])
+    if outcome.succeeded:
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, consecutive_failures__gt=0).update(
+            consecutive_failures=0, updated_at=now
+        )
+    elif final:
+        _count_failure(delivery.endpoint_id, now=now)
+    return delivery
+
+
+def _count_failure(endpoint_id, *, now: datetime) -> None:
+    endpoint = (
+        WebhookEndpoint.objects.select_for_update().select_related("clinic").get(pk=endpoint_id)
+    )
+    endpoint.consecutive_failures += 1
+    fields = ["consecutive_failures", "updated_at"]
+    limit = settings.WEBHOOK_MAX_CONSECUTIVE_FAILURES
+    if endpoint.enabled and endpoint.consecutive_failures >= limit:
+        endpoint.enabled = False
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = f"{endpoint.consecutive_failures} deliveries failed in a row."
+        fields += ["enabled", "disabled_at", "disabled_reason"]
+        for admin in clinic_admins(endpoint.clinic).filter(is_active=True):
+            tasks.send_endpoint_disabled_notice.enqueue(
+                endpoint_id=str(endpoint.pk), recipient_id=str(admin.pk)
+            )
+    endpoint.save(update_fields=fields)
+
+
+def abandon(*, delivery_id: str) -> None:
+    """The endpoint was disabled while the delivery waited: it is not sent (an admin may
+    redeliver it once the endpoint is enabled again)."""
+    WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, updated_at=timezone.now()
+    )
