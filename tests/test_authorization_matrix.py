@@ -26,6 +26,7 @@ TABLES = [
     "loyalty",
     "reviews",
     "records",
+    "waitlist",
     "administration",
     "webhooks",
 ]

@@ -261,6 +261,23 @@ def _webhook_deliveries() -> Case:
     return Case(clinic_admin_of(clinic), f"{V1}/webhook-endpoints/{endpoint.pk}/deliveries/")
 
 
+def _my_waitlist() -> Case:
+    from waitlist.models import WaitlistEntry
+
+    patient = PatientFactory()
+    for _ in range(ROWS):
+        WaitlistEntry.objects.create(patient=patient, doctor=DoctorFactory())
+    return Case(patient.user, f"{V1}/waitlist/")
+
+
+def _waitlist_lengths() -> Case:
+    from waitlist.models import WaitlistEntry
+
+    for _ in range(ROWS):
+        WaitlistEntry.objects.create(patient=PatientFactory(), doctor=DoctorFactory())
+    return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/waitlist/lengths/")
+
+
 CASES = {
     "doctors": _doctors,
     "clinics": _clinics,
@@ -285,6 +302,8 @@ CASES = {
     "clinic admins": _clinic_admins,
     "webhook endpoints": _webhook_endpoints,
     "webhook deliveries": _webhook_deliveries,
+    "waitlist (mine)": _my_waitlist,
+    "waitlist lengths": _waitlist_lengths,
 }
 
 
@@ -353,6 +372,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "clinic-admins",
         "webhook-endpoint-list",
         "webhook-endpoint-deliveries",
+        "waitlist-entry-list",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     lists = {name for name in names if name.endswith("-list")}

@@ -22,8 +22,10 @@ from patients.permissions import (
     grant_doctor_access_to_patient,
     revoke_doctor_access_to_patient,
 )
-from scheduling.models import Slot, SlotStatus
-from scheduling.selectors import bookable_slots
+from scheduling import signals as slot_signals
+from scheduling.models import HoldOutcome, Slot, SlotStatus
+from scheduling.selectors import free_slots, live_holds
+from scheduling.services import SlotHeld, end_hold
 
 from . import signals, tasks
 from .fees import fees_for
@@ -110,7 +112,7 @@ def book_appointment(
 
     _check_booking_limits(patient)
     slot = (
-        bookable_slots()
+        free_slots()
         .select_for_update(of=("self",))
         .select_related("doctor__user", "clinic")
         .filter(pk=slot_id)
@@ -120,6 +122,11 @@ def book_appointment(
         if Slot.objects.filter(pk=slot_id, start__lte=timezone.now()).exists():
             raise SlotInPast()
         raise SlotUnavailable()
+    # Under the slot's lock, which the hold service takes too: a live hold of someone else
+    # refuses the booking; the holder's own hold turns into this booking.
+    hold = live_holds().filter(slot=slot).first()
+    if hold is not None and hold.patient_id != patient.pk:
+        raise SlotHeld()
     if slot.doctor.user_id == patient.user_id:
         raise SlotUnavailable("You cannot book your own slot.")
     overlapping = Appointment.objects.filter(
@@ -150,6 +157,8 @@ def book_appointment(
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
     Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
+    if hold is not None:
+        end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
     if use_points:
         appointment = _cover_with_points(appointment, actor=patient.user)
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
@@ -263,8 +272,9 @@ def cancel_appointment(
             "updated_at",
         ]
     )
+    freed = None
     if appointment.slot_id:
-        Slot.objects.filter(pk=appointment.slot_id, status=SlotStatus.BOOKED).update(
+        freed = Slot.objects.filter(pk=appointment.slot_id, status=SlotStatus.BOOKED).update(
             status=SlotStatus.AVAILABLE, updated_at=now
         )
     _revoke_access_without_appointments(appointment)
@@ -279,6 +289,8 @@ def cancel_appointment(
                 appointment_id=str(appointment.pk), recipient_id=str(recipient.pk)
             )
     signals.appointment_cancelled.send(sender=Appointment, appointment=appointment)
+    if freed:
+        slot_signals.slot_freed.send(sender=Slot, slot=Slot.objects.get(pk=appointment.slot_id))
     return appointment
 
 

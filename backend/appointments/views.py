@@ -102,7 +102,9 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         summary="Book a slot",
         description=(
             "Creates the appointment and marks the slot booked in one transaction. Of two "
-            "patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`."
+            "patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`. "
+            "A slot someone else holds (`POST /slots/{id}/hold/`) gives 409 `slot_held`; the "
+            "holder books it here and the hold ends."
         ),
         tags=TAGS,
         parameters=[IDEMPOTENCY_KEY],
@@ -114,6 +116,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "BookingConflict",
                 "The slot is taken or past, or you have an overlapping appointment.",
                 "slot_unavailable",
+                "slot_held",
                 "slot_in_past",
                 "patient_overlap",
                 "insufficient_points",

@@ -192,6 +192,7 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
     ]
 
     uncontended, contended = _booking_requests(tokens, bookings=bookings, rounds=rounds)
+    holds = _hold_requests(tokens, count=max(1, bookings // 6))
 
     scenarios = [
         {"name": "floor: GET /auth/me/", "key": "floor", "kind": "load", "requests": floor},
@@ -219,6 +220,7 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
             "kind": "once",
             "requests": uncontended,
         },
+        {"name": "slot hold (uncontended)", "key": "hold", "kind": "once", "requests": holds},
         {
             "name": "my upcoming appointments (patient)",
             "key": "upcoming",
@@ -248,6 +250,27 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
         "scenarios": scenarios,
         "contended": contended,
     }
+
+
+def _hold_requests(tokens: Tokens, *, count: int) -> list[dict]:
+    """`POST /slots/{id}/hold/`, each for a distinct free slot and patient, taken from the far
+    end of the order the bookings draw from, so no held slot is one the booking run wants."""
+    slots = _rows(
+        """
+        SELECT s.id FROM scheduling_slot s
+        WHERE s.status = 'available' AND s.start > now() + interval '2 days'
+        ORDER BY md5(s.id::text) DESC LIMIT %s
+        """,
+        [count],
+    )
+    patients = _rows(
+        "SELECT user_id FROM patients_patient ORDER BY md5(id::text) DESC LIMIT %s", [count]
+    )
+    tokens.load([user_id for (user_id,) in patients])
+    return [
+        {"method": "POST", "path": f"/api/v1/slots/{slot_id}/hold/", "token": tokens(user_id)}
+        for (slot_id,), (user_id,) in zip(slots, patients, strict=False)
+    ]
 
 
 def _booking_requests(tokens: Tokens, *, bookings: int, rounds: int):

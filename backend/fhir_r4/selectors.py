@@ -28,16 +28,17 @@ def with_schedule_id(slots: QuerySet[Slot]) -> QuerySet[Slot]:
 
 
 def slots_readable_by(user) -> QuerySet[Slot]:
-    """What the REST API lets `user` read: bookable slots for everyone signed in (the search),
-    and, for doctors and admins, the slots they manage in any status."""
+    """What the REST API lets `user` read: bookable slots for everyone signed in (the search:
+    free and not held by someone else), and, for doctors and admins, the slots they manage in
+    any status."""
     if not user.is_authenticated:
         return Slot.objects.none()
     if is_platform_admin(user):
         slots = slots_managed_by(user)  # every slot
     elif any(has_role(user, role) for role in MANAGING_ROLES):
-        slots = Slot.objects.filter(bookable() | managed_by(user))
+        slots = Slot.objects.filter(bookable(holder=user) | managed_by(user))
     else:
-        slots = bookable_slots()
+        slots = bookable_slots(holder=user)  # a patient's own holds stay visible to them
     return with_schedule_id(slots.select_related("doctor__specialty"))
 
 

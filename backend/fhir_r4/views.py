@@ -359,4 +359,6 @@ class PublishedSlotsView(PublicFHIRView):
 def _public_slot(slot) -> dict:
     resource = resources.slot(slot, schedule_id=slot.schedule_id)
     del resource["specialty"]  # the Schedule carries it
+    if slot.held:
+        resource["status"] = "busy"  # kept for a patient: nobody else can book it now
     return resource

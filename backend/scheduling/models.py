@@ -57,3 +57,58 @@ class Slot(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.doctor} {self.start:%Y-%m-%d %H:%M}Z ({self.status})"
+
+
+class HoldSource(models.TextChoices):
+    PATIENT = "patient", "Held by the patient"
+    WAITLIST = "waitlist", "Offered from the waitlist"
+
+
+class HoldOutcome(models.TextChoices):
+    BOOKED = "booked", "Booked by the holder"
+    RELEASED = "released", "Released before expiry"
+
+
+class SlotHold(TimeStampedModel):
+    """A slot kept for one patient until `ends_at`: nobody else may book it meanwhile.
+
+    A hold is live while `ends_at` is in the future; expiry needs no worker, every
+    availability query compares `ends_at` with the time. Releasing or booking ends it early
+    (`ends_at` becomes that moment, `outcome` says which). At most one live hold per slot: the
+    exclusion constraint refuses two holds of one slot whose [held_at, ends_at) ranges overlap,
+    which (since a new hold starts now) is exactly "another hold is still live"."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="holds")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="slot_holds"
+    )
+    source = models.CharField(max_length=16, choices=HoldSource.choices, default=HoldSource.PATIENT)
+    held_at = models.DateTimeField()
+    expires_at = models.DateTimeField(help_text="When the hold lapses if nothing ends it first")
+    ends_at = models.DateTimeField(help_text="expires_at, or when it was booked or released")
+    outcome = models.CharField(max_length=16, choices=HoldOutcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["held_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=F("held_at")), name="slot_hold_ends_after_start"
+            ),
+            PostgresExclusionConstraint(
+                name="slot_hold_one_live_per_slot",
+                expressions=[
+                    ("slot", RangeOperators.EQUAL),
+                    (TsTzRange("held_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+                violation_error_code="slot_held",
+                violation_error_message="This slot is held by someone else.",
+            ),
+        ]
+        indexes = [
+            # "Is this slot held now?" (every availability query) and "my live holds".
+            models.Index(fields=["slot", "ends_at"], name="slot_hold_slot_ends_idx"),
+            models.Index(fields=["patient", "ends_at"], name="slot_hold_patient_ends_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold of {self.slot_id} for {self.patient_id} until {self.ends_at:%H:%M}Z"

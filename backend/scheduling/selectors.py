@@ -8,7 +8,7 @@ from accounts.permissions import has_role, is_platform_admin
 from clinics.models import DoctorClinicAssociation
 from clinics.permissions import clinics_administered_by
 
-from .models import Slot, SlotStatus
+from .models import Slot, SlotHold, SlotStatus
 
 
 def slots_managed_by(user) -> QuerySet[Slot]:
@@ -16,13 +16,14 @@ def slots_managed_by(user) -> QuerySet[Slot]:
     slots = Slot.objects.select_related("doctor__user", "doctor__specialty", "clinic")
     if not user.is_authenticated:
         return slots.none()
+    if is_platform_admin(user):
+        return slots
     return slots.filter(managed_by(user))
 
 
 def managed_by(user) -> Q:
-    """The condition on slots that `user` manages (see `slots_managed_by`)."""
-    if is_platform_admin(user):
-        return Q()
+    """The condition on the slots a doctor or clinic admin manages (see `slots_managed_by`;
+    platform admins manage every slot, which no condition expresses)."""
     visible = Q(pk__in=[])
     if has_role(user, Role.DOCTOR):
         visible |= Q(doctor__user=user)
@@ -31,14 +32,10 @@ def managed_by(user) -> Q:
     return visible
 
 
-def bookable_slots() -> QuerySet[Slot]:
-    """Future available slots of confirmed, active doctors at active clinics they still work at."""
-    return Slot.objects.filter(bookable())
-
-
-def bookable() -> Q:
-    """The condition of `bookable_slots`, to combine with others."""
-    return listed() & Q(status=SlotStatus.AVAILABLE)
+def free_slots() -> QuerySet[Slot]:
+    """Future available slots of confirmed, active doctors at active clinics they still work at,
+    held or not (the booking and hold services lock one of these, then look at its hold)."""
+    return Slot.objects.filter(listed(), status=SlotStatus.AVAILABLE)
 
 
 def listed() -> Q:
@@ -56,12 +53,48 @@ def listed() -> Q:
     )
 
 
+def live_holds(now=None) -> QuerySet[SlotHold]:
+    """Holds that have not ended: expiry is a comparison with the time, no worker involved."""
+    return SlotHold.objects.filter(ends_at__gt=now or timezone.now())
+
+
+def bookable_slots(*, holder=None) -> QuerySet[Slot]:
+    """Free slots nobody holds; with `holder` (a user), also the slots that user holds.
+
+    Every availability read (slot search, the directory's next_available) goes through here,
+    so a hold hides a slot from everyone else for exactly as long as it is live."""
+    return Slot.objects.filter(bookable(holder=holder))
+
+
+def bookable(*, holder=None) -> Q:
+    """The condition of `bookable_slots`, to combine with others."""
+    held = live_holds().filter(slot=OuterRef("pk"))
+    if holder is not None and holder.is_authenticated:
+        held = held.exclude(patient__user=holder)
+    return listed() & Q(status=SlotStatus.AVAILABLE) & ~Q(Exists(held))
+
+
 def published_slots() -> QuerySet[Slot]:
-    """The public free/busy view (SMART Scheduling Links): listed slots, free or booked."""
-    return Slot.objects.filter(
-        listed(), status__in=[SlotStatus.AVAILABLE, SlotStatus.BOOKED]
-    ).select_related("doctor__specialty")
+    """The public free/busy view (SMART Scheduling Links): listed slots, available or booked,
+    with `held`: whether a live hold keeps an available one from everyone else."""
+    return (
+        Slot.objects.filter(listed(), status__in=[SlotStatus.AVAILABLE, SlotStatus.BOOKED])
+        .annotate(held=Exists(live_holds().filter(slot=OuterRef("pk"))))
+        .select_related("doctor__specialty")
+    )
 
 
-def available_slots_for_search() -> QuerySet[Slot]:
-    return bookable_slots().select_related("doctor__user", "doctor__specialty", "clinic")
+def available_slots_for_search(*, viewer=None) -> QuerySet[Slot]:
+    return bookable_slots(holder=viewer).select_related(
+        "doctor__user", "doctor__specialty", "clinic"
+    )
+
+
+def live_holds_of(user) -> QuerySet[SlotHold]:
+    """The caller's live holds, soonest expiry first, with their slots for display."""
+    return (
+        live_holds()
+        .filter(patient__user=user)
+        .select_related("slot__doctor__user", "slot__doctor__specialty", "slot__clinic")
+        .order_by("ends_at", "id")
+    )

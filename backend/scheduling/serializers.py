@@ -8,7 +8,7 @@ from clinics.models import Clinic
 from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from common.serializers import AwareDateTimeField
 
-from .models import Slot
+from .models import Slot, SlotHold
 
 MAX_TEMPLATE_DAYS = 92
 
@@ -46,6 +46,19 @@ class SlotSerializer(StrictModelSerializer):
 
     def get_end_local(self, slot: Slot) -> str:
         return slot.end.astimezone(ZoneInfo(slot.clinic.timezone)).isoformat()
+
+
+class SlotHoldSerializer(StrictModelSerializer):
+    slot = SlotSerializer(read_only=True)
+
+    class Meta:
+        model = SlotHold
+        fields = ["id", "slot", "source", "held_at", "expires_at"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "source": {"help_text": "`patient`: held by you; `waitlist`: offered to you"},
+            "expires_at": {"help_text": "Book before this time, or the slot is free again"},
+        }
 
 
 class SlotCreateSerializer(serializers.Serializer):

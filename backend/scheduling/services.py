@@ -4,17 +4,20 @@ serialized; PostgreSQL's exclusion constraint is the last word on overlaps."""
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 
 from clinics.models import Clinic, DoctorClinicAssociation
 from common.errors import ConflictError, field_error
 from common.timezones import local_datetime, zone_or_error
 from doctors.models import Doctor
+from patients.models import Patient
 
-from .models import Slot, SlotStatus
-from .signals import slot_created, slot_removed
+from . import signals
+from .models import HoldOutcome, HoldSource, Slot, SlotHold, SlotStatus
+from .selectors import free_slots, live_holds
 
 MAX_SLOTS_PER_TEMPLATE = 1000
 
@@ -27,6 +30,25 @@ class SlotBooked(ConflictError):
 class SlotOverlap(ConflictError):
     default_code = "slot_overlap"
     default_detail = "This slot overlaps another of your slots."
+
+
+class SlotHeld(ConflictError):
+    default_code = "slot_held"
+    default_detail = "Someone else is holding this slot; try again when the hold lapses."
+
+
+class SlotNotBookable(ConflictError):
+    default_code = "slot_unavailable"
+    default_detail = "This slot is no longer available."
+
+
+class TooManyHolds(ConflictError):
+    default_code = "too_many_holds"
+
+
+class HoldNotFound(NotFound):
+    default_code = "hold_not_found"
+    default_detail = "You hold no live hold on this slot."
 
 
 class DoctorNotConfirmed(PermissionDenied):
@@ -80,7 +102,7 @@ def create_slot(*, doctor: Doctor, clinic: Clinic, start: datetime, end: datetim
     if _overlapping(doctor, start, end).exists():
         raise SlotOverlap()
     slot = _save(Slot(doctor=doctor, clinic=clinic, start=start, end=end))
-    slot_created.send(sender=Slot, slots=[slot])
+    signals.slot_created.send(sender=Slot, slots=[slot])
     return slot
 
 
@@ -156,7 +178,7 @@ def create_slots_from_template(*, doctor: Doctor, clinic: Clinic, **template) ->
     except IntegrityError as exc:
         raise SlotOverlap() from exc
     if created:
-        slot_created.send(sender=Slot, slots=created)
+        signals.slot_created.send(sender=Slot, slots=created)
     return TemplateResult(created=created, skipped=len(times) - len(created))
 
 
@@ -196,5 +218,94 @@ def delete_slot(*, slot: Slot) -> None:
     the times."""
     slot = _lock_editable(slot)
     # Sent before the row goes, so receivers still read its doctor, clinic and times.
-    slot_removed.send(sender=Slot, slot_ids=[slot.pk], slots=[slot])
+    signals.slot_removed.send(sender=Slot, slot_ids=[slot.pk], slots=[slot])
     slot.delete()
+
+
+@dataclass
+class HoldResult:
+    hold: SlotHold
+    created: bool
+
+
+@transaction.atomic
+def hold_slot(
+    *,
+    patient: Patient,
+    slot_id,
+    source: str = HoldSource.PATIENT,
+    minutes: int | None = None,
+) -> HoldResult:
+    """Hold a free slot for the patient for `minutes` (SLOT_HOLD_MINUTES by default).
+
+    The slot's row lock serializes holds and bookings of one slot (the booking service takes
+    the same lock), so the check for a live hold cannot race; the exclusion constraint
+    `slot_hold_one_live_per_slot` is the database's last word. Holding a slot one already
+    holds returns that hold unchanged (it is not extended)."""
+    # The patient's row lock serializes one patient's holds, so the limit cannot be raced.
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    slot = (
+        free_slots()
+        .select_for_update(of=("self",))
+        .select_related("doctor")
+        .filter(pk=slot_id)
+        .first()
+    )
+    if slot is None:  # booked, blocked, past or gone
+        raise SlotNotBookable()
+    now = timezone.now()
+    current = live_holds(now).filter(slot=slot).first()
+    if current is not None:
+        if current.patient_id == patient.pk:
+            return HoldResult(current, created=False)
+        raise SlotHeld()
+    if slot.doctor.user_id == patient.user_id:
+        raise SlotNotBookable("You cannot hold your own slot.")
+    if source == HoldSource.PATIENT:
+        active = live_holds(now).filter(patient=patient, source=HoldSource.PATIENT).count()
+        if active >= settings.MAX_ACTIVE_HOLDS_PER_PATIENT:
+            raise TooManyHolds(
+                f"You already hold {active} slots, the most allowed at once; book or release one."
+            )
+    expires_at = now + timedelta(minutes=minutes or settings.SLOT_HOLD_MINUTES)
+    hold = SlotHold(
+        slot=slot,
+        patient=patient,
+        source=source,
+        held_at=now,
+        expires_at=expires_at,
+        ends_at=expires_at,
+    )
+    try:
+        with transaction.atomic():
+            hold.save()
+    except IntegrityError as exc:  # the exclusion constraint caught what the lock should have
+        raise SlotHeld() from exc
+    return HoldResult(hold, created=True)
+
+
+def end_hold(*, hold: SlotHold, outcome: str) -> SlotHold:
+    """End a live hold now (`booked` by its holder, or `released`); the caller holds the lock
+    on the hold's slot or the hold, inside its transaction."""
+    now = timezone.now()
+    hold.ends_at = max(now, hold.held_at)
+    hold.outcome = outcome
+    hold.save(update_fields=["ends_at", "outcome", "updated_at"])
+    return hold
+
+
+@transaction.atomic
+def release_hold(*, patient: Patient, slot_id) -> SlotHold:
+    """The holder gives the slot back before the hold expires; others may book it at once."""
+    hold = (
+        live_holds()
+        .select_for_update()
+        .filter(slot_id=slot_id, patient=patient)
+        .select_related("slot")
+        .first()
+    )
+    if hold is None:
+        raise HoldNotFound()
+    end_hold(hold=hold, outcome=HoldOutcome.RELEASED)
+    signals.hold_released.send(sender=SlotHold, hold=hold)
+    return hold

@@ -1,4 +1,10 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -11,13 +17,16 @@ from accounts.permissions import any_role
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
+from patients.models import Patient
 
 from . import services
 from .filters import ManagedSlotFilter, SlotSearchFilter
+from .models import Slot
 from .permissions import IsSlotOwnerForWrites
-from .selectors import available_slots_for_search, slots_managed_by
+from .selectors import available_slots_for_search, live_holds_of, slots_managed_by
 from .serializers import (
     SlotCreateSerializer,
+    SlotHoldSerializer,
     SlotSerializer,
     SlotTemplateResultSerializer,
     SlotTemplateSerializer,
@@ -31,6 +40,14 @@ SLOT_WRITE_CONFLICT = error_response(
 )
 ManagesSlots = any_role(Role.DOCTOR, Role.CLINIC_ADMIN, Role.PLATFORM_ADMIN)
 IsDoctor = any_role(Role.DOCTOR)
+IsPatient = any_role(Role.PATIENT)
+HOLD_CONFLICT = error_response(
+    "SlotHoldConflict",
+    "The slot is booked, blocked or past, someone else holds it, or you hold too many.",
+    "slot_unavailable",
+    "slot_held",
+    "too_many_holds",
+)
 
 
 @extend_schema_view(
@@ -38,7 +55,9 @@ IsDoctor = any_role(Role.DOCTOR)
         summary="Search available slots",
         description=(
             "Future, free slots of confirmed doctors at active clinics they work at, ordered by "
-            "start. `date_from`/`date_to`/`date` are whole days in the `tz` time zone."
+            "start. A slot someone else holds is left out until the hold lapses (your own "
+            "holds stay listed). `date_from`/`date_to`/`date` are whole days in the `tz` time "
+            "zone."
         ),
         tags=TAGS,
     )
@@ -50,7 +69,7 @@ class AvailableSlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ordering = ["start"]
 
     def get_queryset(self):
-        return available_slots_for_search()
+        return available_slots_for_search(viewer=self.request.user)
 
 
 @extend_schema_view(
@@ -88,7 +107,15 @@ class SlotViewSet(
     def get_permissions(self):
         if self.action in ("create", "bulk"):
             return [IsAuthenticated(), IsDoctor()]
+        if self.action in ("hold", "release_hold", "holds"):
+            return [IsAuthenticated(), IsPatient()]
         return super().get_permissions()
+
+    def _patient(self) -> Patient:
+        patient = Patient.objects.filter(user=self.request.user).first()
+        if patient is None:
+            raise PermissionDenied("You have no patient profile.")
+        return patient
 
     def _doctor(self) -> Doctor:
         doctor = Doctor.objects.filter(user=self.request.user).first()
@@ -169,6 +196,102 @@ class SlotViewSet(
     def unblock(self, request: Request, pk=None) -> Response:
         slot = services.set_slot_blocked(slot=self.get_object(), blocked=False)
         return Response(self._fresh(slot))
+
+    @extend_schema(
+        summary="Hold a free slot while you book it",
+        description=(
+            "Keeps the slot for you for SLOT_HOLD_MINUTES (10 by default): meanwhile nobody "
+            "else finds it in slot search or the directory, and booking it gives them 409 "
+            "`slot_held`. Book it with `POST /appointments/` as usual (the hold ends there), or "
+            "release it with `DELETE`. It lapses by itself at `expires_at`. Holding a slot you "
+            "already hold returns that hold (200), not extended. At most "
+            "MAX_ACTIVE_HOLDS_PER_PATIENT (3) live holds per patient."
+        ),
+        tags=TAGS,
+        request=None,
+        responses={
+            201: SlotHoldSerializer,
+            200: OpenApiResponse(SlotHoldSerializer, description="You already hold it"),
+            409: HOLD_CONFLICT,
+        },
+        examples=[
+            OpenApiExample(
+                "A hold",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": "0b6f9a52-3c1e-4a4e-9f0e-2d1c6b7a8e90",
+                    "slot": {
+                        "id": "5d2f7c1a-8b3e-4f6a-9c0d-1e2f3a4b5c6d",
+                        "doctor": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                        "doctor_name": "Dora Doctor",
+                        "specialty": "general-practice",
+                        "clinic": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+                        "clinic_name": "Mitte Health",
+                        "city": "Berlin",
+                        "timezone": "Europe/Berlin",
+                        "start": "2026-12-03T08:00:00Z",
+                        "end": "2026-12-03T08:30:00Z",
+                        "start_local": "2026-12-03T09:00:00+01:00",
+                        "end_local": "2026-12-03T09:30:00+01:00",
+                        "status": "available",
+                    },
+                    "source": "patient",
+                    "held_at": "2026-11-30T10:00:00Z",
+                    "expires_at": "2026-11-30T10:10:00Z",
+                },
+            ),
+            OpenApiExample(
+                "Held by someone else",
+                response_only=True,
+                status_codes=["409"],
+                value={
+                    "type": "client_error",
+                    "errors": [
+                        {
+                            "code": "slot_held",
+                            "detail": "Someone else is holding this slot; try again when the "
+                            "hold lapses.",
+                            "attr": None,
+                        }
+                    ],
+                },
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def hold(self, request: Request, pk=None) -> Response:
+        slot = get_object_or_404(Slot, pk=pk)
+        result = services.hold_slot(patient=self._patient(), slot_id=slot.pk)
+        return Response(
+            SlotHoldSerializer(live_holds_of(request.user).get(pk=result.hold.pk)).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Release my hold on a slot",
+        description="The slot is bookable by anyone at once. 404 if you hold no live hold on it.",
+        tags=TAGS,
+        request=None,
+        responses={204: None},
+    )
+    @hold.mapping.delete
+    def release_hold(self, request: Request, pk=None) -> Response:
+        services.release_hold(patient=self._patient(), slot_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="My live slot holds",
+        description=(
+            "The slots you hold now (yours, and those the waitlist offers you), soonest expiry "
+            "first."
+        ),
+        tags=TAGS,
+        responses={200: SlotHoldSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def holds(self, request: Request) -> Response:
+        return Response(SlotHoldSerializer(live_holds_of(request.user), many=True).data)
 
     def perform_destroy(self, instance) -> None:
         services.delete_slot(slot=instance)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from tests.authz import Endpoint, call, cases, expect
-from tests.factories import in_hours
+from tests.factories import SlotFactory, in_hours
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,19 @@ OUTCOME = expect(
 # Writes on someone else's slot: 404 if they cannot see it, 403 if they can (clinic/platform).
 SLOT_OWNER_WRITE = expect(404, doctor=200, clinic_admin=403, platform_admin=403, **PATIENTS_REFUSED)
 
+
+def held_slot(w):
+    """A slot of the doctor the patient holds (made on first use)."""
+    if not hasattr(w, "held_slot"):
+        from scheduling.services import hold_slot
+
+        w.held_slot = SlotFactory(doctor=w.doctor, clinic=w.clinic, start=in_hours(150))
+        hold_slot(patient=w.patient, slot_id=w.held_slot.pk)
+    return w.held_slot
+
+
+PATIENTS_ONLY = {"patient": 200, "other_patient": 200}
+
 ENDPOINTS = [
     Endpoint("slots-search", "GET", lambda w: f"{V1}/slots/available/", expect(200)),
     Endpoint("slots-list", "GET", lambda w: f"{V1}/slots/", expect(200, **PATIENTS_REFUSED)),
@@ -89,6 +102,29 @@ ENDPOINTS = [
         "DELETE",
         lambda w: f"{V1}/slots/{w.slot.pk}/",
         expect(404, doctor=204, clinic_admin=403, platform_admin=403, **PATIENTS_REFUSED),
+    ),
+    Endpoint(
+        "slots-hold",
+        "POST",
+        lambda w: f"{V1}/slots/{w.slot.pk}/hold/",
+        expect(403, patient=201, other_patient=201),
+    ),
+    Endpoint(
+        # Nobody holds w.slot: a patient has no hold to release (404), others may not ask.
+        "slots-hold-release",
+        "DELETE",
+        lambda w: f"{V1}/slots/{w.slot.pk}/hold/",
+        expect(403, patient=404, other_patient=404),
+    ),
+    Endpoint(
+        # The patient's own hold; the other patient cannot release it (404: not theirs).
+        "slots-hold-release-mine",
+        "DELETE",
+        lambda w: f"{V1}/slots/{held_slot(w).pk}/hold/",
+        expect(403, patient=204, other_patient=404),
+    ),
+    Endpoint(
+        "slots-holds-mine", "GET", lambda w: f"{V1}/slots/holds/", expect(403, **PATIENTS_ONLY)
     ),
     Endpoint("appointments-list", "GET", lambda w: f"{V1}/appointments/", expect(200)),
     Endpoint(

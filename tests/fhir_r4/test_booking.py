@@ -352,3 +352,16 @@ def test_patients_racing_for_one_slot_through_fhir_exactly_one_wins():
     statuses = run_together([call(token) for token in tokens])
     assert Counter(statuses) == {201: 1, 409: 7}, statuses
     assert Appointment.objects.filter(slot=slot).count() == 1
+
+
+def test_a_slot_held_by_another_patient_is_hidden_and_refused(client_for):
+    from scheduling.services import hold_slot
+
+    slot = SlotFactory(start=in_hours(72))
+    holder, other = PatientFactory(), PatientFactory()
+    hold_slot(patient=holder, slot_id=slot.pk)
+    as_other, as_holder = client_for(other.user), client_for(holder.user)
+    assert as_other.get(f"{R4}/Slot").json()["total"] == 0
+    assert as_holder.get(f"{R4}/Slot").json()["total"] == 1
+    assert_outcome(post_fhir(as_other, f"{R4}/Appointment", booking(slot.pk)), 409, "slot_held")
+    assert post_fhir(as_holder, f"{R4}/Appointment", booking(slot.pk)).status_code == 201

@@ -107,3 +107,13 @@ def test_the_public_files_ignore_tokens(client_for):
     client.credentials(HTTP_AUTHORIZATION="Bearer broken")
     assert client.get(f"{R4}/$bulk-publish").status_code == 200
     assert client.get(f"{R4}/$bulk-publish/Location.ndjson").status_code == 200
+
+
+def test_a_held_slot_is_published_busy(client_for):
+    from scheduling.services import hold_slot
+
+    slot = SlotFactory(start=in_hours(30))
+    hold_slot(patient=PatientFactory(), slot_id=slot.pk)
+    day = timezone.now().date()
+    slots = fetch(client_for(None), f"{R4}/$bulk-publish/Slot-{day}.ndjson", "Slot")
+    assert [(s["id"], s["status"]) for s in slots] == [(str(slot.pk), "busy")]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "loyalty",
     "reports",
     "records",
+    "waitlist",
     "administration",
     "webhooks",
     "fhir_r4",
@@ -330,6 +331,11 @@ MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", def
 # ($bulk-publish) lists, one Slot file per week from today.
 FHIR_PUBLISH_WEEKS = env.int("FHIR_PUBLISH_WEEKS", default=4)
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
+# Slot holds (checkout) and the waitlist's offers (docs/holds-and-waitlist.md).
+SLOT_HOLD_MINUTES = env.int("SLOT_HOLD_MINUTES", default=10)
+MAX_ACTIVE_HOLDS_PER_PATIENT = env.int("MAX_ACTIVE_HOLDS_PER_PATIENT", default=3)
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=30)
+MAX_WAITLIST_ENTRIES_PER_PATIENT = env.int("MAX_WAITLIST_ENTRIES_PER_PATIENT", default=10)
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # No request body CareSlot takes nests deeper than 3; common.parsers refuses deeper ones.
