@@ -26,6 +26,7 @@ TABLES = [
     "loyalty",
     "reviews",
     "records",
+    "calendars",
     "waitlist",
     "administration",
     "webhooks",

@@ -370,6 +370,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "admin-action-list",
         "failed-task-list",
         "clinic-admins",
+        "calendar-feed-list",  # at most two rows, unpaginated: tests/calendars/test_feeds.py
         "webhook-endpoint-list",
         "webhook-endpoint-deliveries",
         "waitlist-entry-list",

@@ -65,6 +65,18 @@ class Appointment(TimeStampedModel):
     points_used = models.PositiveIntegerField(
         default=0, help_text="Points redeemed to cover this appointment's fees"
     )
+    # Bumped by every change a calendar must pick up (a reschedule, a cancellation): the
+    # iCalendar SEQUENCE of the appointment's event (RFC 5545 3.8.7.4).
+    sequence = models.PositiveIntegerField(default=0, db_default=0)
+    # The doctor's pending proposal to move the appointment; the patient accepts or declines.
+    proposed_slot = models.ForeignKey(
+        "scheduling.Slot",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
 
     # NULL, not "", means "no key": NULLs stay out of the per-patient unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001

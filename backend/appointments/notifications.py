@@ -1,6 +1,7 @@
 """What appointment emails show: the clinic's local time, and a calendar file on booking.
 The worker uses these (appointments.tasks); requests never render an email."""
 
+from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -13,14 +14,16 @@ def local_time_text(appointment: Appointment) -> str:
     """E.g. "Wednesday 25 November 2026, 09:00-09:30 (Europe/Berlin, UTC+01:00)".
 
     Formatted here because templates would convert aware datetimes back to the server's zone."""
-    zone = ZoneInfo(appointment.clinic.timezone)
-    start = appointment.start.astimezone(zone)
-    end = appointment.end.astimezone(zone)
+    return local_text(appointment.start, appointment.end, appointment.clinic.timezone)
+
+
+def local_text(start: datetime, end: datetime, tzid: str) -> str:
+    """A time range as local_time_text() shows it, in the zone `tzid`."""
+    zone = ZoneInfo(tzid)
+    start = start.astimezone(zone)
+    end = end.astimezone(zone)
     offset = start.strftime("%z")
-    return (
-        f"{start:%A %d %B %Y, %H:%M}-{end:%H:%M} "
-        f"({appointment.clinic.timezone}, UTC{offset[:3]}:{offset[3:]})"
-    )
+    return f"{start:%A %d %B %Y, %H:%M}-{end:%H:%M} ({tzid}, UTC{offset[:3]}:{offset[3:]})"
 
 
 def email_context(appointment: Appointment, **extra) -> dict:
@@ -32,6 +35,12 @@ def email_context(appointment: Appointment, **extra) -> dict:
         "when": local_time_text(appointment),
         **extra,
     }
+
+
+def event_uid(appointment: Appointment) -> str:
+    """The iCalendar UID of an appointment, the same in emails and calendar feeds, so a
+    calendar that has both shows one event, updated in place when it moves."""
+    return f"{appointment.pk}@careslot"
 
 
 @cache
@@ -50,8 +59,9 @@ def appointment_ics(appointment: Appointment) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("method", "REQUEST")
     event = Event()
-    event.add("uid", f"{appointment.pk}@careslot")
-    event.add("dtstamp", appointment.created_at)
+    event.add("uid", event_uid(appointment))
+    event.add("sequence", appointment.sequence)
+    event.add("dtstamp", appointment.updated_at)
     event.add("dtstart", appointment.start.astimezone(zone))
     event.add("dtend", appointment.end.astimezone(zone))
     event.add("summary", f"Appointment with Dr. {appointment.doctor.user.full_name}")

@@ -36,3 +36,43 @@ class CanRecordPayment(BasePermission):
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
         return is_platform_admin(request.user) or administers_clinic(request.user, obj.clinic)
+
+
+class CanReschedule(BasePermission):
+    """The patient, or an admin of the appointment's clinic (the doctor proposes instead)."""
+
+    message = (
+        "Only the patient or the clinic's admins may reschedule; the doctor proposes a new time."
+    )
+
+    def has_object_permission(self, request, view, obj: Appointment) -> bool:
+        return obj.patient.user_id == request.user.pk or administers_clinic(
+            request.user, obj.clinic
+        )
+
+
+class CanProposeReschedule(BasePermission):
+    """Only the appointment's doctor proposes a new time."""
+
+    message = "Only the appointment's doctor may propose a new time."
+
+    def has_object_permission(self, request, view, obj: Appointment) -> bool:
+        return obj.doctor.user_id == request.user.pk
+
+
+class IsAppointmentPatient(BasePermission):
+    """Only the appointment's patient accepts a proposal."""
+
+    message = "Only the appointment's patient may accept a proposal."
+
+    def has_object_permission(self, request, view, obj: Appointment) -> bool:
+        return obj.patient.user_id == request.user.pk
+
+
+class CanDeclineProposal(BasePermission):
+    """The patient declines a proposal; the doctor withdraws it."""
+
+    message = "Only the patient or the doctor may decline or withdraw a proposal."
+
+    def has_object_permission(self, request, view, obj: Appointment) -> bool:
+        return request.user.pk in (obj.patient.user_id, obj.doctor.user_id)

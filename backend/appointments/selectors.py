@@ -12,7 +12,7 @@ from .models import Appointment
 def appointments_visible_to(user) -> QuerySet[Appointment]:
     """Patients their own, doctors theirs, clinic admins their clinics', platform admins all."""
     appointments = Appointment.objects.select_related(
-        "patient__user", "doctor__user", "doctor__specialty", "clinic"
+        "patient__user", "doctor__user", "doctor__specialty", "clinic", "proposed_slot"
     )
     if not user.is_authenticated:
         return appointments.none()

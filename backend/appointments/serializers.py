@@ -6,6 +6,7 @@ from common.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictDecimalField,
+    StrictIntegerField,
     StrictModelSerializer,
 )
 from scheduling.models import Slot
@@ -31,12 +32,26 @@ class AppointmentClinicSerializer(serializers.Serializer):
     timezone = StrictCharField()
 
 
+class ProposedSlotSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    clinic = serializers.UUIDField(source="clinic_id")
+
+
 class AppointmentSerializer(StrictModelSerializer):
     patient = PersonSerializer()
     doctor = AppointmentDoctorSerializer()
     clinic = AppointmentClinicSerializer()
     start_local = serializers.SerializerMethodField(help_text="Start in the clinic's time zone")
     cancelled_by = serializers.UUIDField(source="cancelled_by_id", allow_null=True)
+    proposed_slot = ProposedSlotSerializer(
+        allow_null=True,
+        help_text="The doctor's pending proposal of a new time, if any (accept or decline it)",
+    )
+    sequence = StrictIntegerField(
+        help_text="Bumped by every reschedule and cancellation (the calendar event's SEQUENCE)"
+    )
 
     class Meta:
         model = Appointment
@@ -60,6 +75,9 @@ class AppointmentSerializer(StrictModelSerializer):
             "currency",
             "payment_status",
             "points_used",
+            "sequence",
+            "proposed_slot",
+            "proposed_at",
             "created_at",
         ]
         read_only_fields = fields
@@ -75,6 +93,12 @@ class BookingSerializer(serializers.Serializer):
         required=False,
         default=False,
         help_text="Pay with POINTS_FOR_FREE_BOOKING points: the payment status becomes waived.",
+    )
+
+
+class RescheduleSerializer(serializers.Serializer):
+    slot = serializers.PrimaryKeyRelatedField(
+        queryset=Slot.objects.all(), help_text="The free slot to move the appointment to"
     )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.permissions import is_platform_admin
 from clinics.permissions import administers_clinic
-from common.errors import ConflictError, UnprocessableError
+from common.errors import ConflictError, UnprocessableError, field_error
 from loyalty.services import (
     award_points_for_completion,
     redeem_points_for_booking,
@@ -24,11 +24,11 @@ from patients.permissions import (
 )
 from scheduling import signals as slot_signals
 from scheduling.models import HoldOutcome, Slot, SlotStatus
-from scheduling.selectors import free_slots, live_holds
+from scheduling.selectors import bookable_slots, free_slots, live_holds
 from scheduling.services import SlotHeld, end_hold
 
 from . import signals, tasks
-from .fees import fees_for
+from .fees import Fees, fees_for
 from .models import Appointment, AppointmentStatus, PaymentStatus
 from .payments import change_payment_status
 from .reminders import reminder_times
@@ -75,6 +75,19 @@ class CancellationWindowClosed(ConflictError):
 class AppointmentStarted(ConflictError):
     default_code = "appointment_started"
     default_detail = "The appointment has already started."
+
+
+class PaidFeeMismatch(ConflictError):
+    default_code = "paid_fee_mismatch"
+    default_detail = (
+        "The appointment is paid and the new slot's doctor charges a different fee: cancel it "
+        "(the clinic refunds) and book the new slot instead."
+    )
+
+
+class NoPendingProposal(ConflictError):
+    default_code = "no_pending_proposal"
+    default_detail = "The appointment has no pending reschedule proposal."
 
 
 class AppointmentNotStarted(ConflictError):
@@ -237,11 +250,8 @@ def cancel_appointment(
     """Cancel before the start. Patients must do it `CANCELLATION_CUTOFF_HOURS` ahead; the
     doctor and the clinic's admins may cancel until the start. The slot becomes free again."""
     appointment = _lock(appointment)
-    if appointment.status != AppointmentStatus.BOOKED:
-        raise InvalidTransition()
     now = timezone.now()
-    if now >= appointment.start:
-        raise AppointmentStarted()
+    _check_still_open(appointment, now)
     by_patient = appointment.patient.user_id == cancelled_by.pk
     by_doctor = appointment.doctor.user_id == cancelled_by.pk
     # Staff: the doctor, the clinic's admins, or a platform admin acting through a service
@@ -251,17 +261,16 @@ def cancel_appointment(
         or administers_clinic(cancelled_by, appointment.clinic)
         or is_platform_admin(cancelled_by)
     )
-    cutoff = timedelta(hours=settings.CANCELLATION_CUTOFF_HOURS)
-    if by_patient and not by_staff and appointment.start - now < cutoff:
-        raise CancellationWindowClosed(
-            f"Appointments can be cancelled up to {settings.CANCELLATION_CUTOFF_HOURS} hours "
-            "before they start."
-        )
+    if by_patient and not by_staff:
+        _check_patient_window(appointment, now, verb="cancelled")
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_by = cancelled_by
     appointment.cancelled_at = now
     appointment.status_changed_at = now
     appointment.cancellation_reason = reason
+    appointment.sequence += 1
+    appointment.proposed_slot = None
+    appointment.proposed_at = None
     appointment.save(
         update_fields=[
             "status",
@@ -269,15 +278,14 @@ def cancel_appointment(
             "cancelled_at",
             "status_changed_at",
             "cancellation_reason",
+            "sequence",
+            "proposed_slot",
+            "proposed_at",
             "updated_at",
         ]
     )
-    freed = None
-    if appointment.slot_id:
-        freed = Slot.objects.filter(pk=appointment.slot_id, status=SlotStatus.BOOKED).update(
-            status=SlotStatus.AVAILABLE, updated_at=now
-        )
-    _revoke_access_without_appointments(appointment)
+    freed = _free_slot(appointment.slot_id, now=now)
+    _revoke_access_without_appointments(patient=appointment.patient, doctor=appointment.doctor)
     _settle_cancelled(appointment, cancelled_by=cancelled_by, by_staff=by_staff)
     # Tell the parties who did not cancel it themselves.
     for recipient, wanted in (
@@ -289,9 +297,37 @@ def cancel_appointment(
                 appointment_id=str(appointment.pk), recipient_id=str(recipient.pk)
             )
     signals.appointment_cancelled.send(sender=Appointment, appointment=appointment)
-    if freed:
-        slot_signals.slot_freed.send(sender=Slot, slot=Slot.objects.get(pk=appointment.slot_id))
+    if freed is not None:
+        slot_signals.slot_freed.send(sender=Slot, slot=freed)
     return appointment
+
+
+def _check_still_open(appointment: Appointment, now) -> None:
+    """Only a booked appointment that has not started can be cancelled or moved."""
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise InvalidTransition()
+    if now >= appointment.start:
+        raise AppointmentStarted()
+
+
+def _check_patient_window(appointment: Appointment, now, *, verb: str) -> None:
+    """A patient cancels or moves an appointment up to CANCELLATION_CUTOFF_HOURS ahead."""
+    hours = settings.CANCELLATION_CUTOFF_HOURS
+    if appointment.start - now < timedelta(hours=hours):
+        raise CancellationWindowClosed(
+            f"Appointments can be {verb} up to {hours} hours before they start."
+        )
+
+
+def _free_slot(slot_id, *, now) -> Slot | None:
+    """A booked slot whose appointment left becomes available again; returns it (for the
+    caller's `slot_freed`: the waitlist offers it on), or None if it was not booked."""
+    if slot_id is None:
+        return None
+    freed = Slot.objects.filter(pk=slot_id, status=SlotStatus.BOOKED).update(
+        status=SlotStatus.AVAILABLE, updated_at=now
+    )
+    return Slot.objects.get(pk=slot_id) if freed else None
 
 
 def _settle_cancelled(appointment: Appointment, *, cancelled_by: User, by_staff: bool) -> None:
@@ -309,17 +345,15 @@ def _settle_cancelled(appointment: Appointment, *, cancelled_by: User, by_staff:
         )
 
 
-def _revoke_access_without_appointments(appointment: Appointment) -> None:
+def _revoke_access_without_appointments(*, patient: Patient, doctor) -> None:
     """A doctor keeps seeing a patient only while they have a non-cancelled appointment."""
     still_treating = (
-        Appointment.objects.filter(patient=appointment.patient, doctor=appointment.doctor)
+        Appointment.objects.filter(patient=patient, doctor=doctor)
         .exclude(status=AppointmentStatus.CANCELLED)
         .exists()
     )
     if not still_treating:
-        revoke_doctor_access_to_patient(
-            doctor_user=appointment.doctor.user, patient=appointment.patient
-        )
+        revoke_doctor_access_to_patient(doctor_user=doctor.user, patient=patient)
 
 
 @transaction.atomic
@@ -344,3 +378,203 @@ def record_outcome(*, appointment: Appointment, status: str) -> Appointment:
     )
     outcome_signal.send(sender=Appointment, appointment=appointment)
     return appointment
+
+
+# --- rescheduling -------------------------------------------------------------------------------
+
+
+@dataclass
+class RescheduleResult:
+    appointment: Appointment
+    moved: bool  # False: the appointment already was at the target slot (a retry)
+
+
+@transaction.atomic
+def reschedule_appointment(*, appointment: Appointment, slot_id, actor: User) -> RescheduleResult:
+    """Move a booked appointment to another free slot in one transaction: the appointment keeps
+    its id, payment, points and history; the new slot is booked and the old one freed.
+
+    The patient may do it up to CANCELLATION_CUTOFF_HOURS before the start (as cancelling);
+    the clinic's admins until the start, to slots of clinics they administer. Asking for the
+    slot the appointment already holds changes nothing (a retried request)."""
+    appointment = _lock(appointment)
+    if str(appointment.slot_id) == str(slot_id) and appointment.status == AppointmentStatus.BOOKED:
+        return RescheduleResult(appointment, moved=False)
+    now = timezone.now()
+    _check_still_open(appointment, now)
+    by_staff = administers_clinic(actor, appointment.clinic)
+    if not by_staff:
+        _check_patient_window(appointment, now, verb="rescheduled")
+    moved = _move(appointment, slot_id=slot_id, actor=actor, staff_only_own_clinics=by_staff)
+    return RescheduleResult(moved, moved=True)
+
+
+@transaction.atomic
+def propose_reschedule(*, appointment: Appointment, slot_id, doctor_user: User) -> Appointment:
+    """The doctor proposes another of their own free slots; the patient accepts (the move runs
+    then, if the slot is still free) or declines. A new proposal replaces a pending one. The
+    proposal does not hold the slot."""
+    appointment = _lock(appointment)
+    now = timezone.now()
+    _check_still_open(appointment, now)
+    target = bookable_slots().filter(pk=slot_id, doctor__user=doctor_user).first()
+    if target is None:
+        raise _unavailable(slot_id, now)
+    appointment.proposed_slot = target
+    appointment.proposed_at = now
+    appointment.save(update_fields=["proposed_slot", "proposed_at", "updated_at"])
+    tasks.send_reschedule_proposal.enqueue(appointment_id=str(appointment.pk))
+    return appointment
+
+
+@transaction.atomic
+def accept_reschedule_proposal(*, appointment: Appointment, actor: User) -> Appointment:
+    """The patient takes the doctor's proposal: the appointment moves. The patient's cutoff
+    does not apply, since the doctor asked; a proposed slot taken meanwhile is a 409
+    `slot_unavailable` and the proposal stays until the doctor replaces or withdraws it."""
+    appointment = _lock(appointment)
+    if appointment.proposed_slot_id is None:
+        raise NoPendingProposal()
+    _check_still_open(appointment, timezone.now())
+    return _move(
+        appointment,
+        slot_id=appointment.proposed_slot_id,
+        actor=actor,
+        staff_only_own_clinics=False,
+    )
+
+
+@transaction.atomic
+def decline_reschedule_proposal(*, appointment: Appointment, actor: User) -> Appointment:
+    """The patient declines, or the doctor withdraws, the pending proposal; the appointment
+    stays where it is. The doctor hears of a patient's decline."""
+    appointment = _lock(appointment)
+    if appointment.proposed_slot_id is None:
+        raise NoPendingProposal()
+    appointment.proposed_slot = None
+    appointment.proposed_at = None
+    appointment.save(update_fields=["proposed_slot", "proposed_at", "updated_at"])
+    if actor.pk == appointment.patient.user_id:
+        tasks.send_reschedule_declined.enqueue(appointment_id=str(appointment.pk))
+    return appointment
+
+
+def _unavailable(slot_id, now) -> ConflictError:
+    if Slot.objects.filter(pk=slot_id, start__lte=now).exists():
+        return SlotInPast()
+    return SlotUnavailable()
+
+
+def _move(
+    appointment: Appointment, *, slot_id, actor: User, staff_only_own_clinics: bool
+) -> Appointment:
+    """Move a locked, open appointment to the slot `slot_id` (locked here), with the same
+    guarantees as booking: the partial unique index on active appointments per slot and the
+    patient-overlap exclusion constraint back the checks up under any race."""
+    now = timezone.now()
+    target = (
+        free_slots()
+        .select_for_update(of=("self",))
+        .select_related("doctor__user", "clinic")
+        .filter(pk=slot_id)
+        .first()
+    )
+    if target is None:  # booked, blocked, past or gone: another request may just have won
+        raise _unavailable(slot_id, now)
+    patient = appointment.patient
+    # As booking: someone else's live hold refuses the move; the patient's own hold (a
+    # checkout, a waitlist offer) turns into it.
+    hold = live_holds().filter(slot=target).first()
+    if hold is not None and hold.patient_id != patient.pk:
+        raise SlotHeld()
+    if target.doctor.user_id == patient.user_id:
+        raise SlotUnavailable("You cannot book your own slot.")
+    if staff_only_own_clinics and not administers_clinic(actor, target.clinic):
+        raise field_error(
+            "slot",
+            "Clinic admins move appointments only to slots of clinics they administer.",
+            code="slot_outside_clinic",
+        )
+    overlapping = Appointment.objects.filter(
+        patient=patient, status=AppointmentStatus.BOOKED, start__lt=target.end, end__gt=target.start
+    ).exclude(pk=appointment.pk)
+    if overlapping.exists():
+        raise PatientOverlap()
+    fees = _fees_after_move(appointment, target)
+
+    previous_slot_id, previous_doctor = appointment.slot_id, appointment.doctor
+    previous_start = appointment.start.isoformat()
+    appointment.slot = target
+    appointment.doctor = target.doctor
+    appointment.clinic = target.clinic
+    appointment.start, appointment.end = target.start, target.end
+    if fees is not None:
+        appointment.consultation_fee = fees.consultation_fee
+        appointment.transaction_fee = fees.transaction_fee
+        appointment.total_amount = fees.total_amount
+        appointment.currency = fees.currency
+    appointment.sequence += 1
+    appointment.proposed_slot = None
+    appointment.proposed_at = None
+    try:
+        with transaction.atomic():
+            appointment.save(
+                update_fields=[
+                    "slot",
+                    "doctor",
+                    "clinic",
+                    "start",
+                    "end",
+                    "consultation_fee",
+                    "transaction_fee",
+                    "total_amount",
+                    "currency",
+                    "sequence",
+                    "proposed_slot",
+                    "proposed_at",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError as exc:
+        raise _booking_conflict(exc) from exc
+    Slot.objects.filter(pk=target.pk).update(status=SlotStatus.BOOKED, updated_at=now)
+    if hold is not None:
+        end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
+    freed = _free_slot(previous_slot_id, now=now)
+    if previous_doctor.pk != target.doctor_id:
+        grant_doctor_access_to_patient(doctor_user=target.doctor.user, patient=patient)
+        _revoke_access_without_appointments(patient=patient, doctor=previous_doctor)
+
+    recipients = [patient.user_id, target.doctor.user_id]
+    if previous_doctor.pk != target.doctor_id:
+        recipients.append(previous_doctor.user_id)
+    for recipient_id in recipients:
+        tasks.send_reschedule_notice.enqueue(
+            appointment_id=str(appointment.pk),
+            recipient_id=str(recipient_id),
+            previous_start=previous_start,
+        )
+    _schedule_reminders(appointment, zone=ZoneInfo(target.clinic.timezone))
+    signals.appointment_rescheduled.send(
+        sender=Appointment, appointment=appointment, previous_slot_id=previous_slot_id
+    )
+    if freed is not None:
+        slot_signals.slot_freed.send(sender=Slot, slot=freed)
+    return appointment
+
+
+def _fees_after_move(appointment: Appointment, target: Slot) -> Fees | None:
+    """The fee rule of a move (docs/payments.md): with the same doctor the price agreed at
+    booking holds (None: unchanged); with another doctor the fees follow the new doctor's
+    current consultation fee. A waived appointment stays waived (its points cover the new
+    fees too); a paid (or refunded) one may move only where the total stays the same."""
+    if target.doctor_id == appointment.doctor_id:
+        return None
+    fees = fees_for(target.doctor.consultation_fee)
+    settled = appointment.payment_status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
+    if settled and (fees.total_amount, fees.currency) != (
+        appointment.total_amount,
+        appointment.currency,
+    ):
+        raise PaidFeeMismatch()
+    return fees

@@ -10,7 +10,7 @@ from accounts.models import User
 from common.emails import deliver_email, task_message_key
 
 from .models import Appointment, AppointmentStatus
-from .notifications import appointment_ics, email_context
+from .notifications import appointment_ics, email_context, local_text
 
 
 def _appointment(appointment_id: str) -> Appointment:
@@ -76,4 +76,65 @@ def send_appointment_reminder(appointment_id: str, start: str, hours_before: int
         subject=f"Reminder: your appointment with Dr. {appointment.doctor.user.last_name}",
         template="appointments/email/reminder",
         context=email_context(appointment, hours_before=hours_before),
+    )
+
+
+@task(takes_context=True)
+def send_reschedule_notice(
+    context: TaskContext, appointment_id: str, recipient_id: str, previous_start: str
+) -> None:
+    """Tell a party the appointment moved (from `previous_start`); the patient's copy carries
+    the updated calendar event (same UID, higher SEQUENCE)."""
+    appointment = _appointment(appointment_id)
+    recipient = User.objects.get(pk=recipient_id)
+    previous = datetime.fromisoformat(previous_start)
+    duration = appointment.end - appointment.start
+    attachments = []
+    if recipient.pk == appointment.patient.user_id:
+        attachments.append(("appointment.ics", appointment_ics(appointment), "text/calendar"))
+    deliver_email(
+        key=task_message_key(context),
+        to=recipient.email,
+        subject="Moved: your CareSlot appointment",
+        template="appointments/email/rescheduled",
+        context=email_context(
+            appointment,
+            recipient=recipient,
+            previous_when=local_text(previous, previous + duration, appointment.clinic.timezone),
+        ),
+        attachments=attachments,
+    )
+
+
+@task(takes_context=True)
+def send_reschedule_proposal(context: TaskContext, appointment_id: str) -> None:
+    """Ask the patient about the doctor's proposed new time (if it is still pending)."""
+    appointment = Appointment.objects.select_related(
+        "patient__user", "doctor__user", "doctor__specialty", "clinic", "proposed_slot__clinic"
+    ).get(pk=appointment_id)
+    proposed = appointment.proposed_slot
+    if proposed is None or appointment.status != AppointmentStatus.BOOKED:
+        return
+    deliver_email(
+        key=task_message_key(context),
+        to=appointment.patient.user.email,
+        subject=f"Dr. {appointment.doctor.user.last_name} proposes a new time",
+        template="appointments/email/reschedule_proposed",
+        context=email_context(
+            appointment,
+            proposed_when=local_text(proposed.start, proposed.end, proposed.clinic.timezone),
+            proposed_clinic=proposed.clinic,
+        ),
+    )
+
+
+@task(takes_context=True)
+def send_reschedule_declined(context: TaskContext, appointment_id: str) -> None:
+    appointment = _appointment(appointment_id)
+    deliver_email(
+        key=task_message_key(context),
+        to=appointment.doctor.user.email,
+        subject="Your proposed new time was declined",
+        template="appointments/email/reschedule_declined",
+        context=email_context(appointment),
     )

@@ -2,6 +2,7 @@ import hashlib
 import json
 
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -24,7 +25,15 @@ from . import services
 from .filters import AppointmentFilter
 from .models import AppointmentStatus
 from .payments import change_payment_status
-from .permissions import CanCancelAppointment, CanRecordPayment, IsAppointmentDoctor
+from .permissions import (
+    CanCancelAppointment,
+    CanDeclineProposal,
+    CanProposeReschedule,
+    CanRecordPayment,
+    CanReschedule,
+    IsAppointmentDoctor,
+    IsAppointmentPatient,
+)
 from .selectors import appointments_visible_to
 from .serializers import (
     AppointmentSerializer,
@@ -32,6 +41,7 @@ from .serializers import (
     CancelSerializer,
     PaymentSerializer,
     PaymentUpdateSerializer,
+    RescheduleSerializer,
 )
 
 TAGS = ["appointments"]
@@ -52,6 +62,23 @@ TRANSITION_CONFLICT = error_response(
     "appointment_started",
     "appointment_not_started",
     "cancellation_window_closed",
+)
+RESCHEDULE_CONFLICT = error_response(
+    "RescheduleConflict",
+    "The appointment cannot move, or not to this slot; nothing changed.",
+    "slot_unavailable",
+    "slot_held",
+    "slot_in_past",
+    "patient_overlap",
+    "paid_fee_mismatch",
+    "invalid_transition",
+    "appointment_started",
+    "cancellation_window_closed",
+)
+RESCHEDULE_EXAMPLE = OpenApiExample(
+    "Move to another slot",
+    value={"slot": "5b0f3a52-8d7e-4c1e-9a57-0c3c1f6f2a10"},
+    request_only=True,
 )
 IsPatient = any_role(Role.PATIENT)
 IsDoctor = any_role(Role.DOCTOR)
@@ -77,7 +104,8 @@ def _fingerprint(data: dict) -> str:
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # A booking with an Idempotency-Key may run twice (common.middleware): the second run
     # returns the first one's appointment.
-    idempotent_actions = {"create"}
+    # A reschedule is idempotent by its target (asking again for the slot it holds is a no-op).
+    idempotent_actions = {"create", "reschedule"}
     serializer_class = AppointmentSerializer
     permission_classes = [IsAuthenticated]
     filterset_class = AppointmentFilter
@@ -92,6 +120,10 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         extra = {
             "create": [IsPatient()],
             "cancel": [CanCancelAppointment()],
+            "reschedule": [CanReschedule()],
+            "propose_reschedule": [IsDoctor(), CanProposeReschedule()],
+            "accept_proposal": [IsAppointmentPatient()],
+            "decline_proposal": [CanDeclineProposal()],
             "record_payment": [CanRecordPayment()],
             "complete": [IsDoctor(), IsAppointmentDoctor()],
             "no_show": [IsDoctor(), IsAppointmentDoctor()],
@@ -174,6 +206,117 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             appointment=self.get_object(),
             cancelled_by=request.user,
             reason=data.validated_data["reason"],
+        )
+        return Response(self._fresh(appointment))
+
+    @extend_schema(
+        summary="Reschedule an appointment to another free slot",
+        description=(
+            "In one transaction the appointment moves to `slot` and its old slot becomes "
+            "bookable again; it keeps its id, payment, points and history. The patient may do "
+            "it up to CANCELLATION_CUTOFF_HOURS before the start (as cancelling), the clinic's "
+            "admins until the start and only to slots of clinics they administer; the doctor "
+            "proposes instead (`reschedule-proposal`). Fees follow a new doctor's fee unless "
+            "the doctor stays the same; a paid appointment moves only where the total stays "
+            "the same (docs/payments.md). A taken slot is a 409 `slot_unavailable` and "
+            "nothing changes. Both parties are emailed; reminders follow the new time. Asking "
+            "again for the slot the appointment already holds returns it unchanged (200), so "
+            "a retry is safe."
+        ),
+        tags=TAGS,
+        request=RescheduleSerializer,
+        examples=[RESCHEDULE_EXAMPLE],
+        responses={200: AppointmentSerializer, 409: RESCHEDULE_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request: Request, pk=None) -> Response:
+        data = RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.reschedule_appointment(
+            appointment=self.get_object(),
+            slot_id=data.validated_data["slot"].pk,
+            actor=request.user,
+        )
+        return Response(self._fresh(result.appointment))
+
+    @extend_schema(
+        summary="Propose a new time (the appointment's doctor)",
+        description=(
+            "The doctor proposes another of their own free slots; the appointment shows it as "
+            "`proposed_slot` and the patient is emailed. The patient accepts (the move runs "
+            "then, if the slot is still free) or declines; a new proposal replaces a pending "
+            "one. A proposal does not hold the slot."
+        ),
+        tags=TAGS,
+        request=RescheduleSerializer,
+        examples=[RESCHEDULE_EXAMPLE],
+        responses={
+            200: AppointmentSerializer,
+            409: error_response(
+                "ProposalConflict",
+                "The slot is not one of the doctor's free slots, or the appointment is closed.",
+                "slot_unavailable",
+                "slot_in_past",
+                "invalid_transition",
+                "appointment_started",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="reschedule-proposal")
+    def propose_reschedule(self, request: Request, pk=None) -> Response:
+        data = RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = services.propose_reschedule(
+            appointment=self.get_object(),
+            slot_id=data.validated_data["slot"].pk,
+            doctor_user=request.user,
+        )
+        return Response(self._fresh(appointment))
+
+    @extend_schema(
+        summary="Accept the doctor's proposed time (the patient)",
+        description=(
+            "Moves the appointment to the proposed slot, as `reschedule` does; the patient's "
+            "cutoff does not apply since the doctor asked. A slot taken meanwhile is a 409 "
+            "`slot_unavailable` and the proposal stays."
+        ),
+        tags=TAGS,
+        request=None,
+        responses={
+            200: AppointmentSerializer,
+            409: error_response(
+                "ProposalAcceptConflict",
+                "No pending proposal, or the proposed slot cannot be taken any more.",
+                "no_pending_proposal",
+                "slot_unavailable",
+                "slot_held",
+                "slot_in_past",
+                "patient_overlap",
+                "invalid_transition",
+                "appointment_started",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="reschedule-proposal/accept")
+    def accept_proposal(self, request: Request, pk=None) -> Response:
+        appointment = services.accept_reschedule_proposal(
+            appointment=self.get_object(), actor=request.user
+        )
+        return Response(self._fresh(appointment))
+
+    @extend_schema(
+        summary="Decline (the patient) or withdraw (the doctor) a proposed time",
+        tags=TAGS,
+        request=None,
+        responses={
+            200: AppointmentSerializer,
+            409: error_response("NoPendingProposal", "No pending proposal.", "no_pending_proposal"),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="reschedule-proposal/decline")
+    def decline_proposal(self, request: Request, pk=None) -> Response:
+        appointment = services.decline_reschedule_proposal(
+            appointment=self.get_object(), actor=request.user
         )
         return Response(self._fresh(appointment))
 

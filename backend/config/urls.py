@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("reports.urls")),
     path("", include("reviews.urls")),
     path("", include("records.urls")),
+    path("", include("calendars.urls")),
     path("", include("waitlist.urls")),
     path("", include("administration.urls")),
     path("", include("webhooks.urls")),

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from appointments.models import Appointment
 from tests.authz import Endpoint, call, cases, expect
 from tests.factories import SlotFactory, in_hours
 
@@ -48,6 +49,12 @@ OUTCOME = expect(
 
 # Writes on someone else's slot: 404 if they cannot see it, 403 if they can (clinic/platform).
 SLOT_OWNER_WRITE = expect(404, doctor=200, clinic_admin=403, platform_admin=403, **PATIENTS_REFUSED)
+
+
+def with_proposal(w) -> str:
+    """The appointment, with the doctor's pending proposal of the free slot."""
+    Appointment.objects.filter(pk=w.appointment.pk).update(proposed_slot=w.slot)
+    return f"{V1}/appointments/{w.appointment.pk}/reschedule-proposal"
 
 
 def held_slot(w):
@@ -145,6 +152,32 @@ ENDPOINTS = [
         "POST",
         lambda w: f"{V1}/appointments/{w.appointment.pk}/cancel/",
         expect(404, patient=200, doctor=200, clinic_admin=200, platform_admin=403),
+    ),
+    Endpoint(
+        "appointments-reschedule",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.appointment.pk}/reschedule/",
+        expect(404, patient=200, clinic_admin=200, doctor=403, platform_admin=403),
+        body=lambda w: {"slot": str(w.slot.pk)},
+    ),
+    Endpoint(
+        "appointments-reschedule-propose",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.appointment.pk}/reschedule-proposal/",
+        OUTCOME,
+        body=lambda w: {"slot": str(w.slot.pk)},
+    ),
+    Endpoint(
+        "appointments-reschedule-accept",
+        "POST",
+        lambda w: f"{with_proposal(w)}/accept/",
+        expect(404, patient=200, doctor=403, clinic_admin=403, platform_admin=403),
+    ),
+    Endpoint(
+        "appointments-reschedule-decline",
+        "POST",
+        lambda w: f"{with_proposal(w)}/decline/",
+        expect(404, patient=200, doctor=200, clinic_admin=403, platform_admin=403),
     ),
     Endpoint(
         "appointments-complete",

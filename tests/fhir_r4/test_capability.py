@@ -50,3 +50,12 @@ def test_every_listed_interaction_answers_and_no_other_does(client_for):
             assert writes != 405
         else:
             assert writes == 405, name
+
+
+def test_every_stored_status_has_a_fhir_code():
+    from appointments.models import AppointmentStatus
+    from fhir_r4.resources import APPOINTMENT_STATUS, SLOT_STATUS
+    from scheduling.models import SlotStatus
+
+    assert set(SLOT_STATUS) == set(SlotStatus.values)
+    assert set(APPOINTMENT_STATUS) == set(AppointmentStatus.values)

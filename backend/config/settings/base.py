@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "loyalty",
     "reports",
     "records",
+    "calendars",
     "waitlist",
     "administration",
     "webhooks",
@@ -273,6 +274,7 @@ SPECTACULAR_SETTINGS = {
         "RecordablePaymentStatusEnum": [("paid", "paid"), ("refunded", "refunded")],
         "EntryTypeEnum": "records.models.EntryType",
         "AccessActionEnum": "records.models.AccessAction",
+        "FeedRoleEnum": "calendars.models.FeedRole",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in [

@@ -1,0 +1,234 @@
+"""Issue #18 part 4: private iCalendar feeds. Parsed with icalendar: only the owner's
+appointments, no medical data, a doctor sees first names and last initials, stable UIDs with
+SEQUENCE, cancelled events marked; rotation and revocation kill the old URL."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from icalendar import Calendar
+
+from accounts.models import UserRole
+from appointments.models import Appointment
+from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
+from calendars.models import CalendarFeed
+from calendars.services import create_feed, hash_token
+from patients.models import Patient
+from tests.errors import assert_error
+from tests.factories import (
+    AppointmentFactory,
+    DoctorFactory,
+    PatientFactory,
+    SlotFactory,
+    in_hours,
+)
+
+pytestmark = pytest.mark.django_db
+
+V1 = "/api/v1"
+FEEDS = f"{V1}/calendar-feeds/"
+
+
+def feed_path(url: str) -> str:
+    return url.split("testserver", 1)[1]
+
+
+def events(response) -> list:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "no-store" in response["Cache-Control"]
+    return Calendar.from_ical(response.content).walk("VEVENT")
+
+
+def whole_seconds(moment):
+    return moment.replace(microsecond=0)
+
+
+@pytest.fixture
+def patient():
+    return PatientFactory(user__first_name="Pia", user__last_name="Patientsky")
+
+
+def new_feed(client_for, user, role: str) -> str:
+    response = client_for(user).post(FEEDS, {"role": role})
+    assert response.status_code == 201, response.content
+    return feed_path(response.json()["url"])
+
+
+def test_patient_feed_shows_own_appointments_in_utc_with_stable_uids(client_for, patient):
+    doctor = DoctorFactory(user__first_name="Dora", user__last_name="Doctor")
+    slot = SlotFactory(doctor=doctor, start=in_hours(72))
+    mine = book_appointment(patient=patient, slot_id=slot.pk, notes="Chest pain").appointment
+    AppointmentFactory(slot__doctor=doctor, slot__start=in_hours(90))  # someone else's
+    path = new_feed(client_for, patient.user, "patient")
+
+    [event] = events(client_for(None).get(path))
+    assert str(event["UID"]) == f"{mine.pk}@careslot"
+    assert event["SEQUENCE"] == 0
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert event.decoded("DTSTART") == whole_seconds(slot.start)
+    assert event.decoded("DTSTART").utcoffset() == timedelta(0)
+    assert "DTSTART:" in event.to_ical().decode()  # UTC ("...Z"), no TZID needed
+    assert event.decoded("DTEND") == whole_seconds(slot.end)
+    assert str(event["SUMMARY"]) == "Appointment with Dr. Dora Doctor"
+    assert slot.clinic.name in str(event["LOCATION"])
+    text = client_for(None).get(path).content.decode()
+    assert "Chest pain" not in text
+    assert doctor.specialty.name not in text
+
+
+def test_moves_and_cancellations_keep_the_uid_and_bump_the_sequence(client_for, patient):
+    slot = SlotFactory(start=in_hours(72))
+    appointment = book_appointment(patient=patient, slot_id=slot.pk).appointment
+    path = new_feed(client_for, patient.user, "patient")
+    target = SlotFactory(doctor=slot.doctor, clinic=slot.clinic, start=in_hours(100))
+    reschedule_appointment(appointment=appointment, slot_id=target.pk, actor=patient.user)
+
+    [event] = events(client_for(None).get(path))
+    assert (str(event["UID"]), event["SEQUENCE"]) == (f"{appointment.pk}@careslot", 1)
+    assert event.decoded("DTSTART") == whole_seconds(target.start)
+
+    cancel_appointment(appointment=appointment, cancelled_by=patient.user)
+    [event] = events(client_for(None).get(path))
+    assert (str(event["UID"]), event["SEQUENCE"]) == (f"{appointment.pk}@careslot", 2)
+    assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_doctor_feed_names_patients_by_first_name_and_initial_only(client_for, patient):
+    doctor = DoctorFactory()
+    appointment = book_appointment(
+        patient=patient,
+        slot_id=SlotFactory(doctor=doctor, start=in_hours(50)).pk,
+        notes="Recurring migraine",
+    ).appointment
+    AppointmentFactory()  # another doctor's
+    path = new_feed(client_for, doctor.user, "doctor")
+
+    response = client_for(None).get(path)
+    [event] = events(response)
+    assert str(event["UID"]) == f"{appointment.pk}@careslot"
+    assert str(event["SUMMARY"]) == "Appointment: Pia P."
+    text = response.content.decode()
+    assert "Patientsky" not in text
+    assert "migraine" not in text
+    assert patient.user.email not in text
+
+
+def test_old_and_far_past_appointments_are_left_out(client_for, patient):
+    AppointmentFactory(patient=patient, slot__start=in_hours(-24 * 100))
+    recent = AppointmentFactory(patient=patient, slot__start=in_hours(-24 * 10))
+    path = new_feed(client_for, patient.user, "patient")
+    assert [str(e["UID"]) for e in events(client_for(None).get(path))] == [f"{recent.pk}@careslot"]
+
+
+def test_rotation_kills_the_old_url_and_revocation_the_feed(client_for, patient):
+    client = client_for(patient.user)
+    created = client.post(FEEDS, {"role": "patient"}).json()
+    old_path = feed_path(created["url"])
+    assert client_for(None).get(old_path).status_code == 200
+
+    rotated = client.post(f"{FEEDS}{created['id']}/rotate/")
+    assert rotated.status_code == 200
+    new_path = feed_path(rotated.json()["url"])
+    assert new_path != old_path
+    assert_error(client_for(None).get(old_path), 404, "not_found")
+    assert client_for(None).get(new_path).status_code == 200
+
+    assert client.delete(f"{FEEDS}{created['id']}/").status_code == 204
+    assert_error(client_for(None).get(new_path), 404, "not_found")
+    assert client.get(FEEDS).json() == []
+
+
+def test_only_the_token_hash_is_stored_and_the_url_is_shown_once(client_for, patient):
+    client = client_for(patient.user)
+    created = client.post(FEEDS, {"role": "patient"}).json()
+    token = created["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    assert len(token) >= 43  # 256 random bits
+    feed = CalendarFeed.objects.get()
+    assert feed.token_hash == hash_token(token)
+    assert token not in str(CalendarFeed.objects.values().get())
+    [listed] = client.get(FEEDS).json()
+    assert "url" not in listed
+    assert listed["id"] == created["id"]
+
+
+def test_one_feed_per_role_and_only_for_a_role_you_hold(client_for, patient):
+    client = client_for(patient.user)
+    assert client.post(FEEDS, {"role": "patient"}).status_code == 201
+    assert_error(client.post(FEEDS, {"role": "patient"}), 409, "feed_exists")
+    assert_error(client.post(FEEDS, {"role": "doctor"}), 403, "role_required")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [({}, "required"), ({"role": "admin"}, "invalid_choice"), ({"role": 1}, "invalid_choice")],
+)
+def test_bad_create_input(client_for, patient, body, code):
+    response = client_for(patient.user).post(FEEDS, body, format="json")
+    assert_error(response, 400, code, attr="role")
+
+
+def test_a_deactivated_owner_or_a_lost_role_ends_the_feed(client_for, patient):
+    _, token = create_feed(user=patient.user, role="patient")
+    path = f"{V1}/calendar/{token}.ics"
+    UserRole.objects.filter(user=patient.user).delete()
+    assert_error(client_for(None).get(path), 404, "not_found")
+    doctor = DoctorFactory()
+    _, token = create_feed(user=doctor.user, role="doctor")
+    doctor.user.is_active = False
+    doctor.user.save()
+    assert_error(client_for(None).get(f"{V1}/calendar/{token}.ics"), 404, "not_found")
+
+
+def test_unknown_tokens_and_stray_auth_headers(client_for, patient):
+    assert_error(client_for(None).get(f"{V1}/calendar/{'x' * 43}.ics"), 404, "not_found")
+    _, token = create_feed(user=patient.user, role="patient")
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-jwt", HTTP_ACCEPT="application/json")
+    assert client.get(f"{V1}/calendar/{token}.ics").status_code == 200
+
+
+def test_the_feed_costs_the_same_queries_for_one_event_or_many(
+    client_for, patient, django_assert_max_num_queries, settings
+):
+    settings.MAX_ACTIVE_BOOKINGS_PER_PATIENT = 100
+    doctor = DoctorFactory()
+    _, token = create_feed(user=doctor.user, role="doctor")
+    path = f"{V1}/calendar/{token}.ics"
+    AppointmentFactory(slot__doctor=doctor, slot__start=in_hours(30))
+    client = client_for(None)
+    client.get(path)  # warm caches
+    with django_assert_max_num_queries(2):
+        assert len(events(client.get(path))) == 1
+    for hours in range(40):
+        AppointmentFactory(slot__doctor=doctor, slot__start=in_hours(40 + hours))
+    with django_assert_max_num_queries(2):
+        assert len(events(client.get(path))) == 41
+
+
+def test_my_feeds_list_costs_the_same_for_one_or_two(client_for, django_assert_max_num_queries):
+    doctor = DoctorFactory()
+    UserRole.objects.create(user=doctor.user, role="patient")
+    create_feed(user=doctor.user, role="doctor")
+    client = client_for(doctor.user)
+    client.get(FEEDS)
+    with CaptureQueriesContext(connection) as one:
+        client.get(FEEDS)
+    create_feed(user=doctor.user, role="patient")
+    with django_assert_max_num_queries(len(one)):
+        assert len(client.get(FEEDS).json()) == 2
+
+
+def test_appointments_the_feed_owner_does_not_have_stay_out(client_for, patient):
+    """A user who is a doctor and a patient: each feed shows only its own side."""
+    doctor = DoctorFactory()
+    UserRole.objects.create(user=doctor.user, role="patient")
+    as_patient = Patient.objects.create(user=doctor.user, date_of_birth="1980-01-01")
+    AppointmentFactory(patient=as_patient, slot__start=in_hours(30))
+    treated = AppointmentFactory(patient=patient, slot__doctor=doctor, slot__start=in_hours(60))
+    _, token = create_feed(user=doctor.user, role="doctor")
+    [event] = events(client_for(None).get(f"{V1}/calendar/{token}.ics"))
+    assert str(event["UID"]) == f"{treated.pk}@careslot"
+    assert Appointment.objects.count() == 2
+    assert event.decoded("DTSTART") - event.decoded("DTEND") == -timedelta(minutes=30)
