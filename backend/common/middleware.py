@@ -87,7 +87,8 @@ def _as_json_error(response) -> JsonResponse:
         if name.lower() not in _CONTENT_HEADERS:
             rewritten[name] = value
     rewritten.cookies = response.cookies
-    response.close()
+    # Not response.close(): it sends request_finished, which closes the database connection
+    # while the request (and any middleware above this one) is still running.
     return rewritten
 
 
