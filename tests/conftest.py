@@ -8,14 +8,16 @@ from accounts.tokens import TOKEN_VERSION_CLAIM
 from common.worker import run_ready_tasks
 from tests import hypothesis_profiles
 from tests.errors import assert_error_shape
+from tests.fhir_checks import check_fhir_response
 
 pytest_plugins = ["tests.world"]
 hypothesis_profiles.load()
 
 
 class CheckedAPIClient(APIClient):
-    """An API client that checks every 4xx/5xx body against the SPEC §9 error shape, and that
-    no request renders an email or sends one: mail is the worker's job (issue #16)."""
+    """An API client that checks every 4xx/5xx body against the SPEC §9 error shape (on /fhir/:
+    every body against the FHIR R4B models, errors as OperationOutcome), and that no request
+    renders an email or sends one: mail is the worker's job (issue #16)."""
 
     acting_user = None
 
@@ -27,7 +29,9 @@ class CheckedAPIClient(APIClient):
             self._credentials["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         sent_before = len(mail.outbox)
         response = super().request(**kwargs)
-        if response.status_code >= 400:
+        if kwargs.get("PATH_INFO", "").startswith("/fhir/"):
+            check_fhir_response(response)  # OperationOutcome errors, valid R4B resources
+        elif response.status_code >= 400:
             assert_error_shape(response)
         emails = [t.name for t in response.templates if t.name and "/email/" in t.name]
         assert not emails, f"the request rendered {emails}: emails are rendered by tasks"

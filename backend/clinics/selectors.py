@@ -22,6 +22,27 @@ def clinics_visible_to(user) -> QuerySet[Clinic]:
     return Clinic.objects.filter(visible)
 
 
+# The directory's links: a doctor working at a clinic, both of them listed.
+_listed_association = Q(
+    is_active=True,
+    clinic__is_active=True,
+    doctor__is_confirmed=True,
+    doctor__user__is_active=True,
+)
+
+
+def listed_clinics() -> QuerySet[Clinic]:
+    """Active clinics: what anyone, signed in or not, may read."""
+    return Clinic.objects.filter(is_active=True)
+
+
+def listed_associations() -> QuerySet[DoctorClinicAssociation]:
+    """The public part of `associations_visible_to`: active links of listed doctors and clinics."""
+    return DoctorClinicAssociation.objects.filter(_listed_association).select_related(
+        "doctor__user", "doctor__specialty", "clinic"
+    )
+
+
 def associations_visible_to(user) -> QuerySet[DoctorClinicAssociation]:
     """Patients (and everyone) read the active directory links; doctors their own; clinic admins
     their clinics'; platform admins all."""
@@ -32,12 +53,7 @@ def associations_visible_to(user) -> QuerySet[DoctorClinicAssociation]:
         return base.none()
     if is_platform_admin(user):
         return base
-    visible = Q(
-        is_active=True,
-        clinic__is_active=True,
-        doctor__is_confirmed=True,
-        doctor__user__is_active=True,
-    )
+    visible = _listed_association
     if has_role(user, Role.DOCTOR):
         visible |= Q(doctor__user=user)
     if has_role(user, Role.CLINIC_ADMIN):

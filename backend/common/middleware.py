@@ -64,11 +64,15 @@ class JSONErrorMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code < 400 or response.get("Content-Type", "").startswith(
-            "application/json"
-        ):
+        if response.status_code < 400 or _is_json(response.get("Content-Type", "")):
             return response
         return _as_json_error(response)
+
+
+def _is_json(content_type: str) -> bool:
+    """application/json, or a JSON-based type such as application/fhir+json (RFC 6839)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _as_json_error(response) -> JsonResponse:
@@ -83,7 +87,8 @@ def _as_json_error(response) -> JsonResponse:
         if name.lower() not in _CONTENT_HEADERS:
             rewritten[name] = value
     rewritten.cookies = response.cookies
-    response.close()
+    # Not response.close(): it sends request_finished, which closes the database connection
+    # while the request (and any middleware above this one) is still running.
     return rewritten
 
 

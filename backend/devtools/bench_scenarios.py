@@ -115,6 +115,19 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
             )
         )
 
+    # The same search through FHIR (docs/fhir.md): specialty and one day, free slots.
+    fhir_slot_search = []
+    for i in range(variants):
+        slug, _ = combos[i % len(combos)]
+        day = today + timedelta(days=1 + rng.randrange(25))
+        fhir_slot_search.append(
+            _get(
+                f"/fhir/r4/Slot?specialty={slug}&status=free"
+                f"&start=ge{day}&start=lt{day + timedelta(days=1)}",
+                tokens(patient_users[i % len(patient_users)]),
+            )
+        )
+
     doctor_count = Doctor.objects.count()
     pages = max(1, min(50, doctor_count // 20))
     directory = [
@@ -188,6 +201,12 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
             "key": "slot_search",
             "kind": "load",
             "requests": slot_search,
+        },
+        {
+            "name": "FHIR Slot search (specialty+day)",
+            "key": "fhir_slot_search",
+            "kind": "load",
+            "requests": fhir_slot_search,
         },
         {
             "name": "directory page with next_available",

@@ -18,23 +18,34 @@ def slots_managed_by(user) -> QuerySet[Slot]:
         return slots.none()
     if is_platform_admin(user):
         return slots
+    return slots.filter(managed_by(user))
+
+
+def managed_by(user) -> Q:
+    """The condition on the slots a doctor or clinic admin manages (see `slots_managed_by`;
+    platform admins manage every slot, which no condition expresses)."""
     visible = Q(pk__in=[])
     if has_role(user, Role.DOCTOR):
         visible |= Q(doctor__user=user)
     if has_role(user, Role.CLINIC_ADMIN):
         visible |= Q(clinic__in=clinics_administered_by(user))
-    return slots.filter(visible)
+    return visible
 
 
 def free_slots() -> QuerySet[Slot]:
     """Future available slots of confirmed, active doctors at active clinics they still work at,
     held or not (the booking and hold services lock one of these, then look at its hold)."""
+    return Slot.objects.filter(listed(), status=SlotStatus.AVAILABLE)
+
+
+def listed() -> Q:
+    """Future slots, of any status, of confirmed, active doctors at active clinics they still
+    work at: what the public free/busy view shows."""
     still_works_there = DoctorClinicAssociation.objects.filter(
         doctor=OuterRef("doctor"), clinic=OuterRef("clinic"), is_active=True
     )
-    return Slot.objects.filter(
+    return Q(
         Exists(still_works_there),
-        status=SlotStatus.AVAILABLE,
         start__gt=timezone.now(),
         doctor__is_confirmed=True,
         doctor__user__is_active=True,
@@ -52,10 +63,25 @@ def bookable_slots(*, holder=None) -> QuerySet[Slot]:
 
     Every availability read (slot search, the directory's next_available) goes through here,
     so a hold hides a slot from everyone else for exactly as long as it is live."""
+    return Slot.objects.filter(bookable(holder=holder))
+
+
+def bookable(*, holder=None) -> Q:
+    """The condition of `bookable_slots`, to combine with others."""
     held = live_holds().filter(slot=OuterRef("pk"))
     if holder is not None and holder.is_authenticated:
         held = held.exclude(patient__user=holder)
-    return free_slots().filter(~Exists(held))
+    return listed() & Q(status=SlotStatus.AVAILABLE) & ~Q(Exists(held))
+
+
+def published_slots() -> QuerySet[Slot]:
+    """The public free/busy view (SMART Scheduling Links): listed slots, available or booked,
+    with `held`: whether a live hold keeps an available one from everyone else."""
+    return (
+        Slot.objects.filter(listed(), status__in=[SlotStatus.AVAILABLE, SlotStatus.BOOKED])
+        .annotate(held=Exists(live_holds().filter(slot=OuterRef("pk"))))
+        .select_related("doctor__specialty")
+    )
 
 
 def available_slots_for_search(*, viewer=None) -> QuerySet[Slot]:

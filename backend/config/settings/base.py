@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "waitlist",
     "administration",
     "webhooks",
+    "fhir_r4",
     "devtools",
 ]
 
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "common.middleware.NoStoreMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    # Outside JSONErrorMiddleware: every §9 error on /fhir/ becomes an OperationOutcome.
+    "fhir_r4.outcomes.OperationOutcomeMiddleware",
     "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "common.middleware.ForbiddenCharactersMiddleware",
@@ -330,6 +333,9 @@ if not 1 <= SLOT_HORIZON_DAYS <= 3660:
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Abuse limits (OWASP API4/API6).
 MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
+# FHIR (docs/fhir.md): how many weeks of slots the public SMART Scheduling Links manifest
+# ($bulk-publish) lists, one Slot file per week from today.
+FHIR_PUBLISH_WEEKS = env.int("FHIR_PUBLISH_WEEKS", default=4)
 MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY", default=5)
 # Slot holds (checkout) and the waitlist's offers (docs/holds-and-waitlist.md).
 SLOT_HOLD_MINUTES = env.int("SLOT_HOLD_MINUTES", default=10)
