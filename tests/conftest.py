@@ -6,10 +6,12 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tokens import TOKEN_VERSION_CLAIM
 from common.worker import run_ready_tasks
+from tests import hypothesis_profiles
 from tests.errors import assert_error_shape
 from tests.fhir_checks import check_fhir_response
 
 pytest_plugins = ["tests.world"]
+hypothesis_profiles.load()
 
 
 class CheckedAPIClient(APIClient):

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 
 from common.append_only import AppendOnlyModel
 from common.constraints import PostgresExclusionConstraint, TsTzRange
+from common.date_windows import storable_times
 from common.models import TimeStampedModel
 
 
@@ -108,6 +109,7 @@ class Appointment(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(end__gt=F("start")), name="appointment_end_after_start"
             ),
+            storable_times("appointment"),
             models.CheckConstraint(
                 condition=Q(total_amount=F("consultation_fee") + F("transaction_fee")),
                 name="appointment_total_is_sum",

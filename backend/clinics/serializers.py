@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from common.date_windows import ASSOCIATION_DAYS, WindowedDateField
 from common.fields import StrictCharField, StrictModelSerializer, StrictRegexField, StrictSlugField
 from doctors.models import Doctor
 
@@ -76,8 +77,8 @@ class AssociationInputSerializer(serializers.Serializer):
     doctor = serializers.PrimaryKeyRelatedField(queryset=Doctor.objects.all())
     clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
     title = StrictCharField(max_length=100, required=False, default="", allow_blank=True)
-    started_on = serializers.DateField(required=False)
+    started_on = WindowedDateField(window=ASSOCIATION_DAYS, required=False)
 
 
 class AssociationEndSerializer(serializers.Serializer):
-    ended_on = serializers.DateField(required=False)
+    ended_on = WindowedDateField(window=ASSOCIATION_DAYS, required=False)

@@ -6,6 +6,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
 
+from .date_windows import WindowedDateFilter
 from .timezones import end_of_day, start_of_day, zone_or_error
 
 
@@ -74,9 +75,9 @@ class TimeWindowFilterSet(django_filters.FilterSet):
 
     time_field = "start"
 
-    date = django_filters.DateFilter(method="_defer", help_text="One day (in `tz`)")
-    date_from = django_filters.DateFilter(method="_defer", help_text="First day (in `tz`)")
-    date_to = django_filters.DateFilter(method="_defer", help_text="Last day, inclusive (in `tz`)")
+    date = WindowedDateFilter(method="_defer", help_text="One day (in `tz`)")
+    date_from = WindowedDateFilter(method="_defer", help_text="First day (in `tz`)")
+    date_to = WindowedDateFilter(method="_defer", help_text="Last day, inclusive (in `tz`)")
     tz = django_filters.CharFilter(
         method="_defer",
         validators=[_validate_timezone],

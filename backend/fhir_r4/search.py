@@ -16,10 +16,10 @@ from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 
-# The dates a search accepts: centuries inside Python's calendar, so no arithmetic on them can
-# overflow (SPEC §14), and past every stored slot or appointment in any time zone.
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2299, 12, 31)
+from common.date_windows import FILTER_EARLIEST, FILTER_LATEST
+
+# The dates a search accepts: the list filters' window (common.date_windows, SPEC §14).
+EARLIEST, LATEST = FILTER_EARLIEST, FILTER_LATEST
 DATE_PREFIXES = ("ge", "gt", "le", "lt", "eq")
 _DATE = re.compile(
     r"^(?P<prefix>[a-z]{2})?"

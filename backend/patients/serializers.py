@@ -1,6 +1,6 @@
-from django.utils import timezone
 from rest_framework import serializers
 
+from common.date_windows import BIRTH_DATES, WindowedDateField
 from common.fields import (
     StrictBooleanField,
     StrictCharField,
@@ -43,15 +43,8 @@ class PatientUpdateSerializer(serializers.Serializer):
     first_name = StrictCharField(max_length=150)
     last_name = StrictCharField(max_length=150)
     phone = StrictCharField(max_length=32, allow_blank=True)
-    date_of_birth = serializers.DateField()
+    date_of_birth = WindowedDateField(window=BIRTH_DATES)
     gender = serializers.ChoiceField(choices=Gender.choices)
     address = StrictCharField(max_length=255, allow_blank=True)
     emergency_contact_name = StrictCharField(max_length=150, allow_blank=True)
     emergency_contact_phone = StrictCharField(max_length=32, allow_blank=True)
-
-    def validate_date_of_birth(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(
-                "The date of birth is in the future.", code="future_date"
-            )
-        return value

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Role
+from common.date_windows import BIRTH_DATES, WindowedDateField
 from common.fields import StrictCharField, StrictDecimalField, StrictEmailField
 from doctors.models import LANGUAGE_CHOICES, Specialty
 from patients.models import Gender
@@ -17,7 +18,7 @@ class _RegistrationSerializer(serializers.Serializer):
 
 
 class PatientRegistrationSerializer(_RegistrationSerializer):
-    date_of_birth = serializers.DateField()
+    date_of_birth = WindowedDateField(window=BIRTH_DATES)
     gender = serializers.ChoiceField(
         choices=Gender.choices, required=False, default=Gender.UNDISCLOSED
     )

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.models import Clinic
+from common.date_windows import PLATFORM_EPOCH, REPORT_DAYS, WindowedDateField
 from common.fields import StrictCharField, StrictDecimalField, StrictIntegerField
 from common.timezones import zone_or_error
 
@@ -13,9 +14,11 @@ MAX_RANGE_DAYS = 366
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text="First day (default: 30 days ago)")
-    date_to = serializers.DateField(
-        required=False, help_text="Last day, inclusive (default: today)"
+    date_from = WindowedDateField(
+        window=REPORT_DAYS, required=False, help_text="First day (default: 30 days before date_to)"
+    )
+    date_to = WindowedDateField(
+        window=REPORT_DAYS, required=False, help_text="Last day, inclusive (default: today)"
     )
     tz = StrictCharField(
         required=False, default="UTC", help_text="IANA zone for the days and the periods"
@@ -38,7 +41,7 @@ class ReportQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         today = timezone.localdate()
         attrs.setdefault("date_to", today)
-        attrs.setdefault("date_from", attrs["date_to"] - timedelta(days=30))
+        attrs.setdefault("date_from", max(attrs["date_to"] - timedelta(days=30), PLATFORM_EPOCH))
         if attrs["date_to"] < attrs["date_from"]:
             raise serializers.ValidationError(
                 {"date_to": "date_to is before date_from."}, code="invalid_range"

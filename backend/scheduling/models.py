@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from common.constraints import PostgresExclusionConstraint, TsTzRange
+from common.date_windows import storable_times
 from common.models import TimeStampedModel
 
 
@@ -27,6 +28,7 @@ class Slot(TimeStampedModel):
         ordering = ["start", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="slot_end_after_start"),
+            storable_times("slot"),
             PostgresExclusionConstraint(
                 name="slot_no_overlap_per_doctor",
                 expressions=[

@@ -5,8 +5,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clinics.models import Clinic
+from common.date_windows import SLOT_DAYS, SLOT_TIMES, WindowedDateField, WindowedDateTimeField
 from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
-from common.serializers import AwareDateTimeField
 
 from .models import Slot, SlotHold
 
@@ -63,13 +63,13 @@ class SlotHoldSerializer(StrictModelSerializer):
 
 class SlotCreateSerializer(serializers.Serializer):
     clinic = serializers.PrimaryKeyRelatedField(queryset=Clinic.objects.all())
-    start = AwareDateTimeField()
-    end = AwareDateTimeField()
+    start = WindowedDateTimeField(window=SLOT_TIMES)
+    end = WindowedDateTimeField(window=SLOT_TIMES)
 
 
 class SlotUpdateSerializer(serializers.Serializer):
-    start = AwareDateTimeField()
-    end = AwareDateTimeField()
+    start = WindowedDateTimeField(window=SLOT_TIMES)
+    end = WindowedDateTimeField(window=SLOT_TIMES)
 
 
 class SlotTemplateSerializer(serializers.Serializer):
@@ -84,8 +84,8 @@ class SlotTemplateSerializer(serializers.Serializer):
     end_time = serializers.TimeField(help_text="Daily end, wall-clock time at the clinic")
     slot_minutes = StrictIntegerField(min_value=5, max_value=480)
     break_minutes = StrictIntegerField(min_value=0, max_value=240, default=0)
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = WindowedDateField(window=SLOT_DAYS)
+    date_to = WindowedDateField(window=SLOT_DAYS)
 
     def validate(self, attrs):
         if attrs["end_time"] <= attrs["start_time"]:

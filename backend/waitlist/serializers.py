@@ -1,17 +1,13 @@
-from datetime import timedelta
-
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.models import Clinic, DoctorClinicAssociation
+from common.date_windows import WAITLIST_DAYS, WindowedDateField
 from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from doctors.models import Doctor
 from scheduling.serializers import SlotSerializer
 
 from .models import WaitlistEntry, WaitlistOffer
-
-MAX_WAITLIST_DAYS = 366
 
 
 class WaitlistJoinSerializer(serializers.Serializer):
@@ -25,13 +21,10 @@ class WaitlistJoinSerializer(serializers.Serializer):
         default=None,
         help_text="Only slots at this clinic (one the doctor works at); any clinic if omitted",
     )
-    date_from = serializers.DateField(required=False, allow_null=True, default=None)
-    date_to = serializers.DateField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=f"At most {MAX_WAITLIST_DAYS} days ahead",
+    date_from = WindowedDateField(
+        window=WAITLIST_DAYS, required=False, allow_null=True, default=None
     )
+    date_to = WindowedDateField(window=WAITLIST_DAYS, required=False, allow_null=True, default=None)
     time_from = serializers.TimeField(
         required=False,
         allow_null=True,
@@ -46,15 +39,6 @@ class WaitlistJoinSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        today = timezone.now().date()
-        horizon = today + timedelta(days=MAX_WAITLIST_DAYS)
-        for name in ("date_from", "date_to"):
-            day = attrs[name]
-            if day is not None and not (today - timedelta(days=1) <= day <= horizon):
-                raise serializers.ValidationError(
-                    {name: f"Give a date from today to {MAX_WAITLIST_DAYS} days ahead."},
-                    code="out_of_range",
-                )
         if attrs["date_from"] and attrs["date_to"] and attrs["date_to"] < attrs["date_from"]:
             raise serializers.ValidationError(
                 {"date_to": "The end date must not be before the start date."},

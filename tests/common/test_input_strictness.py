@@ -2,7 +2,10 @@
 
 Each case here is one `make fuzz` (schemathesis) found against the live API."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from doctors.models import Specialty
 from tests.errors import assert_error
@@ -15,6 +18,11 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def a_monday_ahead() -> str:
+    today = timezone.localdate()
+    return (today + timedelta(days=14 - today.weekday())).isoformat()
 
 
 @pytest.fixture
@@ -45,8 +53,8 @@ def test_an_integer_field_refuses_a_string(client_for, doctor):
             "start_time": "09:00",
             "end_time": "12:00",
             "slot_minutes": "30",
-            "date_from": "2030-01-07",
-            "date_to": "2030-01-08",
+            "date_from": a_monday_ahead(),
+            "date_to": a_monday_ahead(),
         },
     )
     body = assert_error(response, 400, "invalid", attr="slot_minutes")
@@ -62,8 +70,8 @@ def test_a_whole_float_still_counts_as_an_integer(client_for, doctor):
             "start_time": "09:00",
             "end_time": "10:00",
             "slot_minutes": 30.0,
-            "date_from": "2030-01-07",
-            "date_to": "2030-01-07",
+            "date_from": a_monday_ahead(),
+            "date_to": a_monday_ahead(),
         },
     )
     assert response.status_code == 201, response.json()

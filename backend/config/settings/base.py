@@ -325,6 +325,10 @@ LOGGING = {
 
 # Platform rules (SPEC §6, §7).
 CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)
+# How far ahead slots may be published; also the latest day a report covers (common.date_windows).
+SLOT_HORIZON_DAYS = env.int("SLOT_HORIZON_DAYS", default=730)
+if not 1 <= SLOT_HORIZON_DAYS <= 3660:
+    raise ImproperlyConfigured("SLOT_HORIZON_DAYS must be from 1 to 3660 (ten years).")
 # How long a doctor's emergency ("break-glass") read access to a patient's history lasts.
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Abuse limits (OWASP API4/API6).
