@@ -44,6 +44,7 @@ class PlatformAdminView(APIView):
 class UserRolesView(GenericAPIView):
     permission_classes = [IsAuthenticated, IsPlatformAdmin]
     filter_backends = []
+    serializer_class = RoleInputSerializer  # what OPTIONS describes: the grant's input
 
     @extend_schema(
         summary="List a user's roles (platform admins)",

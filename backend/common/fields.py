@@ -22,9 +22,18 @@ class StrictJSONTypeMixin:
 
     def to_internal_value(self, data):
         from_query_string = isinstance(getattr(self.root, "initial_data", None), QueryDict)
-        if not from_query_string and not self._has_json_type(data):
-            self.fail("invalid")
+        if not from_query_string:
+            if not self._has_json_type(data):
+                self.fail("invalid")
+            self._check_length_as_sent(data)
         return super().to_internal_value(data)
+
+    def _check_length_as_sent(self, data) -> None:
+        # DRF measures a string after trimming it; the schema's maxLength is about what was
+        # sent, so 500 characters and a trailing space are too many for max_length=500.
+        max_length = getattr(self, "max_length", None)
+        if isinstance(data, str) and max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length)
 
     def _has_json_type(self, data) -> bool:
         if isinstance(data, bool):

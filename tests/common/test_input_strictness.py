@@ -152,3 +152,9 @@ def test_decimals_are_json_strings(client_for):
         "/api/v1/doctors/me/", {"consultation_fee": "95.50"}, format="json"
     )
     assert ok.json()["consultation_fee"] == "95.50"
+
+
+def test_a_string_longer_than_its_max_length_is_refused_even_if_trimming_would_fit(client_for):
+    patient = PatientFactory()
+    response = client_for(patient.user).patch("/api/v1/auth/me/", {"first_name": "a" * 150 + " "})
+    assert_error(response, 400, "max_length", attr="first_name")
