@@ -46,6 +46,14 @@ def _active(field: str) -> SearchParam:
     )
 
 
+def _clinic_text_params() -> list[SearchParam]:
+    """Organization and Location are both a clinic: they search the same way."""
+    return [
+        SearchParam("name", "string", "Part of the clinic's name", by_text("name")),
+        SearchParam("address-city", "string", "Part of the city", by_text("city")),
+    ]
+
+
 def _specialty(field: str) -> SearchParam:
     return SearchParam(
         "specialty",
@@ -161,21 +169,14 @@ RESOURCE_TYPES = [
         "Organization",
         lambda user: clinics_visible_to(user).order_by("name", "id"),
         resources.organization,
-        [
-            SearchParam("name", "string", "Part of the clinic's name", by_text("name")),
-            SearchParam("address-city", "string", "Part of the city", by_text("city")),
-            _active("is_active"),
-        ],
+        [*_clinic_text_params(), _active("is_active")],
         documentation="A clinic, as the organization.",
     ),
     ResourceType(
         "Location",
         lambda user: clinics_visible_to(user).order_by("name", "id"),
         resources.location,
-        [
-            SearchParam("name", "string", "Part of the clinic's name", by_text("name")),
-            SearchParam("address-city", "string", "Part of the city", by_text("city")),
-        ],
+        _clinic_text_params(),
         documentation="A clinic, as the place (same id as its Organization); its IANA time "
         "zone in the timezone extension.",
     ),
