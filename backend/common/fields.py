@@ -33,9 +33,12 @@ class StrictJSONTypeMixin:
         # sent, so 500 characters and a trailing space are too many for max_length=500. (A
         # string too long even trimmed is left to DRF, which reports it with the other errors.)
         max_length = getattr(self, "max_length", None)
-        if isinstance(data, str) and max_length is not None:
-            if len(data.strip()) <= max_length < len(data):
-                self.fail("max_length", max_length=max_length)
+        if (
+            isinstance(data, str)
+            and max_length is not None
+            and len(data.strip()) <= max_length < len(data)
+        ):
+            self.fail("max_length", max_length=max_length)
 
     def _has_json_type(self, data) -> bool:
         if isinstance(data, bool):
