@@ -273,7 +273,15 @@ class SlotViewSet(
         description="The slot is bookable by anyone at once. 404 if you hold no live hold on it.",
         tags=TAGS,
         request=None,
-        responses={204: None},
+        responses={
+            204: None,
+            404: error_response(
+                "HoldNotFound",
+                "You hold no live hold on this slot, or there is no such slot.",
+                "hold_not_found",
+                "not_found",
+            ),
+        },
     )
     @hold.mapping.delete
     def release_hold(self, request: Request, pk=None) -> Response:
