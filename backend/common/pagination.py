@@ -22,14 +22,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
     `ten`, 20 digits) is a 400 on the parameter, not silently the default: a client that asks
     for `page_size=ten` has a bug it should hear about. Sizes above the cap are capped, as
     documented; a page after the last is a 400 `out_of_range`; `page=last` is the last page;
-    an empty value means "not given"."""
+    an empty value means "not given", but spaces are not an empty value."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
 
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param, "").strip()
+        raw = request.query_params.get(self.page_size_query_param, "")
         if not raw:
             return self.page_size
         if raw.isascii() and raw.isdigit() and len(raw) > MAX_DIGITS:
@@ -37,7 +37,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return min(_positive_int(raw, self.page_size_query_param), self.max_page_size)
 
     def get_page_number(self, request, paginator) -> int:
-        raw = request.query_params.get(self.page_query_param, "").strip()
+        raw = request.query_params.get(self.page_query_param, "")
         if not raw:
             return 1
         if raw in self.last_page_strings:
