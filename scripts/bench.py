@@ -42,7 +42,13 @@ REPORTS = ("bookings", "revenue", "user-activity", "doctors", "me")
 # checked twice: under the same load as everything else, and as one admin asking alone.
 TARGETS = [
     ("slot_search", lambda r, f: r["p95_ms"] <= 2 * f["p95_ms"], "p95 <= 2x floor p95"),
+    ("doctor_calendar", lambda r, f: r["p95_ms"] <= 2 * f["p95_ms"], "p95 <= 2x floor p95"),
     ("booking", lambda r, f: r["rps"] >= 0.5 * f["rps"], "req/s >= 50% of floor req/s"),
+    (
+        "booking_contended",
+        lambda r, f: r["rps"] >= 0.5 * f["rps"],
+        "req/s >= 50% of floor req/s",
+    ),
     *(
         (f"report_{name}{suffix}", lambda r, f: r["p95_ms"] <= 300, "p95 <= 300 ms")
         for name in REPORTS
@@ -136,7 +142,7 @@ def integrity(url: str, contended_slots: list[list[str]]) -> dict:
 # -- the server ------------------------------------------------------------------------------
 
 
-def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+def start_server(env: dict, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     log_file = (BENCH_DIR / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [
@@ -148,6 +154,8 @@ def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
             f"{HOST}:{port}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--backlog",
             "2048",
             "--log-level",
@@ -324,7 +332,7 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--database-url",
@@ -333,6 +341,18 @@ def main() -> int:
         ),
     )
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--growth-scale",
+        type=float,
+        default=0.1,
+        help="Also measure the growth endpoints at this scale, in the same run (0: skip)",
+    )
+    parser.add_argument(
+        "--growth-database-url",
+        default=os.environ.get(
+            "BENCH_GROWTH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/careslot_bench_growth"
+        ),
+    )
     parser.add_argument("--reseed", action="store_true", help="Seed even if already seeded")
     parser.add_argument("--duration", type=float, default=20.0, help="Seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=3.0)
@@ -341,17 +361,22 @@ def main() -> int:
     )
     parser.add_argument("--concurrency", type=int, default=0, help="Default: the workers")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--rounds", type=int, default=5, help="Contended booking rounds")
+    parser.add_argument("--report-runs", type=int, default=3, help="Consecutive runs per report")
     parser.add_argument("--only", nargs="*", help="Scenario keys to run (floor always runs)")
+    parser.add_argument("--no-pgbench", action="store_true", help="Skip the pgbench replay")
     args = parser.parse_args()
-    concurrency = args.concurrency or args.workers
+    args.concurrency = args.concurrency or args.workers
     args.floor_duration = args.floor_duration or args.duration / 2
-    BENCH_DIR.mkdir(exist_ok=True)
+    return args
 
-    env = {
+
+def server_env(url: str) -> dict:
+    return {
         **os.environ,
-        "DATABASE_URL": args.database_url,
+        "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP over loopback
@@ -362,28 +387,35 @@ def main() -> int:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def prepare(url: str, scale: float, *, reseed: bool, rounds: int, env: dict) -> tuple:
+    """Create, migrate and seed (unless the data set of this scale is there); build the plan."""
     seeding = {"seconds": None, "reused": False}
-    ensure_database(args.database_url)
+    ensure_database(url)
     run([*MANAGE, "migrate", "--noinput", "-v0"], env)
-    if not args.reseed and seeded_sizes(args.database_url) == expected_sizes(args.scale):
-        log(f"database already holds the scale {args.scale} data set: reusing it (--reseed)")
+    if not reseed and seeded_sizes(url) == expected_sizes(scale):
+        log(f"{url.rsplit('/', 1)[1]} already holds the scale {scale} data set: reusing it")
         seeding["reused"] = True
     else:
         started = time.monotonic()
-        run([*MANAGE, "seed_scale", "--scale", str(args.scale), "--reset"], env)
+        run([*MANAGE, "seed_scale", "--scale", str(scale), "--reset"], env)
         seeding["seconds"] = round(time.monotonic() - started, 1)
-    plan_file = BENCH_DIR / "plan.json"
-    run([*MANAGE, "bench_plan", "--output", str(plan_file), "--rounds", str(args.rounds)], env)
-    plan = json.loads(plan_file.read_text())
+    plan_file = BENCH_DIR / f"plan-{scale:g}.json"
+    run([*MANAGE, "bench_plan", "--output", str(plan_file), "--rounds", str(rounds)], env)
+    return json.loads(plan_file.read_text()), seeding
+
+
+def measure_all(args, env: dict, plan: dict, keys: list[str] | None, *, full: bool) -> list:
+    """Every scenario of `keys` (all when None) on one gunicorn, each beside a fresh floor
+    sample; with `full`, also each report alone, the contended rounds and the closing floor."""
     scenarios = {s["key"]: s for s in plan["scenarios"]}
-
-    load_before = os.getloadavg()
-    server = start_server(env, args.port, args.workers)
-    rows = []
+    server = start_server(env, args.port, args.workers, args.threads)
+    rows: list[dict] = []
     try:
-        with multiprocessing.get_context("fork").Pool(concurrency) as pool:
+        with multiprocessing.get_context("fork").Pool(args.concurrency) as pool:
 
-            def measure(key: str, *, duration=args.duration, clients=concurrency) -> dict:
+            def measure(key: str, *, duration=args.duration, clients=args.concurrency) -> dict:
                 scenario = scenarios[key]
                 log(f"{scenario['name']} ({len(scenario['requests'])} requests, {clients} clients)")
                 row = load(
@@ -403,36 +435,208 @@ def main() -> int:
                 row["floor"] = floors[-1]
                 return row
 
+            def wanted(key: str) -> bool:
+                return key in scenarios and (keys is None or key in keys)
+
             floors = [measure("floor")]
             rows.append(floors[0])
             for key in scenarios:
-                if key == "floor" or (args.only and key not in args.only):
+                if key == "floor" or not wanted(key):
                     continue
-                floors.append(measure("floor", duration=args.floor_duration))
-                rows.append(beside_floor(measure(key)))
-            for name in REPORTS:
-                key = f"report_{name}"
-                if key not in scenarios or (args.only and key not in args.only):
-                    continue
-                scenarios[f"{key}_single"] = {
-                    **scenarios[key],
-                    "key": f"{key}_single",
-                    "name": f"{scenarios[key]['name']} (1 client)",
-                }
-                floors.append(measure("floor", duration=args.floor_duration))
-                rows.append(beside_floor(measure(f"{key}_single", clients=1)))
-            if not args.only or "booking_contended" in args.only:
-                floors.append(measure("floor", duration=args.floor_duration))
-                log(f"booking: {len(plan['contended'])} rounds of 50 clients for 10 slots")
-                rows.append(beside_floor(contend(args.port, plan["contended"])))
-            floor_again = measure("floor")
-            floor_again["name"] = "floor again (end of run)"
-            floor_again["key"] = "floor_end"
-            floor_again["floor"] = floors[0]  # its ratios show how the machine drifted
-            rows.append(floor_again)
+                runs = args.report_runs if key.startswith("report_") and full else 1
+                for run_number in range(1, runs + 1):
+                    floors.append(measure("floor", duration=args.floor_duration))
+                    row = beside_floor(measure(key))
+                    if runs > 1:
+                        row["run"] = run_number
+                        row["name"] = f"{row['name']} (run {run_number})"
+                    rows.append(row)
+            if full:
+                for name in REPORTS:
+                    key = f"report_{name}"
+                    if not wanted(key):
+                        continue
+                    scenarios[f"{key}_single"] = {
+                        **scenarios[key],
+                        "key": f"{key}_single",
+                        "name": f"{scenarios[key]['name']} (1 client)",
+                    }
+                    floors.append(measure("floor", duration=args.floor_duration))
+                    rows.append(beside_floor(measure(f"{key}_single", clients=1)))
+                if keys is None or "booking_contended" in keys:
+                    floors.append(measure("floor", duration=args.floor_duration))
+                    log(f"booking: {len(plan['contended'])} rounds of 50 clients for 10 slots")
+                    rows.append(beside_floor(contend(args.port, plan["contended"])))
+                floor_again = measure("floor")
+                floor_again["name"] = "floor again (end of run)"
+                floor_again["key"] = "floor_end"
+                floor_again["floor"] = floors[0]  # its ratios show how the machine drifted
+                rows.append(floor_again)
     finally:
         stop_server(server)
+    for row in rows:
+        beside = row.get("floor", row)
+        row["rps_ratio_to_floor"] = round(row["rps"] / beside["rps"], 3)
+        row["p95_ratio_to_floor"] = round(row["p95_ms"] / beside["p95_ms"], 3)
+        if "floor" in row:
+            row["floor"] = {k: beside[k] for k in ("rps", "p50_ms", "p95_ms", "p99_ms")}
+    return rows
+
+
+def replay_with_pgbench(url: str, env: dict, args) -> dict:
+    """A booking's captured SQL replayed by pgbench at the same client count, no Python in
+    the loop (devtools/pgbench_booking.py): the write path's physical limit."""
+    script = BENCH_DIR / "booking.pgbench"
+    run([*MANAGE, "bench_pgbench", "--output", str(script)], env)
+    command = [
+        "pgbench",
+        "-n",
+        "-f",
+        str(script),
+        "-c",
+        str(args.concurrency),
+        "-j",
+        "2",
+        "-T",
+        str(int(args.duration)),
+        "-d",
+        url,
+    ]
+    log(" ".join(command))
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    run([*MANAGE, "bench_pgbench", "--output", str(script), "--drop"], env)
+    tps = float(out.split("tps = ", 1)[1].split()[0])
+    processed = int(out.split("actually processed: ", 1)[1].split()[0])
+    failed = (
+        int(out.split("failed transactions: ", 1)[1].split()[0])
+        if "failed transactions" in out
+        else 0
+    )
+    statements = sum(1 for line in script.read_text().splitlines()[2:] if line.strip())
+    log(f"  pgbench: {tps:.1f} tps, {processed} bookings, {failed} failed")
+    return {
+        "tps": round(tps, 1),
+        "transactions": processed,
+        "failed": failed,
+        "statements_per_booking": statements,
+        "clients": args.concurrency,
+    }
+
+
+GROWTH_KEYS = [
+    "slot_search",
+    "doctor_calendar",
+    "booking",
+    "report_bookings",
+    "report_revenue",
+    "report_user-activity",
+    "report_doctors",
+]
+
+
+def growth(small: list[dict], full: list[dict]) -> list[dict]:
+    """Each growth endpoint at both scales: p95 and req/s, and their ratios (full / small)."""
+    by_key_small = {r["key"]: r for r in small}
+    out = []
+    for row in full:
+        if row["key"] not in GROWTH_KEYS or row["key"] not in by_key_small or row.get("run", 1) > 1:
+            continue
+        low = by_key_small[row["key"]]
+        out.append(
+            {
+                "key": row["key"],
+                "p95_ms": [low["p95_ms"], row["p95_ms"]],
+                "rps": [low["rps"], row["rps"]],
+                "p95_growth": round(row["p95_ms"] / low["p95_ms"], 3),
+                "rps_change": round(row["rps"] / low["rps"] - 1, 3),
+                # The same ratio against each run's own floor, which the machine's drift cancels.
+                "p95_to_floor": [low["p95_ratio_to_floor"], row["p95_ratio_to_floor"]],
+                "rps_to_floor": [low["rps_ratio_to_floor"], row["rps_ratio_to_floor"]],
+            }
+        )
+    return out
+
+
+def targets_of(rows: list[dict], pgbench: dict | None, growth_rows: list[dict]) -> list[dict]:
+    found = []
+    for row in rows:
+        for key, check, text in TARGETS:
+            if row["key"] == key:
+                found.append(
+                    {
+                        "endpoint": row["name"],
+                        "target": text,
+                        "met": bool(check(row, row.get("floor", row))),
+                    }
+                )
+    booking = next((r for r in rows if r["key"] == "booking"), None)
+    if pgbench and booking:
+        ratio = booking["rps"] / pgbench["tps"]
+        found.append(
+            {
+                "endpoint": "booking vs pgbench replay of its SQL",
+                "target": f"booking req/s >= 25% of pgbench tps ({ratio:.0%})",
+                "met": ratio >= 0.25,
+            }
+        )
+    for g in growth_rows:
+        if g["key"] == "booking":
+            found.append(
+                {
+                    "endpoint": "booking, scale growth",
+                    "met": g["rps_change"] >= -0.10,
+                    "target": f"req/s drops <= 10% ({g['rps_change']:+.0%})",
+                }
+            )
+        elif g["key"].startswith("report_"):
+            found.append(
+                {
+                    "endpoint": f"{g['key']}, scale growth",
+                    "met": g["p95_growth"] <= 1.5,
+                    "target": f"p95 grows <= 1.5x ({g['p95_growth']:.2f}x)",
+                }
+            )
+        else:
+            found.append(
+                {
+                    "endpoint": f"{g['key']}, scale growth",
+                    "met": g["p95_growth"] <= 1.3,
+                    "target": f"p95 grows <= 1.3x ({g['p95_growth']:.2f}x)",
+                }
+            )
+    return found
+
+
+def main() -> int:
+    args = parse_args()
+    BENCH_DIR.mkdir(exist_ok=True)
+    env = server_env(args.database_url)
+    plan, seeding = prepare(
+        args.database_url, args.scale, reseed=args.reseed, rounds=args.rounds, env=env
+    )
+    small_env = small_plan = None
+    if args.growth_scale:
+        small_env = server_env(args.growth_database_url)
+        small_plan, _ = prepare(
+            args.growth_database_url,
+            args.growth_scale,
+            reseed=args.reseed,
+            rounds=0,
+            env=small_env,
+        )
+
+    load_before = os.getloadavg()
+    rows = measure_all(args, env, plan, args.only, full=True)
+    pgbench = None
+    if not args.no_pgbench and (not args.only or "booking" in args.only):
+        pgbench = replay_with_pgbench(args.database_url, env, args)
+    small_rows: list[dict] = []
+    if small_plan is not None:
+        keys = [k for k in GROWTH_KEYS if not args.only or k in args.only]
+        log(f"growth: the same endpoints at scale {args.growth_scale}")
+        small_rows = measure_all(args, small_env, small_plan, keys, full=False)
     load_after = os.getloadavg()
+    growth_rows = growth(small_rows, rows)
 
     checks = integrity(args.database_url, [r["slots"] for r in plan["contended"]])
     contended = next((r for r in rows if r["key"] == "booking_contended"), None)
@@ -441,24 +645,16 @@ def main() -> int:
         failures.append(f"double bookings: {checks}")
     if contended and any(n != 10 for n in checks["contended_appointments_per_round"]):
         failures.append(f"contended rounds did not end with 10 appointments: {checks}")
-    errors = sum(r["errors_5xx"] for r in rows)
+    errors = sum(r["errors_5xx"] for r in rows + small_rows)
     if errors:
         failures.append(f"{errors} responses were 5xx (see {BENCH_DIR / 'gunicorn.log'})")
+    if pgbench and pgbench["failed"]:
+        failures.append(f"{pgbench['failed']} pgbench transactions failed")
 
-    by_key = {r["key"]: r for r in rows}
-    for row in rows:
-        beside = row.get("floor", row)
-        row["rps_ratio_to_floor"] = round(row["rps"] / beside["rps"], 3)
-        row["p95_ratio_to_floor"] = round(row["p95_ms"] / beside["p95_ms"], 3)
-        if "floor" in row:
-            row["floor"] = {k: beside[k] for k in ("rps", "p50_ms", "p95_ms", "p99_ms")}
-    targets = [
-        {"endpoint": key, "target": text, "met": bool(check(by_key[key], by_key[key]["floor"]))}
-        for key, check, text in TARGETS
-        if key in by_key
-    ]
+    targets = targets_of(rows, pgbench, growth_rows)
     results = {
         "scale": args.scale,
+        "growth_scale": args.growth_scale or None,
         "seeding": seeding,
         "machine": {
             "cpus": os.cpu_count(),
@@ -466,9 +662,13 @@ def main() -> int:
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
         },
-        "server": {"gunicorn_workers": args.workers, "worker_class": "sync"},
+        "server": {
+            "gunicorn_workers": args.workers,
+            "threads": args.threads,
+            "worker_class": "sync" if args.threads == 1 else "gthread",
+        },
         "load": {
-            "concurrency": concurrency,
+            "concurrency": args.concurrency,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "floor_duration_s": args.floor_duration,
@@ -477,8 +677,10 @@ def main() -> int:
         "report_window": plan["report_window"],
         "floor": "GET /api/v1/auth/me/, measured first, last, and for floor_duration_s "
         "before each endpoint; each endpoint's ratios are to the floor just before it",
-        "floor_samples": [{k: f[k] for k in ("rps", "p50_ms", "p95_ms")} for f in floors],
         "endpoints": rows,
+        "pgbench": pgbench,
+        "growth_endpoints": small_rows,
+        "growth": growth_rows,
         "targets": targets,
         "integrity": checks,
         "failures": failures,
@@ -487,11 +689,25 @@ def main() -> int:
 
     print()
     print(
-        f"CareSlot bench: scale {args.scale}, {args.workers} gunicorn workers, "
-        f"concurrency {concurrency}, {args.duration:.0f}s per endpoint, "
+        f"CareSlot bench: scale {args.scale}, {args.workers} gunicorn workers x {args.threads} "
+        f"threads, concurrency {args.concurrency}, {args.duration:.0f}s per endpoint, "
         f"load average {load_before[0]:.2f} before / {load_after[0]:.2f} after"
     )
     print(table(rows))
+    if pgbench:
+        print(
+            f"\npgbench replay of a booking's SQL ({pgbench['statements_per_booking']} "
+            f"statements, {pgbench['clients']} clients): {pgbench['tps']} tps"
+        )
+    if growth_rows:
+        print(f"\ngrowth from scale {args.growth_scale} to {args.scale}:")
+        for g in growth_rows:
+            print(
+                f"  {g['key']:<24} p95 {g['p95_ms'][0]:>7.1f} -> {g['p95_ms'][1]:>7.1f} ms "
+                f"({g['p95_growth']:.2f}x)  req/s {g['rps'][0]:>7.1f} -> {g['rps'][1]:>7.1f} "
+                f"({g['rps_change']:+.0%})  p95/floor {g['p95_to_floor'][0]:.2f} -> "
+                f"{g['p95_to_floor'][1]:.2f}"
+            )
     print()
     for target in targets:
         print(

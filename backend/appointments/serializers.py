@@ -8,6 +8,7 @@ from common.fields import (
     StrictDecimalField,
     StrictIntegerField,
     StrictModelSerializer,
+    StrictUUIDField,
 )
 from scheduling.models import Slot
 
@@ -87,7 +88,9 @@ class AppointmentSerializer(StrictModelSerializer):
 
 
 class BookingSerializer(serializers.Serializer):
-    slot = serializers.PrimaryKeyRelatedField(queryset=Slot.objects.all())
+    # Looked up (and locked) by the booking service: a slot that does not exist is a 400 on
+    # this field from there, without a query of its own on every booking.
+    slot = StrictUUIDField(error_messages={"does_not_exist": "No slot has this id."})
     notes = StrictCharField(max_length=2000, required=False, default="", allow_blank=True)
     use_points = StrictBooleanField(
         required=False,

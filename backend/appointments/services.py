@@ -6,12 +6,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import is_platform_admin
 from clinics.permissions import administers_clinic
-from common.errors import ConflictError, UnprocessableError, field_error
+from common.errors import ConflictError, DomainError, UnprocessableError, field_error
 from loyalty.services import (
     award_points_for_completion,
     redeem_points_for_booking,
@@ -101,21 +102,37 @@ class BookingResult:
     created: bool
 
 
+class NoPatientProfile(DomainError):
+    status_code = 403
+    default_code = "permission_denied"
+    default_detail = "You have no patient profile."
+
+
 @transaction.atomic
 def book_appointment(
     *,
-    patient: Patient,
+    patient: Patient | None = None,
+    user: User | None = None,
     slot_id,
     notes: str = "",
     use_points: bool = False,
     idempotency_key: str | None = None,
     fingerprint: str = "",
 ) -> BookingResult:
-    """Book a slot for the patient: lock the slot, insert the appointment, mark the slot booked,
-    in one transaction. The partial unique index on active appointments per slot and the
-    patient-overlap exclusion constraint back the checks up under any race."""
-    # Locking the patient row serializes one patient's bookings (overlap and idempotency).
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    """Book a slot for the patient (or `user`'s patient profile): lock the slot, insert the
+    appointment, mark the slot booked, in one transaction. The partial unique index on active
+    appointments per slot and the patient-overlap exclusion constraint decide every race; the
+    returned appointment has the relations its serializer reads, so nothing is read back."""
+    # Locking the patient row serializes one patient's bookings (limits and idempotency).
+    whose = {"pk": patient.pk} if patient is not None else {"user": user}
+    patient = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(**whose)
+        .first()
+    )
+    if patient is None:
+        raise NoPatientProfile()
     if idempotency_key:
         earlier = Appointment.objects.filter(patient=patient, idempotency_key=idempotency_key)
         if earlier := earlier.first():
@@ -124,35 +141,55 @@ def book_appointment(
             return BookingResult(earlier, created=False)
 
     _check_booking_limits(patient)
-    slot = (
-        free_slots()
-        .select_for_update(of=("self",))
-        .select_related("doctor__user", "clinic")
-        .filter(pk=slot_id)
-        .first()
-    )
-    if slot is None:  # booked, blocked, past or gone: another request may just have won
-        if Slot.objects.filter(pk=slot_id, start__lte=timezone.now()).exists():
-            raise SlotInPast()
-        raise SlotUnavailable()
-    # Under the slot's lock, which the hold service takes too: a live hold of someone else
-    # refuses the booking; the holder's own hold turns into this booking.
+    slot = _lock_free_slot(slot_id)
+    # Its own statement, after the slot's lock (which the hold service takes too): a hold
+    # committed while this request waited for the lock is visible only to a new snapshot.
     hold = live_holds().filter(slot=slot).first()
     if hold is not None and hold.patient_id != patient.pk:
         raise SlotHeld()
     if slot.doctor.user_id == patient.user_id:
         raise SlotUnavailable("You cannot book your own slot.")
-    overlapping = Appointment.objects.filter(
-        patient=patient, status=AppointmentStatus.BOOKED, start__lt=slot.end, end__gt=slot.start
-    )
-    if overlapping.exists():
-        raise PatientOverlap()
 
+    appointment = _insert_appointment(patient, slot, notes, idempotency_key, fingerprint)
+    Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
+    if hold is not None:
+        end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
+    if use_points:
+        appointment = _cover_with_points(appointment, actor=patient.user)
+    grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
+    tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
+    _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
+    signals.appointment_booked.send(sender=Appointment, appointment=appointment)
+    return BookingResult(appointment, created=True)
+
+
+def _lock_free_slot(slot_id) -> Slot:
+    slot = (
+        free_slots()
+        .select_for_update(of=("self",))
+        .select_related("doctor__user", "doctor__specialty", "clinic")
+        .filter(pk=slot_id)
+        .first()
+    )
+    if slot is not None:
+        return slot
+    # Booked, blocked, past or gone: another request may just have won.
+    start = Slot.objects.filter(pk=slot_id).values_list("start", flat=True).first()
+    if start is None:
+        raise field_error("slot", "No slot has this id.", code="does_not_exist")
+    if start <= timezone.now():
+        raise SlotInPast()
+    raise SlotUnavailable()
+
+
+def _insert_appointment(patient, slot, notes, idempotency_key, fingerprint) -> Appointment:
+    """One INSERT. The constraints decide a lost race: the slot's one active appointment, and
+    the patient's bookings that overlap (no check before it, which could only repeat theirs)."""
     fees = fees_for(slot.doctor.consultation_fee)
     appointment = Appointment(
         patient=patient,
-        doctor_id=slot.doctor_id,
-        clinic_id=slot.clinic_id,
+        doctor=slot.doctor,
+        clinic=slot.clinic,
         slot=slot,
         start=slot.start,
         end=slot.end,
@@ -165,20 +202,11 @@ def book_appointment(
         idempotency_fingerprint=fingerprint if idempotency_key else "",
     )
     try:
-        with transaction.atomic():
-            appointment.save()
+        # No savepoint: on a violation the whole booking rolls back, nothing else runs.
+        appointment.save(force_insert=True)
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
-    Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
-    if hold is not None:
-        end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
-    if use_points:
-        appointment = _cover_with_points(appointment, actor=patient.user)
-    grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
-    tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
-    _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
-    signals.appointment_booked.send(sender=Appointment, appointment=appointment)
-    return BookingResult(appointment, created=True)
+    return appointment
 
 
 def _schedule_reminders(appointment: Appointment, *, zone: ZoneInfo) -> None:
@@ -199,19 +227,16 @@ def _check_booking_limits(patient: Patient) -> None:
     """Abuse limits (OWASP API6): a cap on active future bookings, and on bookings right after
     a run of the patient's own cancellations (cancel-and-rebook churn hoards slots)."""
     now = timezone.now()
-    active = Appointment.objects.filter(
-        patient=patient, status=AppointmentStatus.BOOKED, start__gt=now
-    ).count()
-    if active >= settings.MAX_ACTIVE_BOOKINGS_PER_PATIENT:
+    active = Q(status=AppointmentStatus.BOOKED, start__gt=now)
+    churn = Q(cancelled_by=patient.user, cancelled_at__gt=now - timedelta(hours=24))
+    counts = Appointment.objects.filter(active | churn, patient=patient).aggregate(
+        active=Count("pk", filter=active), recent_cancellations=Count("pk", filter=churn)
+    )
+    if counts["active"] >= settings.MAX_ACTIVE_BOOKINGS_PER_PATIENT:
         raise TooManyActiveBookings(
-            f"You already hold {active} upcoming appointments, the most allowed at once."
+            f"You already hold {counts['active']} upcoming appointments, the most allowed at once."
         )
-    recent_cancellations = Appointment.objects.filter(
-        patient=patient,
-        cancelled_by=patient.user,
-        cancelled_at__gt=now - timedelta(hours=24),
-    ).count()
-    if recent_cancellations >= settings.MAX_PATIENT_CANCELLATIONS_PER_DAY:
+    if counts["recent_cancellations"] >= settings.MAX_PATIENT_CANCELLATIONS_PER_DAY:
         raise BookingChurnLimit()
 
 
@@ -220,13 +245,16 @@ def _cover_with_points(appointment: Appointment, *, actor: User) -> Appointment:
     record the fees as covered: payment pending -> waived."""
     redemption = redeem_points_for_booking(appointment=appointment, actor=actor)
     Appointment.objects.filter(pk=appointment.pk).update(points_used=-redemption.amount)
-    return change_payment_status(
+    covered = change_payment_status(
         appointment=appointment,
         to_status=PaymentStatus.WAIVED,
         source="points",
         actor=actor,
         reference=f"points:{-redemption.amount}",
     )
+    appointment.points_used = -redemption.amount
+    appointment.payment_status = covered.payment_status
+    return appointment
 
 
 def _booking_conflict(exc: IntegrityError) -> ConflictError:
@@ -336,13 +364,14 @@ def _settle_cancelled(appointment: Appointment, *, cancelled_by: User, by_staff:
     if appointment.points_used:
         refund_points_for_cancellation(appointment=appointment, actor=cancelled_by)
     if by_staff and appointment.payment_status == PaymentStatus.PAID:
-        change_payment_status(
+        refunded = change_payment_status(
             appointment=appointment,
             to_status=PaymentStatus.REFUNDED,
             source="staff",
             actor=cancelled_by,
             reference="cancelled by the doctor or clinic",
         )
+        appointment.payment_status = refunded.payment_status
 
 
 def _revoke_access_without_appointments(*, patient: Patient, doctor) -> None:

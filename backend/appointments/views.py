@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +19,6 @@ from accounts.models import Role
 from accounts.permissions import any_role
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
-from patients.models import Patient
 
 from . import services
 from .filters import AppointmentFilter
@@ -170,21 +169,19 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise ValidationError(
                 {"Idempotency-Key": ["At most 255 characters."]}, code="max_length"
             )
-        patient = Patient.objects.filter(user=request.user).first()
-        if patient is None:
-            raise PermissionDenied("You have no patient profile.")
-        booking = {**data.validated_data, "slot": data.validated_data["slot"].pk}
+        booking = data.validated_data
         result = services.book_appointment(
-            patient=patient,
+            user=request.user,
             slot_id=booking["slot"],
             notes=booking["notes"],
             use_points=booking["use_points"],
             idempotency_key=key,
             fingerprint=_fingerprint(booking),
         )
+        if not result.created:
+            return Response(self._fresh(result.appointment), status=status.HTTP_200_OK)
         return Response(
-            self._fresh(result.appointment),
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            AppointmentSerializer(result.appointment).data, status=status.HTTP_201_CREATED
         )
 
     @extend_schema(
@@ -207,7 +204,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             cancelled_by=request.user,
             reason=data.validated_data["reason"],
         )
-        return Response(self._fresh(appointment))
+        # The service returns the locked row with the relations the serializer reads.
+        return Response(AppointmentSerializer(appointment).data)
 
     @extend_schema(
         summary="Reschedule an appointment to another free slot",

@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.permissions import is_platform_admin
+from accounts.models import Role
+from accounts.permissions import has_role, is_platform_admin
 
 from .models import Clinic
 
@@ -28,7 +29,11 @@ def clinics_administered_by(user) -> QuerySet[Clinic]:
 
 
 def administers_clinic(user, clinic: Clinic) -> bool:
-    return bool(user.is_authenticated and user.has_perm(CLINIC_ADMIN_PERMISSION, clinic))
+    # The role (read with the user) first: guardian's lookup is two queries, wasted on the
+    # patients and doctors who make most requests.
+    return bool(
+        has_role(user, Role.CLINIC_ADMIN) and user.has_perm(CLINIC_ADMIN_PERMISSION, clinic)
+    )
 
 
 def may_manage_clinic(user, clinic: Clinic) -> bool:

@@ -50,6 +50,10 @@ class StrictCharField(StrictJSONTypeMixin, serializers.CharField):
     json_types = (str,)
 
 
+class StrictUUIDField(StrictJSONTypeMixin, serializers.UUIDField):
+    json_types = (str,)  # DRF's UUIDField also takes an integer
+
+
 class StrictEmailField(StrictJSONTypeMixin, serializers.EmailField):
     json_types = (str,)
 

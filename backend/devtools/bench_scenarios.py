@@ -162,6 +162,18 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
             )
         )
 
+    # A doctor's own calendar: their slots (every status) of one week, first page.
+    doctor_calendar = []
+    for i in range(variants):
+        monday = today + timedelta(days=7 * rng.randrange(-3, 4) - today.weekday())
+        doctor_calendar.append(
+            _get(
+                f"/api/v1/slots/?date_from={monday}&date_to={monday + timedelta(days=6)}"
+                f"&tz={REPORT_ZONE}",
+                tokens(doctor_users[i % len(doctor_users)]),
+            )
+        )
+
     # A patient's history, read by a doctor who treats them (and has written in it).
     treated = _rows(
         """
@@ -228,6 +240,12 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
             "requests": upcoming,
         },
         {"name": "a doctor's day", "key": "doctor_day", "kind": "load", "requests": doctor_day},
+        {
+            "name": "a doctor's calendar (own slots, a week)",
+            "key": "doctor_calendar",
+            "kind": "load",
+            "requests": doctor_calendar,
+        },
         {
             "name": "a patient's history (treating doctor)",
             "key": "history",
