@@ -170,8 +170,10 @@ def start_server(env: dict, port: int, workers: int, threads: int = 1) -> subpro
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
+            # Any answer means gunicorn serves (healthz may report the task queue's lag: no
+            # worker runs during a bench, and earlier runs' mail tasks wait in the queue).
             status, _ = request(port, {"method": "GET", "path": "/healthz"})
-            if status == 200:
+            if status in (200, 503):
                 log(f"gunicorn up on {HOST}:{port} with {workers} workers (pid {server.pid})")
                 return server
         except OSError:
@@ -367,6 +369,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--report-runs", type=int, default=3, help="Consecutive runs per report")
     parser.add_argument("--only", nargs="*", help="Scenario keys to run (floor always runs)")
     parser.add_argument("--no-pgbench", action="store_true", help="Skip the pgbench replay")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL:VAR=VALUE[,VAR=VALUE]",
+        help="Also run the variant endpoints on a server with these settings (environment "
+        "variables; GUNICORN_WORKERS and GUNICORN_THREADS set the server's), in the same run",
+    )
     args = parser.parse_args()
     args.concurrency = args.concurrency or args.workers
     args.floor_duration = args.floor_duration or args.duration / 2
@@ -410,7 +420,9 @@ def measure_all(args, env: dict, plan: dict, keys: list[str] | None, *, full: bo
     """Every scenario of `keys` (all when None) on one gunicorn, each beside a fresh floor
     sample; with `full`, also each report alone, the contended rounds and the closing floor."""
     scenarios = {s["key"]: s for s in plan["scenarios"]}
-    server = start_server(env, args.port, args.workers, args.threads)
+    workers = int(env.get("GUNICORN_WORKERS", args.workers))
+    threads = int(env.get("GUNICORN_THREADS", args.threads))
+    server = start_server(env, args.port, workers, threads)
     rows: list[dict] = []
     try:
         with multiprocessing.get_context("fork").Pool(args.concurrency) as pool:
@@ -523,6 +535,32 @@ def replay_with_pgbench(url: str, env: dict, args) -> dict:
     }
 
 
+VARIANT_KEYS = ["slot_search", "doctor_calendar", "booking"]
+
+
+def run_variants(args, env: dict, plan: dict) -> list[dict]:
+    """The variant endpoints on a server with other settings (each beside its own floor); the
+    booking requests not yet used by the main run (a booking plan's slots are single-use)."""
+    variants = []
+    bookings = next(s for s in plan["scenarios"] if s["key"] == "booking")["requests"]
+    offset = len(bookings) // 2
+    for spec in args.variant:
+        label, _, assignments = spec.partition(":")
+        overrides = dict(a.split("=", 1) for a in assignments.split(",") if a)
+        variant_plan = {
+            **plan,
+            "scenarios": [
+                {**s, "requests": bookings[offset:]} if s["key"] == "booking" else s
+                for s in plan["scenarios"]
+            ],
+        }
+        offset += (len(bookings) - offset) // 2
+        log(f"variant {label}: {overrides}")
+        rows = measure_all(args, {**env, **overrides}, variant_plan, VARIANT_KEYS, full=False)
+        variants.append({"label": label, "settings": overrides, "endpoints": rows})
+    return variants
+
+
 GROWTH_KEYS = [
     "slot_search",
     "doctor_calendar",
@@ -630,6 +668,7 @@ def main() -> int:
     pgbench = None
     if not args.no_pgbench and (not args.only or "booking" in args.only):
         pgbench = replay_with_pgbench(args.database_url, env, args)
+    variants = run_variants(args, env, plan)
     small_rows: list[dict] = []
     if small_plan is not None:
         keys = [k for k in GROWTH_KEYS if not args.only or k in args.only]
@@ -645,7 +684,8 @@ def main() -> int:
         failures.append(f"double bookings: {checks}")
     if contended and any(n != 10 for n in checks["contended_appointments_per_round"]):
         failures.append(f"contended rounds did not end with 10 appointments: {checks}")
-    errors = sum(r["errors_5xx"] for r in rows + small_rows)
+    variant_rows = [r for v in variants for r in v["endpoints"]]
+    errors = sum(r["errors_5xx"] for r in rows + small_rows + variant_rows)
     if errors:
         failures.append(f"{errors} responses were 5xx (see {BENCH_DIR / 'gunicorn.log'})")
     if pgbench and pgbench["failed"]:
@@ -679,6 +719,7 @@ def main() -> int:
         "before each endpoint; each endpoint's ratios are to the floor just before it",
         "endpoints": rows,
         "pgbench": pgbench,
+        "variants": variants,
         "growth_endpoints": small_rows,
         "growth": growth_rows,
         "targets": targets,
@@ -699,6 +740,9 @@ def main() -> int:
             f"\npgbench replay of a booking's SQL ({pgbench['statements_per_booking']} "
             f"statements, {pgbench['clients']} clients): {pgbench['tps']} tps"
         )
+    for variant in variants:
+        print(f"\nvariant {variant['label']} ({variant['settings']}):")
+        print(table(variant["endpoints"]))
     if growth_rows:
         print(f"\ngrowth from scale {args.growth_scale} to {args.scale}:")
         for g in growth_rows:

@@ -15,10 +15,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from devtools import pgbench_booking
 from devtools.bench_scenarios import build_plan
 
 EXPLAINED = [
+    "booking",
     "slot_search",
+    "doctor_calendar",
     "directory",
     "upcoming",
     "doctor_day",
@@ -29,6 +32,7 @@ EXPLAINED = [
     "report_me",
 ]
 AUTH_QUERY = re.compile(r'FROM "(accounts_user|user_role)"\s+WHERE "(accounts_user|user_role)"\.')
+SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 INDEX_NAME = re.compile(
     r"Bitmap Index Scan on (\w+)|Index (?:Only )?Scan(?: Backward)? using (\w+)"
 )
@@ -46,6 +50,9 @@ class Command(BaseCommand):
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         plan = {s["key"]: s for s in build_plan(variants=1, bookings=0, rounds=0)["scenarios"]}
         for key in options["only"] or EXPLAINED:
+            if key == "booking":
+                self._booking()
+                continue
             scenario = plan[key]
             request = scenario["requests"][0]
             self._request(scenario["name"], request["path"], request["token"])
@@ -67,11 +74,27 @@ class Command(BaseCommand):
                 continue
             self._explain(sql)
 
+    def _booking(self) -> None:
+        """A real booking (a free slot, a free patient), then its reads explained: the locks
+        and checks it takes before writing (the writes themselves touch one row each)."""
+        self.stdout.write(self.style.MIGRATE_HEADING("\n### booking (uncontended)"))
+        pgbench_booking.create_pairs(2)
+        try:
+            statements, _ = pgbench_booking.capture_booking()
+        finally:
+            pgbench_booking.drop_pairs()
+        self.stdout.write(f"POST /api/v1/appointments/ -> 201, {len(statements)} statements")
+        for sql in statements:
+            if sql.lstrip().upper().startswith("SELECT") and not AUTH_QUERY.search(sql):
+                self._explain(sql)
+
     def _explain(self, sql: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
         indexes = sorted({name for pair in INDEX_NAME.findall(plan) for name in pair if name})
+        scans = sorted(set(SEQ_SCAN.findall(plan)))
         self.stdout.write(self.style.SQL_KEYWORD(f"\n-- {sql}"))
         self.stdout.write(plan)
         self.stdout.write(f"-- indexes used: {', '.join(indexes) or 'none'}")
+        self.stdout.write(f"-- sequential scans: {', '.join(scans) or 'none'}")
