@@ -334,6 +334,63 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _md_rows(rows: list[dict]) -> list[str]:
+    lines = [
+        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | floor/s | floor p95 | req/s ÷ floor "
+        "| p95 ÷ floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        beside = row.get("floor", row)
+        lines.append(
+            f"| {row['name']} | {row['rps']:.1f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
+            f"{row['p99_ms']:.1f} | {beside['rps']:.1f} | {beside['p95_ms']:.1f} | "
+            f"{row['rps_ratio_to_floor']:.2f} | {row['p95_ratio_to_floor']:.2f} |"
+        )
+    return lines
+
+
+def markdown(results: dict) -> str:
+    """bench/results.md: the run's tables, ready for docs/performance.md."""
+    lines = ["## Targets", "", "| endpoint | target | |", "|---|---|---|"]
+    lines += [
+        f"| {t['endpoint']} | {t['target']} | {'met' if t['met'] else '**missed**'} |"
+        for t in results["targets"]
+    ]
+    lines += ["", "## Endpoints", "", *_md_rows(results["endpoints"])]
+    if results.get("pgbench"):
+        pg = results["pgbench"]
+        lines += [
+            "",
+            f"pgbench: {pg['tps']} tps ({pg['statements_per_booking']} statements, "
+            f"{pg['clients']} clients, {pg['transactions']} bookings, {pg['failed']} failed)",
+        ]
+    for variant in results.get("variants", []):
+        lines += ["", f"## Variant: {variant['label']} ({variant['settings']})", ""]
+        lines += _md_rows(variant["endpoints"])
+    if results.get("growth"):
+        lines += [
+            "",
+            f"## Growth from scale {results['growth_scale']} to {results['scale']}",
+            "",
+            "| endpoint | p95 ms | growth | req/s | change | p95 ÷ floor |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {g['key']} | {g['p95_ms'][0]:.1f} → {g['p95_ms'][1]:.1f} | {g['p95_growth']:.2f}x "
+            f"| {g['rps'][0]:.1f} → {g['rps'][1]:.1f} | {g['rps_change']:+.0%} "
+            f"| {g['p95_to_floor'][0]:.2f} → {g['p95_to_floor'][1]:.2f} |"
+            for g in results["growth"]
+        ]
+    machine = results["machine"]
+    lines += [
+        "",
+        f"Load average {machine['load_average_before']} before, "
+        f"{machine['load_average_after']} after; integrity {results['integrity']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -727,6 +784,7 @@ def main() -> int:
         "failures": failures,
     }
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))
+    (BENCH_DIR / "results.md").write_text(markdown(results))
 
     print()
     print(
