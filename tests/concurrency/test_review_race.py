@@ -8,8 +8,7 @@ import pytest
 from accounts.services import issue_tokens
 from doctors.models import Doctor
 from reviews.models import Review
-from tests.concurrency.race import run_together
-from tests.conftest import CheckedAPIClient
+from tests.concurrency.race import post_as, run_together
 from tests.factories import AppointmentFactory, ClinicFactory, DoctorFactory, in_hours
 from tests.reviews.helpers import fresh_aggregate
 
@@ -17,15 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/reviews/"
 RATINGS = [5, 4, 4, 3, 5, 2, 5, 4, 1, 5]
-
-
-def review_call(token: str, body: dict):
-    def call():
-        client = CheckedAPIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return client.post(URL, body).status_code
-
-    return call
 
 
 def test_ten_concurrent_reviews_of_one_doctor_leave_the_exact_average():
@@ -40,8 +30,9 @@ def test_ten_concurrent_reviews_of_one_doctor_leave_the_exact_average():
         for index in range(len(RATINGS))
     ]
     calls = [
-        review_call(
+        post_as(
             issue_tokens(user=appointment.patient.user)["access"],
+            URL,
             {"appointment": str(appointment.pk), "rating": rating},
         )
         for appointment, rating in zip(appointments, RATINGS, strict=True)
@@ -61,7 +52,10 @@ def test_one_appointment_reviewed_from_five_threads_gets_one_review():
     )
     token = issue_tokens(user=appointment.patient.user)["access"]
     statuses = run_together(
-        [review_call(token, {"appointment": str(appointment.pk), "rating": r}) for r in range(1, 6)]
+        [
+            post_as(token, URL, {"appointment": str(appointment.pk), "rating": r})
+            for r in range(1, 6)
+        ]
     )
     assert Counter(statuses) == {201: 1, 409: 4}, statuses
     doctor = Doctor.objects.get(pk=doctor.pk)
