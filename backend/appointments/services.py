@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -115,7 +115,12 @@ def book_appointment(
     in one transaction. The partial unique index on active appointments per slot and the
     patient-overlap exclusion constraint back the checks up under any race."""
     # Locking the patient row serializes one patient's bookings (overlap and idempotency).
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    # NO KEY UPDATE: rows that only reference the patient (a points adjustment's ledger row)
+    # take KEY SHARE, which FOR UPDATE would block while the adjustment holds the points
+    # account this booking waits for: a deadlock.
+    patient = (
+        Patient.objects.select_for_update(no_key=True).select_related("user").get(pk=patient.pk)
+    )
     if idempotency_key:
         earlier = Appointment.objects.filter(patient=patient, idempotency_key=idempotency_key)
         if earlier := earlier.first():
@@ -134,6 +139,8 @@ def book_appointment(
     if slot is None:  # booked, blocked, past or gone: another request may just have won
         if Slot.objects.filter(pk=slot_id, start__lte=timezone.now()).exists():
             raise SlotInPast()
+        raise SlotUnavailable()
+    if not _doctor_still_active(slot.doctor.user_id):
         raise SlotUnavailable()
     # Under the slot's lock, which the hold service takes too: a live hold of someone else
     # refuses the booking; the holder's own hold turns into this booking.
@@ -179,6 +186,20 @@ def book_appointment(
     _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
     signals.appointment_booked.send(sender=Appointment, appointment=appointment)
     return BookingResult(appointment, created=True)
+
+
+def _doctor_still_active(user_id) -> bool:
+    """Whether the doctor's account is still active, read under a KEY SHARE lock of its row.
+    Deactivation locks that row FOR UPDATE and then cancels the doctor's upcoming appointments:
+    the lock makes it wait for this booking (and cancel it too), or this booking wait for it
+    (and see the account off). Bookings do not block each other on it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT is_active FROM {User._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
+            [user_id],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _schedule_reminders(appointment: Appointment, *, zone: ZoneInfo) -> None:
