@@ -8,7 +8,13 @@ import time_machine
 
 from scheduling.services import template_times
 from tests.errors import assert_error
-from tests.factories import AssociationFactory, ClinicFactory, DoctorFactory, SlotFactory
+from tests.factories import (
+    AssociationFactory,
+    ClinicFactory,
+    DoctorFactory,
+    SlotFactory,
+    template_body,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,15 +67,7 @@ def test_template_keeps_local_time_across_dst(
     doctor = DoctorFactory()
     clinic = ClinicFactory(timezone=zone)
     AssociationFactory(doctor=doctor, clinic=clinic)
-    body = {
-        "clinic": str(clinic.pk),
-        "weekdays": [before.weekday(), after.weekday()],
-        "start_time": "09:00",
-        "end_time": "10:00",
-        "slot_minutes": 30,
-        "date_from": str(before),
-        "date_to": str(after),
-    }
+    body = template_body(clinic, before, after, weekdays=[before.weekday(), after.weekday()])
     with time_machine.travel(NOW, tick=False):
         response = client_for(doctor.user).post(URL, body)
     assert response.status_code == 201, response.content
@@ -115,16 +113,14 @@ def test_template_with_break_and_skipped_overlaps(client_for):
         )
         response = client_for(doctor.user).post(
             URL,
-            {
-                "clinic": str(clinic.pk),
-                "weekdays": [0],
-                "start_time": "09:00",
-                "end_time": "11:00",
-                "slot_minutes": 20,
-                "break_minutes": 10,
-                "date_from": "2021-01-11",
-                "date_to": "2021-01-11",
-            },
+            template_body(
+                clinic,
+                "2021-01-11",
+                weekdays=[0],
+                end_time="11:00",
+                slot_minutes=20,
+                break_minutes=10,
+            ),
         )
     assert response.status_code == 201, response.content
     assert (response.json()["created_count"], response.json()["skipped_count"]) == (3, 1)
@@ -149,16 +145,7 @@ def test_template_with_break_and_skipped_overlaps(client_for):
 def test_bad_template_input(client_for, change, attr, code):
     doctor = DoctorFactory()
     clinic = AssociationFactory(doctor=doctor).clinic
-    body = {
-        "clinic": str(clinic.pk),
-        "weekdays": [0],
-        "start_time": "09:00",
-        "end_time": "10:00",
-        "slot_minutes": 30,
-        "date_from": "2021-01-11",
-        "date_to": "2021-01-18",
-        **change,
-    }
+    body = template_body(clinic, "2021-01-11", "2021-01-18", weekdays=[0]) | change
     with time_machine.travel(NOW, tick=False):
         assert_error(client_for(doctor.user).post(URL, body), 400, code, attr=attr)
 
@@ -166,14 +153,14 @@ def test_bad_template_input(client_for, change, attr, code):
 def test_template_size_is_capped(client_for):
     doctor = DoctorFactory()
     clinic = AssociationFactory(doctor=doctor).clinic
-    body = {
-        "clinic": str(clinic.pk),
-        "weekdays": [0, 1, 2, 3, 4, 5, 6],
-        "start_time": "00:00",
-        "end_time": "23:55",
-        "slot_minutes": 5,
-        "date_from": "2021-01-11",
-        "date_to": "2021-01-20",
-    }
+    body = template_body(
+        clinic,
+        "2021-01-11",
+        "2021-01-20",
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        start_time="00:00",
+        end_time="23:55",
+        slot_minutes=5,
+    )
     with time_machine.travel(NOW, tick=False):
         assert_error(client_for(doctor.user).post(URL, body), 400, "too_many_slots", attr="date_to")
