@@ -4,6 +4,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import connection
+
 from tests.authorization_operations import ROW_OPERATIONS
 from tests.world import ROLES, World
 
@@ -15,6 +17,8 @@ class Endpoint:
     path: Callable[[World], str]
     expected: dict[str, int]
     body: Callable[[World], dict] = field(default=lambda w: {})
+    # Tables a refused call of this row may still write, each for a documented reason.
+    refusal_writes: frozenset[str] = frozenset()
 
 
 def expect(
@@ -44,12 +48,52 @@ def path_matches(operation: str, method: str, path: str) -> bool:
     return op_method == method and re.match(pattern, path.split("?", 1)[0]) is not None
 
 
-def call(client_for, world: World, endpoint: Endpoint, role: str):
+def call(client_for, world: World, endpoint: Endpoint, role: str, *, before_send=None):
+    """Send the row's request as `role`; `before_send()` runs once the path and body are made
+    (making them may write: a row's target is sometimes created on demand)."""
     client = client_for(world.actor(role))
     method = getattr(client, endpoint.method.lower())
     path = endpoint.path(world)
     operation = ROW_OPERATIONS[endpoint.name]
     assert path_matches(operation, endpoint.method, path), (endpoint.name, operation, path)
-    if endpoint.method in ("GET", "DELETE"):
+    body = None if endpoint.method in ("GET", "DELETE") else endpoint.body(world)
+    if before_send is not None:
+        before_send()
+    if body is None:
         return method(path)
-    return method(path, endpoint.body(world), format="json")
+    return method(path, body, format="json")
+
+
+def table_writes() -> dict[str, int]:
+    """Rows inserted, updated or deleted per table so far in this transaction (PostgreSQL's
+    own counters): the test's transaction holds every write a request made."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+        )
+        return {table: count for table, count in cursor.fetchall() if count}
+
+
+def check(client_for, world: World, endpoint: Endpoint, role: str):
+    """`call`, then: the status is exactly the row's, and a refused write changed nothing."""
+    before = {}
+    response = call(
+        client_for, world, endpoint, role, before_send=lambda: before.update(table_writes())
+    )
+    assert response.status_code == endpoint.expected[role], response.content
+    assert_refusal_wrote_nothing(endpoint, role, response, before)
+    return response
+
+
+def assert_refusal_wrote_nothing(endpoint: Endpoint, role: str, response, before: dict) -> None:
+    """A write the API refused (4xx) left every table as it was (`before`: `table_writes()`
+    taken just before the request)."""
+    if endpoint.method == "GET" or response.status_code < 400:
+        return
+    after = table_writes()
+    written = {
+        table: after[table] - before.get(table, 0)
+        for table in after
+        if after[table] != before.get(table, 0) and table not in endpoint.refusal_writes
+    }
+    assert not written, f"{endpoint.name} was refused to {role} but wrote {written}"

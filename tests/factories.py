@@ -123,6 +123,20 @@ def in_hours(hours: float):
     return timezone.now() + timedelta(hours=hours)
 
 
+def template_body(clinic, first, last=None, **fields) -> dict:
+    """A body for POST /slots/bulk/: weekdays 09:00-10:00 in 30-minute slots at `clinic`, from
+    `first` to `last` (dates or ISO text; `last` defaults to `first`); `fields` replace keys."""
+    return {
+        "clinic": str(clinic.pk),
+        "weekdays": [0, 1, 2, 3, 4],
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "slot_minutes": 30,
+        "date_from": str(first),
+        "date_to": str(first if last is None else last),
+    } | fields
+
+
 class SlotFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Slot

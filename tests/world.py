@@ -1,8 +1,10 @@
 """A small platform with one actor per role, shared by the authorization tables."""
 
+import copy
 from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
 
 from accounts.models import Role, User
 from appointments.models import Appointment
@@ -123,6 +125,34 @@ def build_world() -> World:
     )
 
 
+def shares_world(module) -> bool:
+    marks = getattr(module, "pytestmark", [])
+    marks = marks if isinstance(marks, list) else [marks]
+    return any(mark.name == "shared_world" for mark in marks)
+
+
+@pytest.fixture(scope="module")
+def _module_world(request, django_db_setup, django_db_blocker):
+    """For a module marked `shared_world`: one world, built in a transaction that stays open for
+    the whole module and is rolled back after it. Each test's own transaction is a savepoint
+    inside it, so whatever a test writes is gone before the next one; the module pays for the
+    world once instead of once per case (the authorization tables have ~1000 cases)."""
+    if not shares_world(request.module):
+        yield None
+        return
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db) -> World:
-    return build_world()
+def world(request, _module_world, db) -> World:
+    """The world: the module's shared one (a fresh copy of the Python objects, so a test that
+    changes an attribute changes only its own) or, without `shared_world`, one of its own."""
+    if _module_world is None:
+        return build_world()
+    marker = request.node.get_closest_marker("django_db")
+    assert not (marker and marker.kwargs.get("transaction")), (
+        "a shared world lives in a transaction: transactional tests build their own"
+    )
+    return copy.deepcopy(_module_world)

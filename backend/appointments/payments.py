@@ -127,6 +127,22 @@ def record_provider_payment(
 ) -> tuple[Appointment, bool]:
     """Mark the appointment paid for a provider event; a replayed event id changes nothing.
     Returns the appointment and whether this call processed the event."""
+    with transaction.atomic():
+        # Deliveries for one appointment take turns: a repeat delivered at the same moment
+        # waits here, then finds the event recorded (and is acknowledged, not a 409).
+        Appointment.objects.select_for_update().filter(pk=appointment.pk).first()
+        return _record_provider_payment(
+            event_id=event_id,
+            appointment=appointment,
+            amount=amount,
+            currency=currency,
+            reference=reference,
+        )
+
+
+def _record_provider_payment(
+    *, event_id: str, appointment: Appointment, amount, currency: str, reference: str
+) -> tuple[Appointment, bool]:
     if PaymentEvent.objects.filter(provider_event_id=event_id).exists():
         return appointment, False
     if amount != appointment.total_amount or currency != appointment.currency:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -124,9 +124,12 @@ def book_appointment(
     appointments per slot and the patient-overlap exclusion constraint decide every race; the
     returned appointment has the relations its serializer reads, so nothing is read back."""
     # Locking the patient row serializes one patient's bookings (limits and idempotency).
+    # NO KEY UPDATE: rows that only reference the patient (a points adjustment's ledger row)
+    # take KEY SHARE, which FOR UPDATE would block while the adjustment holds the points
+    # account this booking waits for: a deadlock.
     whose = {"pk": patient.pk} if patient is not None else {"user": user}
     patient = (
-        Patient.objects.select_for_update(of=("self",))
+        Patient.objects.select_for_update(no_key=True, of=("self",))
         .select_related("user")
         .filter(**whose)
         .first()
@@ -142,6 +145,8 @@ def book_appointment(
 
     _check_booking_limits(patient)
     slot = _lock_free_slot(slot_id)
+    if not _doctor_still_active(slot.doctor.user_id):
+        raise SlotUnavailable()
     # Its own statement, after the slot's lock (which the hold service takes too): a hold
     # committed while this request waited for the lock is visible only to a new snapshot.
     hold = live_holds().filter(slot=slot).first()
@@ -207,6 +212,20 @@ def _insert_appointment(patient, slot, notes, idempotency_key, fingerprint) -> A
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
     return appointment
+
+
+def _doctor_still_active(user_id) -> bool:
+    """Whether the doctor's account is still active, read under a KEY SHARE lock of its row.
+    Deactivation locks that row FOR UPDATE and then cancels the doctor's upcoming appointments:
+    the lock makes it wait for this booking (and cancel it too), or this booking wait for it
+    (and see the account off). Bookings do not block each other on it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT is_active FROM {User._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
+            [user_id],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _schedule_reminders(appointment: Appointment, *, zone: ZoneInfo) -> None:

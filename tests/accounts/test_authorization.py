@@ -3,10 +3,10 @@ answer the same to everyone; the rest need a login."""
 
 import pytest
 
-from tests.authz import Endpoint, call, cases, expect
+from tests.authz import Endpoint, cases, check, expect
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
 AUTH = "/api/v1/auth"
 
@@ -115,5 +115,4 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
 def test_account_authorization(client_for, world, endpoint, role):
-    response = call(client_for, world, endpoint, role)
-    assert response.status_code == endpoint.expected[role], response.content
+    check(client_for, world, endpoint, role)

@@ -1,9 +1,7 @@
-from datetime import timedelta
-
 import pytest
 
 from accounts.services import issue_tokens
-from appointments.models import Appointment
+from appointments.models import Appointment, PaymentEvent
 from appointments.services import book_appointment
 from audit.models import AdminActionLog
 from scheduling.models import Slot
@@ -107,12 +105,20 @@ def test_deactivation_end_to_end(client_for, api_client, admin, outbox, run_task
 def test_deactivation_refunds_paid_appointments(client_for, admin):
     appointment = book_appointment(patient=PatientFactory(), slot_id=SlotFactory().pk).appointment
     client = client_for(admin)
-    client.post(
+    paid = client.post(
         f"/api/v1/appointments/{appointment.pk}/payment/",
         {"payment_status": "paid", "reference": "r"},
     )
-    client.post(f"{URL}{appointment.doctor.user_id}/deactivate/", {"reason": "Gone"})
-    assert Appointment.objects.get(pk=appointment.pk).payment_status == "refunded"
+    assert paid.status_code == 200, paid.content
+    response = client.post(f"{URL}{appointment.doctor.user_id}/deactivate/", {"reason": "Gone"})
+    assert response.status_code == 200, response.content
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.payment_status) == ("cancelled", "refunded")
+    assert list(
+        PaymentEvent.objects.filter(appointment=appointment)
+        .order_by("created_at")
+        .values_list("from_status", "to_status")
+    ) == [("pending", "paid"), ("paid", "refunded")]
 
 
 def test_activation_and_state_conflicts(client_for, admin):
@@ -139,7 +145,11 @@ def test_past_appointments_are_left_alone_on_deactivation(client_for, admin):
     patient = PatientFactory()
     past = book_appointment(patient=patient, slot_id=SlotFactory(start=in_hours(30)).pk).appointment
     Appointment.objects.filter(pk=past.pk).update(start=in_hours(-5), end=in_hours(-4))
-    client_for(admin).post(f"{URL}{patient.user_id}/deactivate/", {"reason": "x"})
+    response = client_for(admin).post(f"{URL}{patient.user_id}/deactivate/", {"reason": "x"})
+    assert response.status_code == 200, response.content
+    assert response.json()["is_active"] is False
     past.refresh_from_db()
-    assert past.status == "booked"
-    assert past.start < past.end < in_hours(0) + timedelta(hours=1)
+    assert (past.status, past.cancelled_at, past.cancellation_reason) == ("booked", None, "")
+    assert Slot.objects.get(pk=past.slot_id).status == "booked"
+    log = AdminActionLog.objects.get(action="user_deactivated")
+    assert log.details["cancelled_appointments"] == "0"

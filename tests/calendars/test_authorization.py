@@ -5,9 +5,9 @@ import pytest
 
 from calendars.models import CalendarFeed
 from calendars.services import create_feed, rotate_feed
-from tests.authz import Endpoint, call, cases, expect
+from tests.authz import Endpoint, cases, check, expect
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
 V1 = "/api/v1"
 
@@ -55,5 +55,4 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
 def test_calendar_feed_authorization(client_for, world, endpoint, role):
-    response = call(client_for, world, endpoint, role)
-    assert response.status_code == endpoint.expected[role], response.content
+    check(client_for, world, endpoint, role)

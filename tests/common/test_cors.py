@@ -54,9 +54,14 @@ def test_another_origin_gets_no_cors_headers(api_client, origin):
         assert "Access-Control-Allow-Headers" not in response
 
 
-def test_no_origin_is_allowed_by_default(api_client, settings):
+def test_an_empty_allow_list_lets_no_origin_through(api_client, settings):
+    """The default itself (no CORS_ALLOWED_ORIGINS in the environment: an empty list) is read
+    from a fresh process in tests/config/test_settings.py; here: what an empty list means."""
+    assert preflight(api_client, APP)["Access-Control-Allow-Origin"] == APP
     settings.CORS_ALLOWED_ORIGINS = []
-    assert "Access-Control-Allow-Origin" not in preflight(api_client, APP)
+    for response in (preflight(api_client, APP), api_client.get(ME_URL, HTTP_ORIGIN=APP)):
+        assert "Access-Control-Allow-Origin" not in response
+        assert "Access-Control-Allow-Headers" not in response
 
 
 def test_a_wildcard_origin_is_refused_at_startup(settings):

@@ -14,6 +14,7 @@ from tests.factories import (
     ClinicFactory,
     DoctorFactory,
     PatientFactory,
+    template_body,
     user_with_role,
 )
 
@@ -47,15 +48,9 @@ def test_a_string_field_refuses_other_json_types(client_for, field, value):
 def test_an_integer_field_refuses_a_string(client_for, doctor):
     response = client_for(doctor.user).post(
         "/api/v1/slots/bulk/",
-        {
-            "clinic": str(doctor.clinic.pk),
-            "weekdays": [0, "1"],
-            "start_time": "09:00",
-            "end_time": "12:00",
-            "slot_minutes": "30",
-            "date_from": a_monday_ahead(),
-            "date_to": a_monday_ahead(),
-        },
+        template_body(
+            doctor.clinic, a_monday_ahead(), weekdays=[0, "1"], end_time="12:00", slot_minutes="30"
+        ),
     )
     body = assert_error(response, 400, "invalid", attr="slot_minutes")
     assert ("invalid", "weekdays.1") in [(e["code"], e["attr"]) for e in body["errors"]]
@@ -64,15 +59,7 @@ def test_an_integer_field_refuses_a_string(client_for, doctor):
 def test_a_whole_float_still_counts_as_an_integer(client_for, doctor):
     response = client_for(doctor.user).post(
         "/api/v1/slots/bulk/",
-        {
-            "clinic": str(doctor.clinic.pk),
-            "weekdays": [0],
-            "start_time": "09:00",
-            "end_time": "10:00",
-            "slot_minutes": 30.0,
-            "date_from": a_monday_ahead(),
-            "date_to": a_monday_ahead(),
-        },
+        template_body(doctor.clinic, a_monday_ahead(), weekdays=[0], slot_minutes=30.0),
     )
     assert response.status_code == 201, response.json()
     assert response.json()["created_count"] == 2

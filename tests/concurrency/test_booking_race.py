@@ -8,7 +8,7 @@ import pytest
 from accounts.services import issue_tokens
 from appointments.models import Appointment
 from scheduling.models import Slot
-from tests.concurrency.race import run_together
+from tests.concurrency.race import post_as, run_together
 from tests.conftest import CheckedAPIClient
 from tests.factories import ClinicFactory, DoctorFactory, PatientFactory, SlotFactory, in_hours
 
@@ -19,12 +19,7 @@ THREADS = 20
 
 
 def booking_call(token: str, slot_id):
-    def call():
-        client = CheckedAPIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return client.post(URL, {"slot": str(slot_id)}).status_code
-
-    return call
+    return post_as(token, URL, {"slot": str(slot_id)})
 
 
 def test_twenty_patients_racing_for_one_slot_exactly_one_wins_ten_times():

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from accounts.services import issue_tokens
 from scheduling.models import SlotHold
-from tests.concurrency.race import run_together
-from tests.conftest import CheckedAPIClient
+from tests.concurrency.race import error_codes, post_as, run_together
 from tests.factories import ClinicFactory, DoctorFactory, PatientFactory, SlotFactory, in_hours
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,27 +17,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 20
 
 
-def post(token: str, path: str, body: dict | None = None):
-    def call():
-        client = CheckedAPIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        response = client.post(path, body or {})
-        return response.status_code, response.json()
-
-    return call
-
-
 def test_twenty_patients_holding_one_slot_get_one_hold_five_times():
     tokens = [issue_tokens(user=PatientFactory().user)["access"] for _ in range(THREADS)]
     doctor, clinic = DoctorFactory(), ClinicFactory()
     for round_number in range(5):
         slot = SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(48 + round_number))
-        results = run_together([post(t, f"/api/v1/slots/{slot.pk}/hold/") for t in tokens])
-        statuses = Counter(status for status, _ in results)
-        assert statuses == {201: 1, 409: THREADS - 1}, results
-        assert {body["errors"][0]["code"] for status, body in results if status == 409} == {
-            "slot_held"
-        }
+        results = run_together([post_as(t, f"/api/v1/slots/{slot.pk}/hold/") for t in tokens])
+        assert Counter(results) == {201: 1, 409: THREADS - 1}, results
+        assert error_codes(results) == {"slot_held"}
         assert SlotHold.objects.filter(slot=slot).count() == 1
 
 
@@ -49,13 +35,13 @@ def test_holds_and_bookings_racing_for_one_slot_leave_one_winner():
     for round_number in range(5):
         slot = SlotFactory(start=in_hours(48 + round_number))
         calls = [
-            post(t, f"/api/v1/slots/{slot.pk}/hold/")
+            post_as(t, f"/api/v1/slots/{slot.pk}/hold/")
             if i % 2
-            else post(t, "/api/v1/appointments/", {"slot": str(slot.pk)})
+            else post_as(t, "/api/v1/appointments/", {"slot": str(slot.pk)})
             for i, t in enumerate(tokens)
         ]
         results = run_together(calls)
-        assert Counter(status for status, _ in results) == {201: 1, 409: THREADS - 1}, results
+        assert Counter(results) == {201: 1, 409: THREADS - 1}, results
         slot.refresh_from_db()
         live = SlotHold.objects.filter(slot=slot, ends_at__gt=timezone.now()).count()
         assert (slot.status, live) in {("booked", 0), ("available", 1)}

@@ -10,23 +10,13 @@ from accounts.services import issue_tokens
 from appointments.models import Appointment
 from appointments.services import book_appointment
 from scheduling.models import Slot
-from tests.concurrency.race import run_together
-from tests.conftest import CheckedAPIClient
+from tests.concurrency.race import post_as, run_together
 from tests.factories import ClinicFactory, DoctorFactory, PatientFactory, SlotFactory, in_hours
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/appointments/"
 ROUNDS = 10
-
-
-def post(token: str, path: str, body: dict | None = None):
-    def call():
-        client = CheckedAPIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return client.post(path, body or {}, format="json").status_code
-
-    return call
 
 
 def assert_slots_consistent() -> None:
@@ -51,7 +41,7 @@ def test_two_patients_rescheduling_into_one_slot_exactly_one_wins():
         ]
         target = SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(400 + round_number))
         calls = [
-            post(
+            post_as(
                 issue_tokens(user=a.patient.user)["access"],
                 f"{URL}{a.pk}/reschedule/",
                 {"slot": str(target.pk)},
@@ -75,8 +65,8 @@ def test_a_reschedule_racing_a_cancel_of_the_same_appointment_ends_consistent():
         token = issue_tokens(user=patient.user)["access"]
         reschedule, cancel = run_together(
             [
-                post(token, f"{URL}{appointment.pk}/reschedule/", {"slot": str(target.pk)}),
-                post(token, f"{URL}{appointment.pk}/cancel/"),
+                post_as(token, f"{URL}{appointment.pk}/reschedule/", {"slot": str(target.pk)}),
+                post_as(token, f"{URL}{appointment.pk}/cancel/"),
             ]
         )
         assert cancel == 200, (reschedule, cancel)  # a cancel works wherever the appointment is
@@ -101,12 +91,12 @@ def test_a_reschedule_racing_a_booking_of_the_target_never_double_books():
         target = SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(400 + round_number))
         statuses = run_together(
             [
-                post(
+                post_as(
                     issue_tokens(user=mover.user)["access"],
                     f"{URL}{appointment.pk}/reschedule/",
                     {"slot": str(target.pk)},
                 ),
-                post(
+                post_as(
                     issue_tokens(user=PatientFactory().user)["access"],
                     URL,
                     {"slot": str(target.pk)},

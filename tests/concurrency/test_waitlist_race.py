@@ -8,8 +8,7 @@ import pytest
 
 from accounts.services import issue_tokens
 from common.worker import run_ready_tasks
-from tests.concurrency.race import run_together
-from tests.conftest import CheckedAPIClient
+from tests.concurrency.race import post_as, run_together
 from tests.factories import (
     AppointmentFactory,
     AssociationFactory,
@@ -41,12 +40,7 @@ def booked(doctor, clinic, count: int):
 
 
 def cancel_call(token: str, appointment):
-    def call():
-        client = CheckedAPIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return client.post(f"/api/v1/appointments/{appointment.pk}/cancel/", {}).status_code
-
-    return call
+    return post_as(token, f"/api/v1/appointments/{appointment.pk}/cancel/")
 
 
 def open_offers_by_entry(doctor) -> dict:

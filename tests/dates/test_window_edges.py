@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from scheduling.models import Slot
 from tests.errors import assert_error
-from tests.factories import DoctorFactory
+from tests.factories import DoctorFactory, template_body
 
 pytestmark = pytest.mark.django_db
 
@@ -78,15 +78,7 @@ def test_a_slot_cannot_be_moved_past_the_horizon(world, client_for):
 
 
 def _template(world, first: date, last: date) -> dict:
-    return {
-        "clinic": str(world.clinic.pk),
-        "weekdays": [0, 1, 2, 3, 4, 5, 6],
-        "start_time": "09:00",
-        "end_time": "10:00",
-        "slot_minutes": 60,
-        "date_from": first.isoformat(),
-        "date_to": last.isoformat(),
-    }
+    return template_body(world.clinic, first, last, weekdays=[0, 1, 2, 3, 4, 5, 6], slot_minutes=60)
 
 
 def test_templates_reach_the_horizon_day_and_no_further(world, client_for, settings):

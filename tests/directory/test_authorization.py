@@ -2,10 +2,10 @@
 
 import pytest
 
-from tests.authz import Endpoint, call, cases, expect
+from tests.authz import Endpoint, cases, check, expect
 from tests.factories import ClinicFactory, SpecialtyFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
 V1 = "/api/v1"
 
@@ -219,5 +219,4 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
 def test_directory_authorization(client_for, world, endpoint, role):
-    response = call(client_for, world, endpoint, role)
-    assert response.status_code == endpoint.expected[role], response.content
+    check(client_for, world, endpoint, role)

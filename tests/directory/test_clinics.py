@@ -107,8 +107,12 @@ def test_assigning_a_clinic_admin_grants_role_and_permission_together(admin):
 def test_removing_one_clinic_keeps_the_role_for_the_other(admin):
     first, second = ClinicFactory(), ClinicFactory()
     user = clinic_admin_of(first)
-    admin.post(f"{URL}{second.pk}/admins/", {"user": str(user.pk)})
-    admin.delete(f"{URL}{first.pk}/admins/{user.pk}/")
+    added = admin.post(f"{URL}{second.pk}/admins/", {"user": str(user.pk)})
+    assert added.status_code == 201, added.content
+    removed = admin.delete(f"{URL}{first.pk}/admins/{user.pk}/")
+    assert removed.status_code == 204, removed.content
+    user = type(user).objects.get(pk=user.pk)  # guardian caches permissions on the instance
+    assert (administers_clinic(user, first), administers_clinic(user, second)) == (False, True)
     assert user.roles.filter(role=Role.CLINIC_ADMIN).exists()
 
 

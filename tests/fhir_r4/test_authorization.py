@@ -8,10 +8,10 @@ import json
 import pytest
 from django.urls import get_resolver
 
-from tests.authz import Endpoint, cases, expect
+from tests.authz import Endpoint, assert_refusal_wrote_nothing, cases, expect, table_writes
 from tests.fhir_checks import FHIR_JSON
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
 R4 = "/fhir/r4"
 PUBLIC = expect(200, anonymous=200)
@@ -111,17 +111,17 @@ CONTENT_TYPES = {"PATCH": "application/json-patch+json"}
 def test_fhir_authorization(client_for, world, endpoint, role):
     client = client_for(world.actor(role))
     url = endpoint.path(world)
-    if endpoint.method == "GET":
+    body = None if endpoint.method == "GET" else json.dumps(endpoint.body(world))
+    before = table_writes()
+    if body is None:
         response = client.get(url, HTTP_ACCEPT=FHIR_JSON)
     else:
         response = client.generic(
-            endpoint.method,
-            url,
-            json.dumps(endpoint.body(world)),
-            content_type=CONTENT_TYPES.get(endpoint.method, FHIR_JSON),
+            endpoint.method, url, body, content_type=CONTENT_TYPES.get(endpoint.method, FHIR_JSON)
         )
     expected = endpoint.expected[role]
     assert response.status_code == expected, (endpoint.name, role, response.content[:400])
+    assert_refusal_wrote_nothing(endpoint, role, response, before)
 
 
 def test_every_fhir_route_has_a_row():

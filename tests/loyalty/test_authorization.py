@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.authz import Endpoint, call, cases, expect
+from tests.authz import Endpoint, cases, check, expect
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
 V1 = "/api/v1"
 NOT_PATIENTS = {
@@ -61,5 +61,4 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
 def test_money_and_points_authorization(client_for, world, endpoint, role, settings):
     settings.PAYMENT_WEBHOOK_SECRET = "configured"
-    response = call(client_for, world, endpoint, role)
-    assert response.status_code == endpoint.expected[role], response.content
+    check(client_for, world, endpoint, role)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.authz import Endpoint, call, cases, expect
+from tests.authz import Endpoint, cases, check, expect
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
 V1 = "/api/v1"
 # Only the author edits or deletes; everyone else who can see the review is refused.
@@ -88,5 +88,4 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
 def test_review_authorization(client_for, world, endpoint, role):
-    response = call(client_for, world, endpoint, role)
-    assert response.status_code == endpoint.expected[role], response.content
+    check(client_for, world, endpoint, role)

@@ -8,12 +8,18 @@ import time_machine
 
 from scheduling.services import template_times
 from tests.errors import assert_error
-from tests.factories import AssociationFactory, ClinicFactory, DoctorFactory, SlotFactory
+from tests.factories import (
+    AssociationFactory,
+    ClinicFactory,
+    DoctorFactory,
+    SlotFactory,
+    template_body,
+)
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/slots/bulk/"
-NOW = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+NOW = datetime(2021, 1, 4, 12, 0, tzinfo=UTC)
 
 
 def utc(*args):
@@ -23,35 +29,35 @@ def utc(*args):
 @pytest.mark.parametrize(
     ("zone", "before", "after", "utc_before", "utc_after"),
     [
-        # Europe/Berlin: spring forward on Sunday 2027-03-28, fall back on Sunday 2027-10-31.
+        # Europe/Berlin: spring forward on Sunday 2021-03-28, fall back on Sunday 2021-10-31.
         (
             "Europe/Berlin",
-            date(2027, 3, 26),
-            date(2027, 3, 29),
-            utc(2027, 3, 26, 8),
-            utc(2027, 3, 29, 7),
+            date(2021, 3, 26),
+            date(2021, 3, 29),
+            utc(2021, 3, 26, 8),
+            utc(2021, 3, 29, 7),
         ),
         (
             "Europe/Berlin",
-            date(2027, 10, 29),
-            date(2027, 11, 1),
-            utc(2027, 10, 29, 7),
-            utc(2027, 11, 1, 8),
+            date(2021, 10, 29),
+            date(2021, 11, 1),
+            utc(2021, 10, 29, 7),
+            utc(2021, 11, 1, 8),
         ),
-        # America/New_York: spring forward on 2027-03-14, fall back on 2027-11-07.
+        # America/New_York: spring forward on 2021-03-14, fall back on 2021-11-07.
         (
             "America/New_York",
-            date(2027, 3, 12),
-            date(2027, 3, 15),
-            utc(2027, 3, 12, 14),
-            utc(2027, 3, 15, 13),
+            date(2021, 3, 12),
+            date(2021, 3, 15),
+            utc(2021, 3, 12, 14),
+            utc(2021, 3, 15, 13),
         ),
         (
             "America/New_York",
-            date(2027, 11, 5),
-            date(2027, 11, 8),
-            utc(2027, 11, 5, 13),
-            utc(2027, 11, 8, 14),
+            date(2021, 11, 5),
+            date(2021, 11, 8),
+            utc(2021, 11, 5, 13),
+            utc(2021, 11, 8, 14),
         ),
     ],
 )
@@ -61,15 +67,7 @@ def test_template_keeps_local_time_across_dst(
     doctor = DoctorFactory()
     clinic = ClinicFactory(timezone=zone)
     AssociationFactory(doctor=doctor, clinic=clinic)
-    body = {
-        "clinic": str(clinic.pk),
-        "weekdays": [before.weekday(), after.weekday()],
-        "start_time": "09:00",
-        "end_time": "10:00",
-        "slot_minutes": 30,
-        "date_from": str(before),
-        "date_to": str(after),
-    }
+    body = template_body(clinic, before, after, weekdays=[before.weekday(), after.weekday()])
     with time_machine.travel(NOW, tick=False):
         response = client_for(doctor.user).post(URL, body)
     assert response.status_code == 201, response.content
@@ -95,8 +93,8 @@ def test_wall_times_in_the_spring_forward_gap_are_skipped():
         end_time=time(4, 0),
         slot_minutes=30,
         break_minutes=0,
-        date_from=date(2027, 3, 28),
-        date_to=date(2027, 3, 28),
+        date_from=date(2021, 3, 28),
+        date_to=date(2021, 3, 28),
     )
     berlin = ZoneInfo("Europe/Berlin")
     local_starts = [start.astimezone(berlin).strftime("%H:%M") for start, _ in times]
@@ -111,20 +109,18 @@ def test_template_with_break_and_skipped_overlaps(client_for):
     AssociationFactory(doctor=doctor, clinic=clinic)
     with time_machine.travel(NOW, tick=False):
         SlotFactory(
-            doctor=doctor, clinic=clinic, start=utc(2027, 1, 11, 8, 0), end=utc(2027, 1, 11, 8, 20)
+            doctor=doctor, clinic=clinic, start=utc(2021, 1, 11, 8, 0), end=utc(2021, 1, 11, 8, 20)
         )
         response = client_for(doctor.user).post(
             URL,
-            {
-                "clinic": str(clinic.pk),
-                "weekdays": [0],
-                "start_time": "09:00",
-                "end_time": "11:00",
-                "slot_minutes": 20,
-                "break_minutes": 10,
-                "date_from": "2027-01-11",
-                "date_to": "2027-01-11",
-            },
+            template_body(
+                clinic,
+                "2021-01-11",
+                weekdays=[0],
+                end_time="11:00",
+                slot_minutes=20,
+                break_minutes=10,
+            ),
         )
     assert response.status_code == 201, response.content
     assert (response.json()["created_count"], response.json()["skipped_count"]) == (3, 1)
@@ -139,8 +135,8 @@ def test_template_with_break_and_skipped_overlaps(client_for):
     ("change", "attr", "code"),
     [
         ({"end_time": "08:00"}, "end_time", "invalid_range"),
-        ({"date_to": "2027-01-01"}, "date_to", "invalid_range"),
-        ({"date_to": "2027-12-31"}, "date_to", "range_too_long"),
+        ({"date_to": "2021-01-01"}, "date_to", "invalid_range"),
+        ({"date_to": "2021-12-31"}, "date_to", "range_too_long"),
         ({"weekdays": [7]}, "weekdays.0", "max_value"),
         ({"weekdays": []}, "weekdays", "min_length"),
         ({"slot_minutes": 2}, "slot_minutes", "min_value"),
@@ -149,16 +145,7 @@ def test_template_with_break_and_skipped_overlaps(client_for):
 def test_bad_template_input(client_for, change, attr, code):
     doctor = DoctorFactory()
     clinic = AssociationFactory(doctor=doctor).clinic
-    body = {
-        "clinic": str(clinic.pk),
-        "weekdays": [0],
-        "start_time": "09:00",
-        "end_time": "10:00",
-        "slot_minutes": 30,
-        "date_from": "2027-01-11",
-        "date_to": "2027-01-18",
-        **change,
-    }
+    body = template_body(clinic, "2021-01-11", "2021-01-18", weekdays=[0]) | change
     with time_machine.travel(NOW, tick=False):
         assert_error(client_for(doctor.user).post(URL, body), 400, code, attr=attr)
 
@@ -166,14 +153,14 @@ def test_bad_template_input(client_for, change, attr, code):
 def test_template_size_is_capped(client_for):
     doctor = DoctorFactory()
     clinic = AssociationFactory(doctor=doctor).clinic
-    body = {
-        "clinic": str(clinic.pk),
-        "weekdays": [0, 1, 2, 3, 4, 5, 6],
-        "start_time": "00:00",
-        "end_time": "23:55",
-        "slot_minutes": 5,
-        "date_from": "2027-01-11",
-        "date_to": "2027-01-20",
-    }
+    body = template_body(
+        clinic,
+        "2021-01-11",
+        "2021-01-20",
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        start_time="00:00",
+        end_time="23:55",
+        slot_minutes=5,
+    )
     with time_machine.travel(NOW, tick=False):
         assert_error(client_for(doctor.user).post(URL, body), 400, "too_many_slots", attr="date_to")
