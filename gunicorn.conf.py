@@ -1,7 +1,7 @@
 """gunicorn's settings for every CareSlot server: `make serve`, the Docker image, the tests' and
 the bench's servers. gunicorn reads `./gunicorn.conf.py` from the directory it starts in (the
-project root; before it applies `--chdir backend`); flags on the command line win over it. docs/operations.md ("Shutdown and timeouts") explains
-the numbers and how they fit together.
+project root, before it applies `--chdir backend`); flags on the command line win over it.
+docs/operations.md ("Shutdown and timeouts") explains the numbers and how they fit together.
 """
 
 import os

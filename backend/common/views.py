@@ -12,8 +12,8 @@ from rest_framework.response import Response
 
 from .errors import error_json_response, errors_json_response, request_too_large
 from .fields import StrictCharField, StrictIntegerField
-from .schema import error_response
 from .readiness import readiness
+from .schema import error_response
 
 
 class QueueHealthSerializer(serializers.Serializer):
