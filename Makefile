@@ -12,8 +12,9 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot_bench
 BENCH_SCALE ?= 1
 BENCH_DURATION ?= 20
 BENCH_ARGS ?=
+BACKUP_CHECK_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain
+.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain backup-check
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
@@ -26,6 +27,8 @@ help:
 	@echo "make lock     recompile requirements*.lock from pyproject.toml"
 	@echo "make bench    seed careslot_bench at platform scale, load it, print req/s and latencies"
 	@echo "              (quick: make bench BENCH_SCALE=0.05 BENCH_DURATION=5)"
+	@echo "make backup-check  back up a seeded database, restore it into a fresh one, prove"
+	@echo "              nothing was lost (tables, ledgers, schema, API answers); docs/operations.md"
 	@echo "make explain  EXPLAIN (ANALYZE, BUFFERS) of slot search and each report on careslot_bench"
 
 $(BIN)/python:
@@ -91,6 +94,9 @@ lock: install
 bench: install
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench.py \
 		--scale $(BENCH_SCALE) --duration $(BENCH_DURATION) $(BENCH_ARGS)
+
+backup-check: install
+	$(BIN)/python scripts/backup_restore_check.py --server $(BACKUP_CHECK_SERVER)
 
 explain: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) JWT_ACCESS_MINUTES=60 $(MANAGE) bench_explain

@@ -59,7 +59,7 @@ export THROTTLE_REGISTER=100000/min
 export THROTTLE_PASSWORD_RESET=100000/min
 export THROTTLE_CONFIRMATION_RESEND=100000/min
 export EMAIL_URL=dummymail:// # registration and reset emails go nowhere
-# No task worker runs here: the mail tasks the fuzzer causes just wait, and /healthz must not
+# No task worker runs here: the mail tasks the fuzzer causes just wait, and /readyz must not
 # turn 503 (tasks_lagging) halfway through the run.
 export TASK_HEALTH_MAX_LAG_SECONDS=86400
 export LOG_LEVEL=WARNING

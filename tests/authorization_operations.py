@@ -5,6 +5,7 @@ tests/test_authorization_matrix.py requires every operation of the schema to app
 
 ROW_OPERATIONS = {
     "healthz": "GET /healthz",
+    "readyz": "GET /readyz",
     "auth-register-patient": "POST /api/v1/auth/register/patient/",
     "auth-register-doctor": "POST /api/v1/auth/register/doctor/",
     "auth-email-confirm": "POST /api/v1/auth/email/confirm/",

@@ -77,12 +77,18 @@ def call(port: int, method: str, path: str, body=None, headers=None, timeout: fl
 
 
 @contextmanager
-def gunicorns(count: int, env: dict[str, str] | None = None, workers: int = 1):
-    """`count` gunicorn servers started side by side with test settings; stopped on exit."""
+def gunicorns(
+    count: int,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    graceful_timeout: int | None = 2,
+):
+    """`count` gunicorn servers started side by side with test settings; stopped on exit.
+    `graceful_timeout=None` keeps backend/gunicorn.conf.py's (the production one)."""
     servers: list[Server] = []
     try:
         for _ in range(count):
-            servers.append(_start(env or {}, workers))
+            servers.append(_start(env or {}, workers, graceful_timeout))
         for server in servers:
             _wait_until_up(server)
         yield servers
@@ -92,7 +98,7 @@ def gunicorns(count: int, env: dict[str, str] | None = None, workers: int = 1):
             server.log.unlink(missing_ok=True)
 
 
-def _start(env: dict[str, str], workers: int) -> Server:
+def _start(env: dict[str, str], workers: int, graceful_timeout: int | None) -> Server:
     # The test binds the port itself and hands gunicorn the socket: no race for a free port.
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -109,7 +115,9 @@ def _start(env: dict[str, str], workers: int) -> Server:
     }
     command = [sys.executable, "-m", "gunicorn", "--chdir", "backend", "config.wsgi"]
     command += ["--bind", f"fd://{listener.fileno()}", "--workers", str(workers)]
-    command += ["--log-level", "warning", "--graceful-timeout", "2"]
+    command += ["--log-level", "warning"]
+    if graceful_timeout is not None:
+        command += ["--graceful-timeout", str(graceful_timeout)]
     with log.open("w") as out, listener:
         process = subprocess.Popen(
             command,

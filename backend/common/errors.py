@@ -42,9 +42,16 @@ def error_json_response(
     status: int, code: str, detail: str, *, attr: str | None = None
 ) -> JsonResponse:
     """A §9 error body for answers given outside DRF (middleware, Django's error handlers)."""
+    return errors_json_response(status, [(code, detail)], attr=attr)
+
+
+def errors_json_response(
+    status: int, errors: list[tuple[str, str]], *, attr: str | None = None
+) -> JsonResponse:
+    """A §9 error body with one entry per (code, detail)."""
     kind = "server_error" if status >= 500 else "client_error"
-    body = {"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}
-    return JsonResponse(body, status=status)
+    entries = [{"code": code, "detail": detail, "attr": attr} for code, detail in errors]
+    return JsonResponse({"type": kind, "errors": entries}, status=status)
 
 
 def request_too_large() -> JsonResponse:

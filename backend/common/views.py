@@ -1,8 +1,7 @@
-"""Health check and the JSON fallbacks for errors raised outside DRF views."""
+"""Liveness and readiness checks and the JSON fallbacks for errors raised outside DRF views."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import DatabaseError
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -11,10 +10,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .errors import error_json_response, request_too_large
+from .errors import error_json_response, errors_json_response, request_too_large
 from .fields import StrictCharField, StrictIntegerField
+from .readiness import readiness
 from .schema import error_response
-from .task_queue import queue_health
 
 
 class QueueHealthSerializer(serializers.Serializer):
@@ -22,26 +21,55 @@ class QueueHealthSerializer(serializers.Serializer):
     oldest_ready_age_seconds = serializers.FloatField(
         allow_null=True, help_text="How long the oldest ready task has waited; null if none"
     )
-    max_lag_seconds = StrictIntegerField(help_text="The age past which this answers 503")
+    max_lag_seconds = StrictIntegerField(help_text="The age past which /readyz answers 503")
+
+
+class MigrationsStateSerializer(serializers.Serializer):
+    applied = StrictIntegerField(help_text="Migrations of this code recorded as applied")
+    unapplied = StrictIntegerField(help_text="Always 0 in a 200 answer")
 
 
 @extend_schema(
-    summary="Health check",
+    summary="Liveness",
     description=(
-        "Answers 200 with the task queue's depth and lag when the database is reachable and "
-        "the workers keep up; 503 when the database is unreachable (`database_unavailable`) "
-        "or the oldest ready task has waited longer than `TASK_HEALTH_MAX_LAG_SECONDS` "
-        "(`tasks_lagging`: no worker runs, or too few)."
+        "Answers 200 as long as the process serves requests. It touches neither the database "
+        "nor the cache, so an outage elsewhere never gets a healthy server restarted; use "
+        "`/readyz` to decide whether to send it traffic (docs/operations.md)."
+    ),
+    tags=["health"],
+    responses={200: inline_serializer("Liveness", {"status": StrictCharField()})},
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def healthz(request: Request) -> Response:
+    return Response({"status": "ok"})
+
+
+@extend_schema(
+    summary="Readiness",
+    description=(
+        "Answers 200 with the applied migrations and the task queue's depth and lag when this "
+        "server can do its work; 503 naming each thing that is not ready: the database is "
+        "unreachable (`database_unavailable`), migrations of this code are not applied "
+        "(`migrations_pending`), or the oldest ready task has waited longer than "
+        "`TASK_HEALTH_MAX_LAG_SECONDS` (`tasks_lagging`: no worker runs, or too few)."
     ),
     tags=["health"],
     responses={
         200: inline_serializer(
-            "Health", {"status": StrictCharField(), "tasks": QueueHealthSerializer()}
+            "Readiness",
+            {
+                "status": StrictCharField(),
+                "migrations": MigrationsStateSerializer(),
+                "tasks": QueueHealthSerializer(),
+            },
         ),
         503: error_response(
-            "HealthDown",
-            "The database or the task workers are down.",
+            "NotReady",
+            "The database, the schema or the task workers are not ready.",
             "database_unavailable",
+            "migrations_pending",
             "tasks_lagging",
             server_error=True,
         ),
@@ -50,20 +78,22 @@ class QueueHealthSerializer(serializers.Serializer):
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])
-def healthz(request: Request) -> Response | JsonResponse:
-    try:
-        health = queue_health()
-    except DatabaseError:
-        return error_json_response(503, "database_unavailable", "The database is unreachable.")
-    age, limit = health.oldest_ready_age_seconds, settings.TASK_HEALTH_MAX_LAG_SECONDS
-    if age is not None and age > limit:
-        detail = (
-            f"The oldest ready task has waited {age:.0f} s (limit {limit} s); "
-            f"{health.ready} task(s) are ready. Are the workers running?"
-        )
-        return error_json_response(503, "tasks_lagging", detail)
-    tasks = {"ready": health.ready, "oldest_ready_age_seconds": age, "max_lag_seconds": limit}
-    return Response({"status": "ok", "tasks": tasks})
+def readyz(request: Request) -> Response | JsonResponse:
+    state = readiness()
+    if state.problems:
+        return errors_json_response(503, [(p.code, p.detail) for p in state.problems])
+    queue = state.queue
+    return Response(
+        {
+            "status": "ok",
+            "migrations": {"applied": state.applied_migrations, "unapplied": 0},
+            "tasks": {
+                "ready": queue.ready,
+                "oldest_ready_age_seconds": queue.oldest_ready_age_seconds,
+                "max_lag_seconds": settings.TASK_HEALTH_MAX_LAG_SECONDS,
+            },
+        }
+    )
 
 
 def not_found(request, exception=None) -> JsonResponse:

@@ -8,14 +8,22 @@
   killed mid-task (SIGKILL, OOM, a lost machine) would leave it RUNNING for ever; here a task
   RUNNING for longer than `TASK_LEASE_SECONDS` is taken back by any worker and runs again.
 
+- A graceful stop: SIGTERM (or SIGINT, SIGQUIT) lets the task in hand finish, claims no other
+  and exits 0; a second signal stops the task too, which goes back to READY for another worker
+  (exit 1). django-tasks-db's handler exits from inside the signal, so a signal landing between
+  claiming a task and starting it left the task RUNNING until its lease ran out.
+
 Claiming locks the row (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, an exclusive
 transaction on SQLite), so any number of workers can drain one queue.
 """
 
 import logging
 import random
+import signal
 import smtplib
 import socket
+import sys
+import threading
 import time
 from datetime import timedelta
 from traceback import format_exception
@@ -96,7 +104,27 @@ def _out_of_attempts(db_task: DBTaskResult) -> bool:
 
 
 class CareSlotWorker(Worker):
-    """Runs tasks like `db_worker`, with retries and a lease (see the module docstring)."""
+    """Runs tasks like `db_worker`, with retries, a lease and a graceful stop (see the module
+    docstring)."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self._wake = threading.Event()
+
+    def shutdown(self, signum: int, frame) -> None:
+        if not self.running:
+            logger.warning(
+                "Received %s again - stopping the current task", signal.strsignal(signum)
+            )
+            self.reset_signals()
+            sys.exit(1)  # run_task puts the task back to READY
+        logger.warning(
+            "Received %s - finishing the current task, then exiting (send it again to stop the "
+            "task too)",
+            signal.strsignal(signum),
+        )
+        self.running = False
+        self._wake.set()  # cut the idle wait short
 
     def run(self) -> None:
         logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
@@ -124,7 +152,8 @@ class CareSlotWorker(Worker):
                 return
             close_old_connections()
             if self.running and db_task is None:
-                time.sleep(self.interval)
+                self._wake.wait(self.interval)
+        logger.info("Worker worker_id=%s stopped", self.worker_id)
 
     def ready_tasks(self):
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)

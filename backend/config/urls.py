@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from common.views import healthz
+from common.views import healthz, readyz
 
 api_v1 = [
     path("", include("registration.urls")),
@@ -25,6 +25,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
     path("fhir/r4/", include("fhir_r4.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

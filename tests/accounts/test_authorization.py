@@ -31,6 +31,7 @@ def new_account(w) -> dict:
 
 ENDPOINTS = [
     Endpoint("healthz", "GET", lambda w: "/healthz", everyone(200)),
+    Endpoint("readyz", "GET", lambda w: "/readyz", everyone(200)),
     Endpoint(
         "auth-register-patient",
         "POST",

@@ -6,8 +6,8 @@ from tests.errors import assert_error_shape
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_checks_the_database(api_client):
-    response = api_client.get("/healthz")
+def test_readyz_checks_the_database(api_client):
+    response = api_client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     assert connection.vendor == "postgresql"

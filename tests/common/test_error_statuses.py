@@ -45,6 +45,7 @@ def test_an_accept_the_api_cannot_satisfy_is_a_406(client_for, world, target, ac
     ("role", "url"),
     [
         ("anonymous", "/healthz"),
+        ("anonymous", "/readyz"),
         ("patient", "/api/v1/auth/me/"),
         ("patient", "/api/v1/appointments/"),
         ("platform_admin", "/api/v1/reports/bookings/"),

@@ -27,6 +27,7 @@ READS = [
     ("platform_admin", lambda w: f"{V1}/reports/bookings/", "tz", "UTC"),
     ("patient", lambda w: f"{V1}/auth/me/", "unused", "x"),
     ("anonymous", lambda w: "/healthz", "unused", "x"),
+    ("anonymous", lambda w: "/readyz", "unused", "x"),
 ]
 READ_IDS = [f"{role}:{param}@{i}" for i, (role, _, param, _) in enumerate(READS)]
 

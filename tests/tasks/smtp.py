@@ -2,6 +2,7 @@
 started again on the same port, and a "stalled" one that accepts connections and never answers
 (a mail server that hangs: the worker is stuck inside its task)."""
 
+import asyncio
 import email
 import socket
 import threading
@@ -23,8 +24,15 @@ class Mailbox:
         self.connections = 0
         self.messages: list[email.message.Message] = []
         self.refuse_with: str | None = None  # e.g. "451 4.3.0 Try again later"
+        # Set `gate` to hold each message in the DATA phase until the gate opens (a slow mail
+        # server: the worker is inside its task); `receiving` tells that one has arrived.
+        self.gate: threading.Event | None = None
+        self.receiving = threading.Event()
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.gate is not None:
+            self.receiving.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait)
         if self.refuse_with:
             return self.refuse_with
         self.messages.append(email.message_from_bytes(envelope.original_content))

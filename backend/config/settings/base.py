@@ -201,7 +201,7 @@ TASK_RETRY_MAX_SECONDS = env.float("TASK_RETRY_MAX_SECONDS", default=3600.0)
 # A running task not finished within its lease is taken to be orphaned (its worker died) and
 # runs again; it must comfortably exceed the longest task, hence EMAIL_TIMEOUT well below it.
 TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
-# /healthz answers 503 when the oldest task ready to run has waited longer than this.
+# /readyz answers 503 when the oldest task ready to run has waited longer than this.
 TASK_HEALTH_MAX_LAG_SECONDS = env.int("TASK_HEALTH_MAX_LAG_SECONDS", default=300)
 # Reminders before each appointment, in hours; whole days are counted in the clinic's calendar
 # (the 24-hour reminder comes at the same local time the day before, across DST changes too).

@@ -1,0 +1,65 @@
+"""What /readyz checks: the database answers, every migration of this code is applied, and the
+task workers keep up. Each problem is one entry of the §9 error body."""
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+
+from .task_queue import QueueHealth, queue_health
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Readiness:
+    problems: list[Problem]
+    applied_migrations: int = 0
+    queue: QueueHealth | None = None
+
+
+@cache
+def migrations_on_disk() -> frozenset[tuple[str, str]]:
+    """Every migration of the code this process runs; read once, the code does not change."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def unapplied_migrations() -> list[str]:
+    applied = MigrationRecorder(connection).applied_migrations()
+    return sorted(f"{app}.{name}" for app, name in migrations_on_disk() - applied.keys())
+
+
+def readiness() -> Readiness:
+    """Two small queries and the queue's one (common.task_queue); nothing is written."""
+    try:
+        connection.ensure_connection()
+        pending = unapplied_migrations()
+    except DatabaseError:
+        return Readiness([Problem("database_unavailable", "The database is unreachable.")])
+    problems = []
+    if pending:
+        shown = ", ".join(pending[:5]) + (", ..." if len(pending) > 5 else "")
+        detail = f"{len(pending)} migration(s) not applied: {shown}. Run `manage.py migrate`."
+        problems.append(Problem("migrations_pending", detail))
+    try:
+        health = queue_health()
+    except DatabaseError:
+        if pending:  # the queue's own table may be what is missing
+            return Readiness(problems)
+        return Readiness([Problem("database_unavailable", "The database is unreachable.")])
+    age, limit = health.oldest_ready_age_seconds, settings.TASK_HEALTH_MAX_LAG_SECONDS
+    if age is not None and age > limit:
+        detail = (
+            f"The oldest ready task has waited {age:.0f} s (limit {limit} s); "
+            f"{health.ready} task(s) are ready. Are the workers running?"
+        )
+        problems.append(Problem("tasks_lagging", detail))
+    applied = len(migrations_on_disk()) - len(pending)
+    return Readiness(problems, applied_migrations=applied, queue=health)

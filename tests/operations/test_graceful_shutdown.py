@@ -1,0 +1,127 @@
+"""Issue #23.4: on SIGTERM, gunicorn and the task worker finish the work in hand and exit 0,
+as real processes (what `docker stop`, honcho and Kubernetes send)."""
+
+import signal
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from accounts.services import resend_confirmation
+from tests.factories import UserFactory
+from tests.servers import call, gunicorns
+from tests.tasks.conftest import finish, wait_for
+from tests.tasks.smtp import SMTPServer, StalledSMTPServer, free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def requests_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_gunicorn_finishes_the_request_in_flight_on_sigterm_then_exits_0():
+    # graceful_timeout=None: backend/gunicorn.conf.py's own, as `make serve` and Docker run it.
+    with gunicorns(1, graceful_timeout=None) as (server,):
+        answers = []
+        with transaction.atomic():
+            # /readyz reads django_migrations: the request waits on this lock, in the database.
+            connection.cursor().execute("LOCK TABLE django_migrations IN ACCESS EXCLUSIVE MODE")
+            client = threading.Thread(
+                target=lambda: answers.append(call(server.port, "GET", "/readyz", timeout=60))
+            )
+            client.start()
+            wait_for(lambda: requests_waiting_for_a_lock() == 1)
+
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(3)  # longer than the tests' usual 2 s grace: the config's is in force
+            assert server.process.poll() is None, server.output()
+            with pytest.raises(ConnectionRefusedError):  # the listener is closed: no new work
+                call(server.port, "GET", "/healthz", timeout=5)
+        client.join(timeout=30)
+
+        assert [answer.status for answer in answers] == [200], server.output()
+        assert answers[0].json()["status"] == "ok"
+        assert server.process.wait(timeout=30) == 0, server.output()
+
+
+def _one_confirmation_task(email: str) -> DBTaskResult:
+    UserFactory(email=email, email_confirmed_at=None)
+    resend_confirmation(email=email)
+    return DBTaskResult.objects.get()
+
+
+def test_the_worker_finishes_its_task_on_sigterm_then_exits_0(start_worker):
+    task = _one_confirmation_task("graceful@example.com")
+    smtp = SMTPServer()
+    smtp.mailbox.gate = threading.Event()  # the mail server takes its time over DATA
+    smtp.start()
+    try:
+        worker = start_worker(smtp.port, "--worker-id", "w1")
+        assert smtp.mailbox.receiving.wait(60)
+        worker.send_signal(signal.SIGTERM)
+        time.sleep(1.5)
+        assert worker.poll() is None  # still finishing its task
+        task.refresh_from_db()
+        assert task.status == TaskResultStatus.RUNNING
+        smtp.mailbox.gate.set()
+        output = finish(worker, timeout=30)  # exit code 0
+    finally:
+        smtp.mailbox.gate.set()
+        smtp.stop()
+
+    assert "finishing the current task" in output
+    task.refresh_from_db()
+    assert (task.status, task.worker_ids) == (TaskResultStatus.SUCCESSFUL, ["w1"])
+    assert len(smtp.mailbox.to("graceful@example.com")) == 1
+
+
+def test_an_idle_worker_exits_0_at_once_on_sigterm(start_worker, smtp_server):
+    task = _one_confirmation_task("idle@example.com")
+    smtp_server.start()
+    worker = start_worker(smtp_server.port, "--interval", "60")
+    wait_for(lambda: DBTaskResult.objects.get(pk=task.pk).status == TaskResultStatus.SUCCESSFUL)
+    time.sleep(0.5)  # now in its 60 s wait for more work
+    stopped_at = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    finish(worker, timeout=30)
+    assert time.monotonic() - stopped_at < 5
+
+
+def test_a_second_sigterm_hands_the_task_back_and_another_worker_runs_it_once(start_worker):
+    task = _one_confirmation_task("forced@example.com")
+    port = free_port()
+    stalled = StalledSMTPServer(port)  # the first worker hangs inside its task
+    try:
+        first = start_worker(port, "--worker-id", "first")
+        assert stalled.accepted.wait(60)
+        first.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert first.poll() is None
+        first.send_signal(signal.SIGTERM)
+        output, _ = first.communicate(timeout=30)
+    finally:
+        stalled.close()
+    assert first.returncode == 1, output
+    task.refresh_from_db()
+    assert (task.status, task.worker_ids) == (TaskResultStatus.READY, ["first"])
+
+    smtp = SMTPServer(port)
+    smtp.start()
+    try:
+        start_worker(port, "--worker-id", "second")
+        wait_for(lambda: DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL)
+    finally:
+        smtp.stop()
+    assert len(smtp.mailbox.to("forced@example.com")) == 1
+    task.refresh_from_db()
+    assert task.worker_ids == ["first", "second"]
