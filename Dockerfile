@@ -18,4 +18,4 @@ RUN SECRET_KEY=collectstatic-only ALLOW_PER_PROCESS_CACHE=true python backend/ma
 USER careslot
 EXPOSE 8000
 ENTRYPOINT ["sh", "scripts/docker-entrypoint.sh"]
-CMD ["gunicorn", "--chdir", "backend", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "--chdir", "backend", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
