@@ -47,7 +47,12 @@ def logging_settings(*, json: bool, level: str) -> dict:
     renderer = (
         [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if json
-        else [structlog.dev.ConsoleRenderer(colors=False)]
+        # Python's own traceback text, whatever else is installed (rich would draw boxes).
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     )
     return {
         "version": 1,
