@@ -77,6 +77,9 @@ def logging_settings(*, json: bool, level: str) -> dict:
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Only ours: Django's defaults add a second console handler (raw paths, DEBUG) and
+            # mail_admins (request bodies in the mail).
+            "django": {"handlers": [], "level": level, "propagate": True},
             # runserver's own access line holds the raw path and query string; our request
             # line (careslot.request) replaces it.
             "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
