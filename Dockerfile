@@ -25,5 +25,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["sh", "scripts/docker-entrypoint.sh"]
 # gunicorn.conf.py sets the timeouts (docs/operations.md); its heartbeat files go to /dev/shm
 # (memory), as gunicorn advises in containers. gunicorn is PID 1 (the entrypoint execs it), so
-# `docker stop`'s SIGTERM reaches it and in-flight requests finish.
-CMD ["gunicorn", "--config", "gunicorn.conf.py", "--chdir", "backend", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+# `docker stop`'s SIGTERM reaches it and in-flight requests finish. No access log: its request
+# line carries query strings (personal data); the app logs each request (docs/operations.md).
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--chdir", "backend", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-tmp-dir", "/dev/shm"]

@@ -59,7 +59,9 @@ serve: install
 	@mkdir -p var/static
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput -v0
-	DEBUG=$${DEBUG:-false} CARESLOT_BIND=$(HOST):$(PORT) $(BIN)/honcho start web worker
+	@rm -rf var/metrics && mkdir -p var/metrics
+	DEBUG=$${DEBUG:-false} CARESLOT_BIND=$(HOST):$(PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics \
+		$(BIN)/honcho start web worker
 
 check-db: install
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/check_database.py

@@ -21,6 +21,7 @@ from rest_framework.exceptions import (
 )
 from rest_framework_simplejwt.exceptions import TokenError
 
+from common import metrics
 from common.errors import DomainError, field_error
 from common.models import assign_fields
 
@@ -134,9 +135,11 @@ def log_in(*, email: str, password: str, request: HttpRequest) -> tuple[User, di
     """
     user = authenticate(request, email=email, password=password)
     if getattr(request, "axes_locked_out", False):
+        metrics.LOGIN_FAILURES.labels("locked_out").inc()
         # The failure just recorded restarted the cool-off, so the wait is the whole of it.
         raise AccountLocked(wait=settings.AXES_COOLOFF_TIME.total_seconds())
     if user is None:
+        metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
         raise InvalidCredentials()
     if not user.is_email_confirmed:
         raise EmailNotConfirmed()

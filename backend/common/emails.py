@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from . import metrics
 from .models import EmailDelivery
 
 Attachment = tuple[str, bytes, str]
@@ -54,6 +55,10 @@ def deliver_email(
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)
-    message.send()
+    try:
+        message.send()
+    except Exception:
+        metrics.MAIL_FAILURES.inc()
+        raise
     EmailDelivery.objects.get_or_create(key=key)
     return True

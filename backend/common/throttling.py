@@ -2,6 +2,7 @@
 
 from rest_framework.throttling import ScopedRateThrottle
 
+from . import metrics
 from .client_ip import client_ip
 
 
@@ -10,3 +11,9 @@ class ClientScopedRateThrottle(ScopedRateThrottle):
 
     def get_ident(self, request) -> str:
         return client_ip(request) or "unknown"
+
+    def allow_request(self, request, view) -> bool:
+        allowed = super().allow_request(request, view)
+        if not allowed:
+            metrics.THROTTLED.labels(self.scope or "unscoped").inc()
+        return allowed

@@ -28,6 +28,7 @@ import time
 from datetime import timedelta
 from traceback import format_exception
 
+import structlog
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.utils import OperationalError
@@ -37,6 +38,10 @@ from django_tasks.signals import task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from . import metrics
+from .task_backend import task_context
+from .tracing import task_span
 
 logger = logging.getLogger("careslot.worker")
 
@@ -85,6 +90,7 @@ def _retry_later(db_task: DBTaskResult, exc: BaseException, *, now=None) -> None
     db_task.run_after = (now or timezone.now()) + timedelta(seconds=delay)
     _record_error(db_task, exc)
     db_task.save(update_fields=["status", "run_after", "exception_class_path", "traceback"])
+    metrics.TASK_RUNS.labels(db_task.task_path, "retry").inc()
     logger.warning(
         "Task id=%s attempt %d failed (%s); retrying in %.0fs",
         db_task.id,
@@ -96,6 +102,7 @@ def _retry_later(db_task: DBTaskResult, exc: BaseException, *, now=None) -> None
 
 def _give_up(db_task: DBTaskResult, exc: BaseException) -> None:
     db_task.set_failed(exc)
+    metrics.TASK_RUNS.labels(db_task.task_path, "failed").inc()
     logger.error("Task id=%s failed after %d attempt(s)", db_task.id, len(db_task.worker_ids))
 
 
@@ -197,7 +204,20 @@ class CareSlotWorker(Worker):
 
     def run_task(self, db_task: DBTaskResult) -> None:
         """Run one claimed task: SUCCESSFUL, READY again later (transient failure, attempts
-        left), or FAILED. Stopped by Ctrl-C or SIGTERM mid-task, it goes back to READY."""
+        left), or FAILED. Stopped by Ctrl-C or SIGTERM mid-task, it goes back to READY.
+        Its log lines carry the enqueuing request's id; its span links to that request's."""
+        context = task_context(db_task)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            request_id=context.get("request_id"), task_id=str(db_task.id), task=db_task.task_path
+        )
+        try:
+            with task_span(db_task.task_path, str(db_task.id), context):
+                self._run_task(db_task)
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+    def _run_task(self, db_task: DBTaskResult) -> None:
         self.running_task = True
         try:
             task = db_task.task
@@ -209,6 +229,7 @@ class CareSlotWorker(Worker):
                 args = [TaskContext(task_result=task_result), *args]
             return_value = task.call(*args, **task_result.kwargs)
             db_task.set_successful(return_value)
+            metrics.TASK_RUNS.labels(db_task.task_path, "succeeded").inc()
             task_finished.send(sender=sender, task_result=db_task.task_result)
         except (KeyboardInterrupt, SystemExit):
             db_task.status = TaskResultStatus.READY

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from common.metrics import metrics_view
 from common.views import healthz, readyz
 
 api_v1 = [
@@ -26,6 +27,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("fhir/r4/", include("fhir_r4.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -7,6 +7,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from common.logs import configure_structlog, logging_settings
+
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 PROJECT_DIR = BACKEND_DIR.parent
 
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: times the whole answer, logs it once and gives every answer its X-Request-ID.
+    "common.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer, so every answer is marked (and, below, in §9 shape).
     "common.middleware.NoStoreMiddleware",
@@ -194,7 +198,7 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # Background work (SPEC §13): a task is a row written in the request's own transaction
 # (django-tasks' database backend); `manage.py worker` runs it, retries transient failures
 # with exponential backoff and jitter, and takes back tasks whose worker died (the lease).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "common.task_backend.ContextCarryingBackend"}}
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=10)
 TASK_RETRY_BASE_SECONDS = env.float("TASK_RETRY_BASE_SECONDS", default=30.0)
 TASK_RETRY_MAX_SECONDS = env.float("TASK_RETRY_MAX_SECONDS", default=3600.0)
@@ -324,13 +328,19 @@ DRF_STANDARDIZED_ERRORS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
+# Logs (docs/operations.md#logs): readable lines by default, one JSON object a line with
+# LOG_FORMAT=json (the production default). Never patient data: see common.logs.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
+LOGGING = logging_settings(json=LOG_FORMAT == "json", level=env("LOG_LEVEL", default="INFO"))
+configure_structlog()
+
+# GET /metrics (Prometheus, docs/operations.md#metrics) answers a scraper sending
+# `Authorization: Bearer <METRICS_TOKEN>` or calling from METRICS_ALLOWED_NETWORKS (CIDRs, as
+# common.client_ip sees the caller); anyone else gets a 404. Both unset: nobody.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 
 # Platform rules (SPEC §6, §7).
 CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)

@@ -4,7 +4,11 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, logging_settings
+
+# One JSON object a line for the log collector (LOG_FORMAT=plain to read them by eye).
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = logging_settings(json=LOG_FORMAT == "json", level=env("LOG_LEVEL", default="INFO"))
 
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:

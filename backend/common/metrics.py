@@ -1,0 +1,143 @@
+"""Prometheus metrics (docs/operations.md#metrics).
+
+Several gunicorn processes and the task worker each count for themselves, so counters use
+prometheus-client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (`make serve`, the
+Docker image): every process writes its samples to files in that directory and a scrape of
+any process adds them all up. Without it (runserver, tests) one process holds them in memory.
+What is a state rather than an event (the task queue's depth and lag, the failed tasks) is
+read from the task table at scrape time, so it is right whichever process answers, and no
+process keeps a gauge that could go stale.
+"""
+
+import hmac
+import ipaddress
+import os
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpResponse
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+from .client_ip import client_ip
+from .errors import error_json_response
+
+HTTP_REQUESTS = Counter(
+    "careslot_http_requests",
+    "HTTP requests answered, by method, route template and status",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "careslot_http_request_duration_seconds",
+    "Time to answer an HTTP request, by method, route template and status",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+DB_QUERIES = Counter(
+    "careslot_db_queries",
+    "Database queries run while answering HTTP requests, by route template",
+    ["route"],
+)
+APPOINTMENT_EVENTS = Counter(
+    "careslot_appointment_events",
+    "Committed appointment changes: booked, rescheduled, cancelled, completed, no_show",
+    ["event"],
+)
+TASK_RUNS = Counter(
+    "careslot_task_runs",
+    "Task attempts finished by the worker, by task and outcome (succeeded, retry, failed)",
+    ["task", "outcome"],
+)
+MAIL_FAILURES = Counter(
+    "careslot_mail_delivery_failures", "Emails the mail server refused or never took"
+)
+THROTTLED = Counter("careslot_throttled_requests", "Requests refused by a throttle", ["scope"])
+LOGIN_FAILURES = Counter(
+    "careslot_login_failures",
+    "Refused logins: invalid_credentials, or locked_out (an attempt during a lockout, axes)",
+    ["reason"],
+)
+
+
+def observe_request(*, method: str, route: str, status: int, duration: float, queries: int):
+    labels = (method, route, str(status))
+    HTTP_REQUESTS.labels(*labels).inc()
+    HTTP_LATENCY.labels(*labels).observe(duration)
+    if queries:
+        DB_QUERIES.labels(route).inc(queries)
+
+
+class TaskQueueCollector:
+    """The task queue as the database holds it at scrape time."""
+
+    def collect(self):
+        from .task_queue import failed_tasks, queue_health
+
+        try:
+            health = queue_health()
+            failed = failed_tasks().count()
+        except DatabaseError:
+            return
+        yield GaugeMetricFamily(
+            "careslot_task_queue_depth", "Tasks ready to run now", value=health.ready
+        )
+        yield GaugeMetricFamily(
+            "careslot_task_oldest_ready_age_seconds",
+            "How long the oldest ready task has waited (0 when none waits)",
+            value=health.oldest_ready_age_seconds or 0.0,
+        )
+        yield GaugeMetricFamily(
+            "careslot_tasks_failed",
+            "Tasks that gave up (FAILED) and wait for an admin",
+            value=failed,
+        )
+
+
+def exposition() -> bytes:
+    """Every process's counters (multiprocess mode) or this one's, and the queue figures."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        counted = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted)
+    else:
+        counted = REGISTRY
+    queue = CollectorRegistry(auto_describe=False)
+    queue.register(TaskQueueCollector())
+    return generate_latest(counted) + generate_latest(queue)
+
+
+def metrics_view(request):
+    """GET /metrics: for a scraper holding METRICS_TOKEN (`Authorization: Bearer ...`) or
+    calling from METRICS_ALLOWED_NETWORKS; everyone else gets a plain 404."""
+    if not _may_scrape(request):
+        return error_json_response(404, "not_found", "Not found.")
+    if request.method != "GET":
+        return error_json_response(405, "method_not_allowed", f'Method "{request.method}".')
+    # The classic text format every Prometheus version reads (our names need no escaping).
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+def _may_scrape(request) -> bool:
+    token = settings.METRICS_TOKEN
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return True
+    address = client_ip(request)
+    if not address or not settings.METRICS_ALLOWED_NETWORKS:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(
+        ip in ipaddress.ip_network(network, strict=False)
+        for network in settings.METRICS_ALLOWED_NETWORKS
+    )

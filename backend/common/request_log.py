@@ -1,0 +1,113 @@
+"""One log line and the metrics of each request, under a request id that follows the request
+into the tasks it enqueues (common.task_backend) and comes back in `X-Request-ID`."""
+
+import functools
+import re
+import time
+
+import structlog
+from django.conf import settings
+from django.db import connection
+from django.urls import Resolver404, resolve
+from django.utils.functional import SimpleLazyObject, empty
+
+from . import metrics
+from .client_ip import client_ip
+from .logs import new_request_id, request_id_from_header
+
+logger = structlog.get_logger("careslot.request")
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
+_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def route_template(request) -> str:
+    """The URL pattern that matched, as `/api/v1/appointments/{pk}/cancel/`: the same for
+    every id, so it is a bounded metric label and holds no token or personal value."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except (Resolver404, ValueError):
+            return "unmatched"
+    return _template_of(match.route or "")
+
+
+@functools.lru_cache(maxsize=1024)  # one entry per URL pattern
+def _template_of(route: str) -> str:
+    route = _NAMED_GROUP.sub(r"{\1}", route)
+    route = _CONVERTER.sub(r"{\1}", route)
+    route = route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+    return "/" + route
+
+
+class RequestLogMiddleware:
+    """Outermost: it times the whole answer, sees its final status and marks every response
+    with the request id. The id comes from `X-Request-ID` only behind a trusted proxy (one
+    that sets it); otherwise a client could choose the id our logs file its request under."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = None
+        if settings.TRUSTED_PROXY_COUNT:
+            request_id = request_id_from_header(request.headers.get("X-Request-ID"))
+        request_id = request_id or new_request_id()
+        request.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        queries = _QueryCounter()
+        started = time.perf_counter()
+        try:
+            with connection.execute_wrapper(queries):
+                response = self.get_response(request)
+            duration = time.perf_counter() - started
+            response["X-Request-ID"] = request_id
+            route = route_template(request)
+            metrics.observe_request(
+                method=request.method,
+                route=route,
+                status=response.status_code,
+                duration=duration,
+                queries=queries.count,
+            )
+            user_id, roles = _user_of(request)
+            log = logger.error if response.status_code >= 500 else logger.info
+            log(
+                "request",
+                method=request.method,
+                route=route,
+                status=response.status_code,
+                duration_ms=round(duration * 1000, 2),
+                db_queries=queries.count,
+                user_id=user_id,
+                roles=roles,
+                client_ip=client_ip(request),
+            )
+            return response
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+
+class _QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _user_of(request) -> tuple[str | None, list[str] | None]:
+    """The user the view authenticated (DRF sets it on the Django request) and the roles its
+    permission checks loaded; a session user nobody asked for is not looked up now."""
+    user = request.__dict__.get("user")
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None, None
+    if not user.is_authenticated:
+        return None, None
+    # Not looked up for the log line alone (a query on every request): the permission checks
+    # of every role-gated endpoint have loaded them; elsewhere (/auth/me/) they stay null.
+    roles = getattr(user, "_role_cache", None)
+    return str(user.pk), sorted(roles) if roles is not None else None
