@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "common.middleware.ForbiddenCharactersMiddleware",
+    "common.middleware.RateLimitHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -251,7 +252,14 @@ REST_FRAMEWORK = {
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^/api/"
-CORS_EXPOSE_HEADERS = ["Retry-After"]  # so a browser client can honour 429s
+# so a browser client can honour 429s and see its budget (common.throttling)
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+]
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=5)),
