@@ -279,6 +279,9 @@ SPECTACULAR_SETTINGS = {
         '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.'
     ),
     "VERSION": "1.0.0",
+    "CONTACT": {"name": "CareSlot API team", "email": "api@careslot.example"},
+    "LICENSE": {"name": "Proprietary", "url": "https://careslot.example/terms"},
+    "SERVERS": [{"url": "/", "description": "The server that serves this schema"}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -310,6 +313,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "common.openapi.postprocess_error_schemas",
+        "common.openapi_contract.postprocess_contract",
     ],
 }
 
