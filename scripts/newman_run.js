@@ -1,6 +1,7 @@
 // Runs api_schema/careslot.postman_collection.json with newman against a live server, once per
 // role (anonymous, then each demo account, logged in by the collection's pre-request script),
-// and fails if any request answers a status its operation does not document or a 5xx.
+// and fails if any request answers a status its operation does not document or a 5xx; then the
+// hand-written journey (clients/postman/careslot.journey.postman_collection.json), once.
 //   node scripts/newman_run.js http://127.0.0.1:8000
 const path = require("path");
 const newman = require("newman");
@@ -13,11 +14,14 @@ if (!baseUrl) {
 }
 const ROLES = ["anonymous", "patient", "doctor", "clinic_admin", "platform_admin"];
 
-function run(role) {
+const GENERATED = path.join(root, "api_schema", "careslot.postman_collection.json");
+const JOURNEY = path.join(root, "clients", "postman", "careslot.journey.postman_collection.json");
+
+function run(collection, role) {
   return new Promise((resolve, reject) => {
     newman.run(
       {
-        collection: path.join(root, "api_schema", "careslot.postman_collection.json"),
+        collection,
         environment: path.join(root, "clients", "postman", "careslot.postman_environment.json"),
         envVar: [
           { key: "baseUrl", value: baseUrl },
@@ -34,16 +38,20 @@ function run(role) {
 
 (async () => {
   const totals = { requests: 0, assertions: 0, failures: 0 };
-  for (const role of ROLES) {
-    console.log(`\n--- newman as ${role} ---`);
-    const summary = await run(role);
+  const runs = [
+    ...ROLES.map((role) => [`generated collection as ${role}`, GENERATED, role]),
+    ["hand-written journey", JOURNEY, "anonymous"],
+  ];
+  for (const [name, collection, role] of runs) {
+    console.log(`\n--- newman: ${name} ---`);
+    const summary = await run(collection, role);
     const stats = summary.run.stats;
     const failures = summary.run.failures.length;
     totals.requests += stats.requests.total;
     totals.assertions += stats.assertions.total;
     totals.failures += failures;
     console.log(
-      `newman ${role}: ${stats.requests.total} requests, ${stats.assertions.total} assertions, ` +
+      `newman ${name}: ${stats.requests.total} requests, ${stats.assertions.total} assertions, ` +
         `${failures} failures`,
     );
   }
