@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core import validators as django_validators
+from django.db.models import fields as model_fields
 from django.forms import fields as forms_fields
 from django.forms import models as forms_models
 from django.utils.module_loading import import_string
@@ -121,7 +123,10 @@ def _scan_classes(where: str, tree: ast.AST, classes: dict[str, "_Class"]) -> No
             for statement in node.body:
                 if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                     target = _name(statement.targets[0])
-                    if target == "default_code":
+                    # DRF exceptions name it default_code, Django's validators code
+                    if target == "default_code" or (
+                        target == "code" and node.name.endswith("Validator")
+                    ):
                         info.code = _string(statement.value)
                     elif target == "status_code":
                         info.status = _status_literal(statement.value)
@@ -190,10 +195,6 @@ def _class_status(name: str, classes: dict[str, _Class]) -> int | None:
     return None
 
 
-def _is_error_class(name: str, classes: dict[str, _Class]) -> bool:
-    return _class_status(name, classes) is not None
-
-
 def _source_files() -> list[Path]:
     files = [
         path
@@ -203,8 +204,10 @@ def _source_files() -> list[Path]:
     # The password validators in force answer their own codes on every password field.
     for validator in settings.AUTH_PASSWORD_VALIDATORS:
         files.append(Path(inspect.getfile(import_string(validator["NAME"]))))
-    # DRF's validators (`unique`, ...) raise with code= like our services do.
+    # DRF's and Django's validators (`unique`, `max_value`, ...) raise with code= or name their
+    # code in the class, like our services do; model validation (full_clean) runs Django's.
     files.append(Path(inspect.getfile(drf_validators)))
+    files.append(Path(inspect.getfile(django_validators)))
     return list(dict.fromkeys(files))
 
 
@@ -218,9 +221,11 @@ def _framework_codes(found: dict[str, ErrorCode]) -> None:
                 )
     # Serializer and form field codes (`required`, `max_length`, ...; django-filter validates
     # query parameters with Django's form fields): a 400 on the field (attr).
-    for module in (drf_fields, drf_relations, drf_serializers, forms_fields, forms_models):
+    field_classes = (drf_fields.Field, forms_fields.Field, model_fields.Field)
+    modules = (drf_fields, drf_relations, drf_serializers, forms_fields, forms_models, model_fields)
+    for module in modules:
         for klass in vars(module).values():
-            if inspect.isclass(klass) and issubclass(klass, (drf_fields.Field, forms_fields.Field)):
+            if inspect.isclass(klass) and issubclass(klass, field_classes):
                 for code, message in getattr(klass, "default_error_messages", {}).items():
                     found.setdefault(code, ErrorCode(code)).merge(400, str(message), "framework")
 
@@ -236,10 +241,10 @@ def error_codes() -> dict[str, ErrorCode]:
     for where, tree in trees:
         _scan_calls(where, tree, classes, found)
     for name, info in classes.items():
-        if info.code and _is_error_class(name, classes):
-            found.setdefault(info.code, ErrorCode(info.code)).merge(
-                _class_status(name, classes), info.detail, info.where
-            )
+        # an exception class answers its status; a validator's error is a 400 on the field
+        status = _class_status(name, classes) or (400 if name.endswith("Validator") else None)
+        if info.code and status:
+            found.setdefault(info.code, ErrorCode(info.code)).merge(status, info.detail, info.where)
     for info in found.values():
         if not info.statuses:  # a model constraint no service translates: a conflict
             info.statuses.add(CONSTRAINT_STATUS)
