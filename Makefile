@@ -14,7 +14,8 @@ BENCH_DURATION ?= 20
 BENCH_ARGS ?=
 BACKUP_CHECK_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain backup-check
+.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain \
+	backup-check contract-lint contract-typecheck contract-journeys contract-newman
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
@@ -24,6 +25,10 @@ help:
 	@echo "make fuzz     schemathesis over the live API (PostgreSQL, gunicorn), one run per role"
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
 	@echo "make lint     ruff format --check, ruff check, import-linter (layers)"
+	@echo "make contract-lint       Spectral over api_schema/openapi.yaml (.spectral.yaml)"
+	@echo "make contract-typecheck  tsc --noEmit of the TypeScript client (clients/typescript)"
+	@echo "make contract-journeys CARESLOT_URL=... CARESLOT_MAIL=...  its journeys, live"
+	@echo "make contract-newman CARESLOT_URL=...  the Postman collection with newman, live"
 	@echo "make lock     recompile requirements*.lock from pyproject.toml"
 	@echo "make bench    seed careslot_bench at platform scale, load it, print req/s and latencies"
 	@echo "              (quick: make bench BENCH_SCALE=0.05 BENCH_DURATION=5)"
@@ -84,6 +89,28 @@ fuzz: install
 schema: install node_modules/.installed
 	$(MANAGE) spectacular --validate --fail-on-warn --file api_schema/openapi.yaml
 	node scripts/postman_collection.js
+	node_modules/.bin/openapi-typescript api_schema/openapi.yaml --default-non-nullable=false \
+		-o clients/typescript/src/schema.ts --silent
+
+contract-lint: node_modules/.installed
+	node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=warn \
+		--format=text api_schema/openapi.yaml
+	@echo "spectral: $$(grep -cE '^      operationId: ' api_schema/openapi.yaml) operations linted, 0 errors, 0 warnings"
+
+# Casts and `any` would let a schema that lies about a shape compile: none in the client.
+contract-typecheck: node_modules/.installed
+	node_modules/.bin/tsc -p clients/typescript --noEmit
+	@if grep -nE '\bany\b|\bas [A-Za-z{(\[]|@ts-(ignore|expect-error|nocheck)' \
+		clients/typescript/src/*.mts | grep -vE '^[^:]+:[0-9]+:\s*(//|/\*|\*)'; then \
+		echo "clients/typescript: no casts, any or ts-ignore" >&2; exit 1; fi
+	@echo "tsc --noEmit: clients/typescript type-checks (strict, no casts, no any)"
+
+contract-journeys: contract-typecheck
+	node_modules/.bin/tsc -p clients/typescript
+	node clients/typescript/dist/journey.mjs
+
+contract-newman: node_modules/.installed
+	node scripts/newman_run.js $(CARESLOT_URL)
 
 deploy-check: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$${SECRET_KEY:-deploy-check-$$(date +%s)-not-a-real-secret-key-0123456789} \
@@ -104,4 +131,4 @@ explain: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) JWT_ACCESS_MINUTES=60 $(MANAGE) bench_explain
 
 clean:
-	rm -rf $(VENV) node_modules var/careslot.sqlite3 .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules var/careslot.sqlite3 .pytest_cache .ruff_cache clients/typescript/dist

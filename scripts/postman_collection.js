@@ -1,4 +1,8 @@
-// Builds api_schema/careslot.postman_collection.json from api_schema/openapi.yaml, reproducibly.
+// Builds api_schema/careslot.postman_collection.json from api_schema/openapi.yaml, reproducibly,
+// ready to run: a collection-level pre-request script logs in the environment's `role` (see
+// clients/postman/careslot.postman_environment.json), every request tests that the answer has a
+// status its operation documents, and optional query parameters start disabled (a placeholder
+// such as `<uuid>` is no value a server accepts). `make contract-newman` runs it.
 // openapi-to-postmanv2 draws example values from Math.random and gives items random UUIDs; both
 // would make the committed file drift on every run, so randomness and the clock are pinned and
 // ids are derived from each item's place in the collection.
@@ -52,6 +56,81 @@ function withStableIds(node, where) {
   return node;
 }
 
+// Logs in once per run as the environment's role (anonymous: no token) and keeps the access
+// token in the collection variable that every request's bearer auth reads.
+const LOG_IN = `
+const role = pm.environment.get("role") || "anonymous";
+if (role !== "anonymous" && pm.collectionVariables.get("bearerRole") !== role) {
+  const baseUrl = pm.environment.get("baseUrl") || pm.collectionVariables.get("baseUrl");
+  pm.sendRequest({
+    url: baseUrl.replace(/\\/$/, "") + "/api/v1/auth/login/",
+    method: "POST",
+    header: { "Content-Type": "application/json", Accept: "application/json" },
+    body: {
+      mode: "raw",
+      raw: JSON.stringify({
+        email: pm.environment.get(role + "_email"),
+        password: pm.environment.get("password"),
+      }),
+    },
+  }, (error, response) => {
+    if (error || response.code !== 200) {
+      throw new Error("logging in as " + role + " failed: " + (error || response.code));
+    }
+    pm.collectionVariables.set("bearerToken", response.json().access);
+    pm.collectionVariables.set("bearerRole", role);
+  });
+}
+if (role === "anonymous") {
+  pm.collectionVariables.set("bearerToken", "");
+}
+`.trim().split("\n");
+
+function documentedStatusTest(codes) {
+  return [
+    `const documented = ${JSON.stringify(codes)};`,
+    "pm.test(`answers a documented status (${documented.join(\", \")})`, () => {",
+    "  pm.expect(pm.response.code).to.be.oneOf(documented);",
+    "});",
+    "pm.test(\"no server error\", () => {",
+    "  pm.expect(pm.response.code).to.be.below(500);",
+    "});",
+  ];
+}
+
+function runnable(collection) {
+  const visit = (items) => {
+    for (const item of items) {
+      if (item.item) {
+        visit(item.item);
+        continue;
+      }
+      const codes = [...new Set((item.response || []).map((response) => response.code))]
+        .filter((code) => typeof code === "number")
+        .sort((a, b) => a - b);
+      if (!codes.length) throw new Error(`${item.name}: no documented status`);
+      for (const parameter of item.request.url.query || []) {
+        const required = /\(Required\)/.test(JSON.stringify(parameter.description || ""));
+        if (!required) parameter.disabled = true;
+      }
+      item.event = [
+        ...(item.event || []).filter((event) => event.listen !== "test"),
+        { listen: "test", script: { type: "text/javascript", exec: documentedStatusTest(codes) } },
+      ];
+    }
+  };
+  visit(collection.item);
+  collection.event = [
+    { listen: "prerequest", script: { type: "text/javascript", exec: LOG_IN } },
+  ];
+  collection.variable = [
+    ...(collection.variable || []).filter((variable) => variable.key !== "bearerToken"),
+    { key: "bearerToken", type: "string", value: "" },
+    { key: "bearerRole", type: "string", value: "" },
+  ];
+  return collection;
+}
+
 Converter.convert(
   { type: "string", data: schema },
   { folderStrategy: "Tags", parametersResolution: "Schema" },
@@ -60,7 +139,7 @@ Converter.convert(
       console.error("conversion failed:", error || result.reason);
       process.exit(1);
     }
-    const collection = withStableIds(result.output[0].data, "$");
+    const collection = withStableIds(runnable(result.output[0].data), "$");
     fs.writeFileSync(target, JSON.stringify(collection, null, 2) + "\n");
   },
 );

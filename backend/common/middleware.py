@@ -12,6 +12,7 @@ from psycopg import pq
 
 from .errors import error_json_response, request_too_large
 from .parsers import forbidden_character
+from .throttling import RATE_LIMIT_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
 
@@ -233,3 +234,20 @@ class _CommitWatch:
 def _server_transaction_open(db) -> bool:
     info = getattr(db.connection, "info", None)  # psycopg's; unknown elsewhere: assume ended
     return info is not None and info.transaction_status != pq.TransactionStatus.IDLE
+
+
+class RateLimitHeadersMiddleware:
+    """Writes the RateLimit headers a throttle recorded on the request (common.throttling)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        figures = getattr(request, RATE_LIMIT_ATTRIBUTE, None)
+        if figures:
+            response["RateLimit-Limit"] = str(figures["limit"])
+            response["RateLimit-Remaining"] = str(figures["remaining"])
+            response["RateLimit-Reset"] = str(figures["reset"])
+            response["RateLimit-Policy"] = f"{figures['limit']};w={figures['window']}"
+        return response

@@ -1,9 +1,19 @@
-"""Throttles keyed on common.client_ip, so every limit agrees with axes and the access logs."""
+"""Throttles keyed on common.client_ip, so every limit agrees with axes and the access logs.
+
+A throttled endpoint also tells the client where it stands (draft-ietf-httpapi-ratelimit-headers):
+`RateLimit-Limit` (requests per window), `RateLimit-Remaining`, `RateLimit-Reset` (seconds until
+the oldest counted request leaves the window) and `RateLimit-Policy` (`<limit>;w=<window>`), on
+every answer, the 429 included (which DRF gives its `Retry-After`). The throttle records the
+figures on the request; RateLimitHeadersMiddleware writes them on the response."""
+
+import math
 
 from rest_framework.throttling import ScopedRateThrottle
 
 from . import metrics
 from .client_ip import client_ip
+
+RATE_LIMIT_ATTRIBUTE = "careslot_rate_limit"
 
 
 class ClientScopedRateThrottle(ScopedRateThrottle):
@@ -16,4 +26,18 @@ class ClientScopedRateThrottle(ScopedRateThrottle):
         allowed = super().allow_request(request, view)
         if not allowed:
             metrics.THROTTLED.labels(self.scope or "unscoped").inc()
+        if self.rate is not None:
+            history = getattr(self, "history", [])
+            oldest = history[-1] if history else self.timer()
+            reset = max(0, math.ceil(oldest + self.duration - self.timer()))
+            setattr(
+                request._request,
+                RATE_LIMIT_ATTRIBUTE,
+                {
+                    "limit": self.num_requests,
+                    "remaining": max(0, self.num_requests - len(history)),
+                    "reset": reset,
+                    "window": self.duration,
+                },
+            )
         return allowed

@@ -74,8 +74,8 @@ class WaitlistEntryViewSet(
                     "clinic": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
                     "date_from": "2026-12-01",
                     "date_to": "2026-12-31",
-                    "time_from": "08:00",
-                    "time_to": "12:00",
+                    "time_from": "08:00:00",
+                    "time_to": "12:00:00",
                 },
             ),
             OpenApiExample(

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "common.middleware.ForbiddenCharactersMiddleware",
+    "common.middleware.RateLimitHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,6 +129,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` has two processes writing (the server and the worker). In SQLite's default
+    # deferred mode a transaction that read first cannot take the write lock while the other
+    # holds it and fails at once ("database is locked", a 500); IMMEDIATE takes the lock at
+    # BEGIN, where the busy timeout waits for it, and WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -252,7 +265,14 @@ REST_FRAMEWORK = {
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^/api/"
-CORS_EXPOSE_HEADERS = ["Retry-After"]  # so a browser client can honour 429s
+# so a browser client can honour 429s and see its budget (common.throttling)
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+]
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=5)),
@@ -272,6 +292,9 @@ SPECTACULAR_SETTINGS = {
         '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.'
     ),
     "VERSION": "1.0.0",
+    "CONTACT": {"name": "CareSlot API team", "email": "api@careslot.example"},
+    "LICENSE": {"name": "Proprietary", "url": "https://careslot.example/terms"},
+    "SERVERS": [{"url": "/", "description": "The server that serves this schema"}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -303,6 +326,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "common.openapi.postprocess_error_schemas",
+        "common.openapi_contract.postprocess_contract",
     ],
 }
 
