@@ -13,7 +13,7 @@ BENCH_SCALE ?= 1
 BENCH_DURATION ?= 20
 BENCH_ARGS ?=
 
-.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain
+.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain mutate
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
@@ -24,6 +24,7 @@ help:
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
 	@echo "make lint     ruff format --check, ruff check, import-linter (layers)"
 	@echo "make lock     recompile requirements*.lock from pyproject.toml"
+	@echo "make mutate  mutmut on the rule-bearing modules (MODULE=loyalty/services.py for one)"
 	@echo "make bench    seed careslot_bench at platform scale, load it, print req/s and latencies"
 	@echo "              (quick: make bench BENCH_SCALE=0.05 BENCH_DURATION=5)"
 	@echo "make explain  EXPLAIN (ANALYZE, BUFFERS) of slot search and each report on careslot_bench"
@@ -97,3 +98,9 @@ explain: install
 
 clean:
 	rm -rf $(VENV) node_modules var/careslot.sqlite3 .pytest_cache .ruff_cache
+
+# Mutation testing (docs/testing.md): slow, so neither `make test` nor .ci/run runs it.
+# `make mutate MODULE=loyalty/services.py` for one module; every rule-bearing module by default.
+MODULE ?=
+mutate: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/mutate.py $(MODULE)
