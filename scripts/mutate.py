@@ -11,6 +11,10 @@ file to mutate and which tests cover it. mutmut copies that tree into `mutants/`
 covering tests once to learn which test reaches which function, then runs only those tests
 against each mutant in a forked process.
 
+MUTATE_RECHECK=1 keeps a module's scratch tree and runs again only the mutants that were not
+killed (after new tests were written): mutmut maps the new tests incrementally, and the killed
+mutants keep their verdict, which tests that were only added cannot change.
+
 Mutants run one at a time by default (MUTATE_CHILDREN): the forked children would share one
 test database, and the transactional tests of one would flush the rows of another.
 
@@ -38,12 +42,12 @@ TARGET = 85.0
 MODULES: dict[str, list[str]] = {
     "appointments/fees.py": [
         "tests/appointments/test_fees.py",
-        "tests/appointments/test_fees_rules.py",
     ],
     "appointments/payments.py": [
         "tests/appointments/test_payments.py",
         "tests/appointments/test_webhook.py",
         "tests/appointments/test_payments_rules.py",
+        "tests/appointments/test_payments_race.py",
     ],
     "loyalty/services.py": [
         "tests/loyalty",
@@ -55,6 +59,8 @@ MODULES: dict[str, list[str]] = {
     "accounts/services.py": [
         "tests/accounts/test_email_confirmation.py",
         "tests/accounts/test_login_and_tokens.py",
+        "tests/accounts/test_login_lockout.py",
+        "tests/accounts/test_enumeration.py",
         "tests/accounts/test_passwords.py",
         "tests/accounts/test_registration.py",
         "tests/accounts/test_token_families.py",
@@ -81,15 +87,20 @@ def _toml(value) -> str:
     return json.dumps(value)
 
 
-def _prepare(module: str, tests: list[str]) -> Path:
-    work = WORK / module.removesuffix(".py").replace("/", ".")
-    if work.exists():
-        shutil.rmtree(work)  # a fresh run: no verdict is carried over from an older source
-    work.mkdir(parents=True)
+def _scratch(module: str) -> Path:
+    return WORK / module.removesuffix(".py").replace("/", ".")
+
+
+def _prepare(module: str, tests: list[str], *, fresh: bool) -> Path:
+    work = _scratch(module)
     packages = sorted(p.name for p in BACKEND.iterdir() if (p / "__init__.py").exists())
-    for name in packages:
-        (work / name).symlink_to(BACKEND / name)
-    (work / "tests").symlink_to(ROOT / "tests")
+    if fresh:
+        if work.exists():
+            shutil.rmtree(work)  # no verdict is carried over from an older source
+        work.mkdir(parents=True)
+        for name in packages:
+            (work / name).symlink_to(BACKEND / name)
+        (work / "tests").symlink_to(ROOT / "tests")
 
     pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
         "ini_options"
@@ -108,10 +119,22 @@ def _prepare(module: str, tests: list[str]) -> Path:
         f"only_mutate = {_toml([module])}",
         f"pytest_add_cli_args_test_selection = {_toml(existing)}",
         "use_git_change_detection = false",
+        # mutmut's wall-clock limit is (estimated + constant) * multiplier seconds. Its default
+        # constant of 1 s turns a slow start of pytest on a loaded machine into a "timeout",
+        # which counts as a kill; 30 s keeps those honest and still ends an endless loop.
+        "timeout_constant = 30",
+        "timeout_multiplier = 5",
         "",
     ]
     (work / "pyproject.toml").write_text("\n".join(lines))
     return work
+
+
+def _not_killed(work: Path, mutmut: str) -> list[str]:
+    listing = subprocess.run(
+        [mutmut, "results"], cwd=work, check=True, capture_output=True, text=True
+    ).stdout
+    return [line.split(":")[0].strip() for line in listing.splitlines() if ":" in line]
 
 
 def _score(work: Path) -> dict:
@@ -133,14 +156,21 @@ def main(argv: list[str]) -> int:
     scores_file = WORK / "scores.json"
     scores = {}
     failed = False
+    recheck = os.environ.get("MUTATE_RECHECK") == "1"
     for module in modules:
-        work = _prepare(module, MODULES[module])
-        print(f"==> mutmut on {module} ({work.relative_to(ROOT)})", flush=True)
-        run = subprocess.run([mutmut, "run", "--max-children", children], cwd=work, check=False)
-        if run.returncode != 0:
-            print(f"mutmut failed on {module} (exit {run.returncode})", file=sys.stderr)
-            failed = True
-            continue
+        again = recheck and (_scratch(module) / "mutants" / "mutmut-cicd-stats.json").exists()
+        work = _prepare(module, MODULES[module], fresh=not again)
+        names = _not_killed(work, mutmut) if again else []
+        if again and not names:
+            print(f"==> {module}: every mutant was killed already", flush=True)
+        else:
+            print(f"==> mutmut on {module} ({work.relative_to(ROOT)})", flush=True)
+            command = [mutmut, "run", "--max-children", children, *names]
+            run = subprocess.run(command, cwd=work, check=False)
+            if run.returncode != 0:
+                print(f"mutmut failed on {module} (exit {run.returncode})", file=sys.stderr)
+                failed = True
+                continue
         subprocess.run([mutmut, "export-cicd-stats"], cwd=work, check=True)
         survivors = subprocess.run(
             [mutmut, "results"], cwd=work, check=True, capture_output=True, text=True
