@@ -48,6 +48,7 @@ MODULES: dict[str, list[str]] = {
         "tests/appointments/test_webhook.py",
         "tests/appointments/test_payments_rules.py",
         "tests/appointments/test_payments_race.py",
+        "tests/webhooks/test_delivery.py::test_each_service_sends_its_event_without_medical_data",
     ],
     "loyalty/services.py": [
         "tests/loyalty",

@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+import time_machine
 
 from appointments.models import PaymentEvent
 from appointments.payments import sign_webhook
@@ -134,3 +135,42 @@ def test_a_timestamp_has_at_most_twelve_digits(api_client, timestamp, code):
     body = body_for(appointment)
     response = post(api_client, body, sign_webhook(body=body, timestamp=timestamp, secret=SECRET))
     assert_error(response, 401, code)
+
+
+def test_a_timestamp_exactly_at_the_tolerance_is_still_accepted(api_client, settings):
+    appointment = booked()
+    body = body_for(appointment)
+    now = int(time.time())
+    stamp = now - settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS
+    with time_machine.travel(now, tick=False):
+        response = post(api_client, body, sign_webhook(body=body, timestamp=stamp, secret=SECRET))
+    assert response.status_code == 200, response.content
+
+
+def test_a_refused_transition_says_which_one(client_for):
+    appointment = booked()
+    client = client_for(clinic_admin_of(appointment.clinic))
+    path = f"/api/v1/appointments/{appointment.pk}/payment/"
+    response = client.post(path, {"payment_status": "refunded", "reference": "r"})
+    assert_error(response, 409, "invalid_payment_transition")
+    assert response.json()["errors"][0]["detail"] == "A payment cannot go from pending to refunded."
+
+
+def test_the_event_logs_the_appointments_own_amount_and_currency(client_for, settings):
+    settings.CURRENCY = "CHF"
+    appointment = booked()
+    settings.CURRENCY = "EUR"  # what the appointment was booked in is what the event logs
+    admin = clinic_admin_of(appointment.clinic)
+    response = client_for(admin).post(
+        f"/api/v1/appointments/{appointment.pk}/payment/",
+        {"payment_status": "paid", "reference": "receipt-7"},
+    )
+    assert response.status_code == 200, response.content
+    event = PaymentEvent.objects.get(appointment=appointment)
+    assert (event.amount, event.currency, event.reference, event.actor_id, event.source) == (
+        appointment.total_amount,
+        "CHF",
+        "receipt-7",
+        admin.pk,
+        "staff",
+    )
