@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 BACKUP_CHECK_SERVER ?= postgres://postgres@127.0.0.1:5432
 
 .PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain \
-	backup-check contract-lint contract-typecheck contract-journeys contract-newman
+	backup-check contract-lint contract-typecheck contract-journeys contract-newman mutate
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
@@ -30,6 +30,7 @@ help:
 	@echo "make contract-journeys CARESLOT_URL=... CARESLOT_MAIL=...  its journeys, live"
 	@echo "make contract-newman CARESLOT_URL=...  the Postman collection with newman, live"
 	@echo "make lock     recompile requirements*.lock from pyproject.toml"
+	@echo "make mutate  mutmut on the rule-bearing modules (MODULE=loyalty/services.py for one)"
 	@echo "make bench    seed careslot_bench at platform scale, load it, print req/s and latencies"
 	@echo "              (quick: make bench BENCH_SCALE=0.05 BENCH_DURATION=5)"
 	@echo "make backup-check  back up a seeded database, restore it into a fresh one, prove"
@@ -132,3 +133,9 @@ explain: install
 
 clean:
 	rm -rf $(VENV) node_modules var/careslot.sqlite3 .pytest_cache .ruff_cache clients/typescript/dist
+
+# Mutation testing (docs/testing.md): slow, so neither `make test` nor .ci/run runs it.
+# `make mutate MODULE=loyalty/services.py` for one module; every rule-bearing module by default.
+MODULE ?=
+mutate: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/mutate.py $(MODULE)

@@ -1,0 +1,201 @@
+"""Mutation testing of the rule-bearing modules with mutmut (`make mutate`, docs/testing.md).
+
+    python scripts/mutate.py [MODULE ...]      e.g. appointments/fees.py; all of MODULES if none
+
+mutmut 3 names a mutant after the file's path below the directory it runs in and checks that
+name against the function's `__module__` at run time, so it cannot run from the repository root
+(the file `backend/appointments/fees.py` is the module `appointments.fees`). Each module
+therefore gets a scratch directory `var/mutmut/<module>/` that holds the backend's packages
+(symlinked) and `tests/` at its root, with a generated pyproject.toml that tells mutmut which
+file to mutate and which tests cover it. mutmut copies that tree into `mutants/`, runs the
+covering tests once to learn which test reaches which function, then runs only those tests
+against each mutant in a forked process.
+
+MUTATE_RECHECK=1 keeps a module's scratch tree and runs again only the mutants that were not
+killed (after new tests were written): mutmut maps the new tests incrementally, and the killed
+mutants keep their verdict, which tests that were only added cannot change.
+
+Mutants run one at a time by default (MUTATE_CHILDREN): the forked children would share one
+test database, and the transactional tests of one would flush the rows of another.
+
+Prints one line per module and writes var/mutmut/scores.json; exits non-zero when a module
+scores below the target.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND = ROOT / "backend"
+WORK = ROOT / "var" / "mutmut"
+TARGET = 85.0
+
+# Module -> the test files that exercise it. The covering tests go through the API (views call
+# services), so each module lists its app's tests plus the other apps' tests that reach it.
+# Tests that need real gunicorn servers (tests/servers.py) serve the unmutated code from
+# backend/ and cannot see a mutant, so none are listed.
+MODULES: dict[str, list[str]] = {
+    "appointments/fees.py": [
+        "tests/appointments/test_fees.py",
+    ],
+    "appointments/payments.py": [
+        "tests/appointments/test_payments.py",
+        "tests/appointments/test_webhook.py",
+        "tests/appointments/test_payments_rules.py",
+        "tests/appointments/test_payments_race.py",
+        "tests/webhooks/test_delivery.py::test_each_service_sends_its_event_without_medical_data",
+    ],
+    "loyalty/services.py": [
+        "tests/loyalty",
+        "tests/appointments/test_reschedule.py",
+        "tests/appointments/test_transitions.py",
+    ],
+    "reviews/services.py": ["tests/reviews"],
+    "records/services.py": ["tests/records"],
+    "accounts/services.py": [
+        "tests/accounts/test_email_confirmation.py",
+        "tests/accounts/test_login_and_tokens.py",
+        "tests/accounts/test_login_lockout.py",
+        "tests/accounts/test_enumeration.py",
+        "tests/accounts/test_passwords.py",
+        "tests/accounts/test_registration.py",
+        "tests/accounts/test_token_families.py",
+        "tests/accounts/test_me.py",
+        "tests/administration/test_user_admin.py",
+        "tests/administration/test_doctor_vetting.py",
+        "tests/accounts/test_services_rules.py",
+    ],
+    "scheduling/services.py": [
+        "tests/scheduling",
+        "tests/appointments/test_reschedule.py",
+        "tests/waitlist",
+    ],
+    "appointments/services.py": [
+        "tests/appointments",
+        "tests/loyalty/test_points.py",
+        "tests/waitlist",
+    ],
+}
+
+
+def _toml(value) -> str:
+    # JSON strings, lists and numbers are valid TOML values.
+    return json.dumps(value)
+
+
+def _scratch(module: str) -> Path:
+    return WORK / module.removesuffix(".py").replace("/", ".")
+
+
+def _prepare(module: str, tests: list[str], *, fresh: bool) -> Path:
+    work = _scratch(module)
+    packages = sorted(p.name for p in BACKEND.iterdir() if (p / "__init__.py").exists())
+    if fresh:
+        if work.exists():
+            shutil.rmtree(work)  # no verdict is carried over from an older source
+        work.mkdir(parents=True)
+        for name in packages:
+            (work / name).symlink_to(BACKEND / name)
+        (work / "tests").symlink_to(ROOT / "tests")
+
+    pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]
+    existing = [t for t in tests if (ROOT / t).exists()]
+    lines = [
+        "[tool.pytest.ini_options]",
+        f"DJANGO_SETTINGS_MODULE = {_toml(pytest_options['DJANGO_SETTINGS_MODULE'])}",
+        'pythonpath = ["."]',  # the packages sit at the root of mutants/
+        'testpaths = ["tests"]',
+        f"addopts = {_toml(pytest_options['addopts'] + ' -p no:cacheprovider')}",
+        f"filterwarnings = {_toml(pytest_options['filterwarnings'])}",
+        "",
+        "[tool.mutmut]",
+        f"source_paths = {_toml(packages)}",
+        f"only_mutate = {_toml([module])}",
+        f"pytest_add_cli_args_test_selection = {_toml(existing)}",
+        "use_git_change_detection = false",
+        # mutmut's wall-clock limit is (estimated + constant) * multiplier seconds. Its default
+        # constant of 1 s turns a slow start of pytest on a loaded machine into a "timeout",
+        # which counts as a kill; 30 s keeps those honest and still ends an endless loop.
+        "timeout_constant = 30",
+        "timeout_multiplier = 5",
+        "",
+    ]
+    (work / "pyproject.toml").write_text("\n".join(lines))
+    return work
+
+
+def _not_killed(work: Path, mutmut: str) -> list[str]:
+    listing = subprocess.run(
+        [mutmut, "results"], cwd=work, check=True, capture_output=True, text=True
+    ).stdout
+    return [line.split(":")[0].strip() for line in listing.splitlines() if ":" in line]
+
+
+def _score(work: Path) -> dict:
+    stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
+    tested = stats["total"] - stats.get("skipped", 0)
+    killed = stats["killed"] + stats.get("timeout", 0)
+    stats["score"] = round(100 * killed / tested, 1) if tested else 0.0
+    return stats
+
+
+def main(argv: list[str]) -> int:
+    modules = argv or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        print(f"unknown module(s) {unknown}; known: {', '.join(MODULES)}", file=sys.stderr)
+        return 2
+    mutmut = str(ROOT / ".venv" / "bin" / "mutmut")
+    children = os.environ.get("MUTATE_CHILDREN", "1")
+    scores_file = WORK / "scores.json"
+    scores = {}
+    failed = False
+    recheck = os.environ.get("MUTATE_RECHECK") == "1"
+    for module in modules:
+        again = recheck and (_scratch(module) / "mutants" / "mutmut-cicd-stats.json").exists()
+        work = _prepare(module, MODULES[module], fresh=not again)
+        names = _not_killed(work, mutmut) if again else []
+        if again and not names:
+            print(f"==> {module}: every mutant was killed already", flush=True)
+        else:
+            print(f"==> mutmut on {module} ({work.relative_to(ROOT)})", flush=True)
+            command = [mutmut, "run", "--max-children", children, *names]
+            run = subprocess.run(command, cwd=work, check=False)
+            if run.returncode != 0:
+                print(f"mutmut failed on {module} (exit {run.returncode})", file=sys.stderr)
+                failed = True
+                continue
+        subprocess.run([mutmut, "export-cicd-stats"], cwd=work, check=True)
+        survivors = subprocess.run(
+            [mutmut, "results"], cwd=work, check=True, capture_output=True, text=True
+        ).stdout
+        (work / "survivors.txt").write_text(survivors)
+        stats = _score(work)
+        scores[module] = stats
+        # Runs of other modules may have written theirs meanwhile: merge, do not overwrite.
+        recorded = json.loads(scores_file.read_text()) if scores_file.exists() else {}
+        scores_file.write_text(json.dumps(recorded | {module: stats}, indent=2))
+        failed |= stats["score"] < TARGET
+    print("\nmodule                        mutants  killed  timeout  survived  no-tests  score")
+    for module in modules:
+        if module not in scores:
+            print(f"{module:<30}  (no result)")
+            continue
+        s = scores[module]
+        print(
+            f"{module:<30}{s['total']:>7}{s['killed']:>8}{s.get('timeout', 0):>9}"
+            f"{s['survived']:>10}{s.get('no_tests', 0):>10}{s['score']:>6.1f}%"
+        )
+    print(f"survivors per module: var/mutmut/<module>/survivors.txt (target {TARGET:.0f}%)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
