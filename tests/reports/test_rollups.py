@@ -277,3 +277,25 @@ def test_rollup_reports_query_count(report, queries, django_assert_num_queries):
     }[report]
     with django_assert_num_queries(queries):
         assert run(scope)
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        [
+            *("seed_scale", "--doctors", "4", "--clinics", "2", "--patients", "30"),
+            *("--slots", "400", "--appointments", "150", "--no-vacuum"),
+        ],
+        ["seed_demo"],
+    ],
+    ids=["seed_scale (COPY, then again with --reset: TRUNCATE)", "seed_demo"],
+)
+def test_seeds_fill_the_rollups(seed):
+    call_command(*seed, stdout=StringIO())
+    if seed[0] == "seed_scale":
+        call_command(*seed, "--reset", stdout=StringIO())
+    assert Appointment.objects.exists()
+    maintained = rollup_rows()
+    call_command("rebuild_report_rollups", stdout=StringIO())
+    assert rollup_rows() == maintained
+    assert sum(row[4] for row in maintained[0] if row[0] is None) == Appointment.objects.count()
