@@ -7,4 +7,6 @@ DEBUG = env.bool("DEBUG", default=True)
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
 
 # The reports' covering index INCLUDEs columns PostgreSQL uses; SQLite ignores them, harmlessly.
-SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "models.W040"]  # noqa: F405
+# The report rollups' key (NULLS NOT DISTINCT) only matters where triggers fill them: SQLite has
+# neither, and its reports read the appointments.
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "models.W040", "models.W047"]  # noqa: F405
