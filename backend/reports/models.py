@@ -47,7 +47,8 @@ class AppointmentRollup(models.Model):
 
 class DoctorDayRollup(models.Model):
     """A doctor's appointments at one clinic starting on one UTC day: total, completed and
-    no-shows (the top-doctors report; the partial days at a window's ends are read live)."""
+    no-shows (the top-doctors report reads whole UTC months from DoctorMonthRollup, the other
+    whole UTC days from here, and the partial days at a window's ends live)."""
 
     doctor = models.ForeignKey(
         "doctors.Doctor", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
@@ -70,3 +71,29 @@ class DoctorDayRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.doctor_id}"
+
+
+class DoctorMonthRollup(models.Model):
+    """DoctorDayRollup summed per UTC month (`month`: its first day)."""
+
+    doctor = models.ForeignKey(
+        "doctors.Doctor", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    clinic = models.ForeignKey(
+        "clinics.Clinic", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+    appointments = models.IntegerField()
+    completed = models.IntegerField()
+    no_shows = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doctor", "clinic", "month"], name="doctor_month_rollup_key"
+            )
+        ]
+        indexes = [models.Index(fields=["month"], name="doctor_month_rollup_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.doctor_id}"

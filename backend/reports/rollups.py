@@ -14,7 +14,7 @@ bookings of the same quarter hour wait for each other's commit at that row (a fe
 Other databases (the embedded SQLite of `make run`) get no triggers: the reports read the
 appointments themselves there (`rollups_maintained()`).
 
-`rebuild()` (`manage.py rebuild_report_rollups`) recomputes both tables from the appointments
+`rebuild()` (`manage.py rebuild_report_rollups`) recomputes every rollup from the appointments
 with the same SQL, under a lock that holds writers back meanwhile.
 """
 
@@ -24,8 +24,10 @@ from django.db.migrations.operations.base import Operation
 APPOINTMENTS = "appointments_appointment"
 BUCKETS = "reports_appointmentrollup"
 DOCTOR_DAYS = "reports_doctordayrollup"
+DOCTOR_MONTHS = "reports_doctormonthrollup"
 BUCKET = "date_bin('15 minutes', start, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
 DAY = "(start AT TIME ZONE 'UTC')::date"
+MONTH = "date_trunc('month', start AT TIME ZONE 'UTC')::date"
 FUNCTIONS = {
     "INSERT": "reports_rollup_inserted",
     "UPDATE": "reports_rollup_updated",
@@ -76,21 +78,22 @@ def _upsert_buckets(changes: str) -> str:
     """  # noqa: S608 (table and column names are constants)
 
 
-def _upsert_doctor_days(changes: str) -> str:
+def _upsert_doctor_counts(changes: str, table: str, column: str, expression: str) -> str:
+    """The statement adding `changes` to a doctor rollup per `column` (a UTC day or month)."""
     return f"""
         WITH changes AS ({changes})
-        INSERT INTO {DOCTOR_DAYS} AS r (
-            doctor_id, clinic_id, day, appointments, completed, no_shows)
-        SELECT doctor_id, clinic_id, {DAY}, SUM(sign),
+        INSERT INTO {table} AS r (
+            doctor_id, clinic_id, {column}, appointments, completed, no_shows)
+        SELECT doctor_id, clinic_id, {expression}, SUM(sign),
             COALESCE(SUM(sign) FILTER (WHERE status = 'completed'), 0),
             COALESCE(SUM(sign) FILTER (WHERE status = 'no_show'), 0)
         FROM changes
-        GROUP BY doctor_id, clinic_id, {DAY}
+        GROUP BY doctor_id, clinic_id, {expression}
         HAVING SUM(sign) <> 0
             OR COALESCE(SUM(sign) FILTER (WHERE status = 'completed'), 0) <> 0
             OR COALESCE(SUM(sign) FILTER (WHERE status = 'no_show'), 0) <> 0
         ORDER BY 1, 2, 3
-        ON CONFLICT (doctor_id, clinic_id, day) DO UPDATE SET
+        ON CONFLICT (doctor_id, clinic_id, {column}) DO UPDATE SET
             appointments = r.appointments + EXCLUDED.appointments,
             completed = r.completed + EXCLUDED.completed,
             no_shows = r.no_shows + EXCLUDED.no_shows
@@ -98,21 +101,28 @@ def _upsert_doctor_days(changes: str) -> str:
     """  # noqa: S608 (table and column names are constants)
 
 
+def _upserts(changes: str) -> list[tuple[str, str]]:
+    """(table, statement) for every rollup."""
+    return [
+        (BUCKETS, _upsert_buckets(changes)),
+        (DOCTOR_DAYS, _upsert_doctor_counts(changes, DOCTOR_DAYS, "day", DAY)),
+        (DOCTOR_MONTHS, _upsert_doctor_counts(changes, DOCTOR_MONTHS, "month", MONTH)),
+    ]
+
+
 def _apply(changes: str) -> str:
-    """PL/pgSQL: add `changes` to both rollups, then drop the rows left with no appointment
+    """PL/pgSQL: add `changes` to every rollup, then drop the rows left with no appointment
     (a live report has no row for them). Sums of a bucket with no appointment are zero."""
-    return f"""
-        WITH touched AS ({_upsert_buckets(changes)})
+    return "".join(
+        f"""
+        WITH touched AS ({upsert})
         SELECT array_agg(id) INTO emptied FROM touched WHERE appointments = 0;
         IF emptied IS NOT NULL THEN
-            DELETE FROM {BUCKETS} WHERE id = ANY(emptied);
+            DELETE FROM {table} WHERE id = ANY(emptied);
         END IF;
-        WITH touched AS ({_upsert_doctor_days(changes)})
-        SELECT array_agg(id) INTO emptied FROM touched WHERE appointments = 0;
-        IF emptied IS NOT NULL THEN
-            DELETE FROM {DOCTOR_DAYS} WHERE id = ANY(emptied);
-        END IF;
-    """  # noqa: S608 (table and column names are constants)
+        """  # noqa: S608 (constant names)
+        for table, upsert in _upserts(changes)
+    )
 
 
 def _create_trigger_sql(operation: str) -> list[str]:
@@ -136,6 +146,7 @@ def create_sql() -> list[str]:
         BEGIN
             DELETE FROM {BUCKETS};
             DELETE FROM {DOCTOR_DAYS};
+            DELETE FROM {DOCTOR_MONTHS};
             RETURN NULL;
         END; $$""",  # noqa: S608 (constant names)
         f"CREATE TRIGGER {TRUNCATE_FUNCTION} AFTER TRUNCATE ON {APPOINTMENTS} "
@@ -156,16 +167,15 @@ def drop_sql() -> list[str]:
 
 
 def rebuild() -> dict[str, int]:
-    """Recompute both rollups from the appointments, exactly; writers of appointments wait
+    """Recompute every rollup from the appointments, exactly; writers of appointments wait
     until the caller's transaction ends (SHARE lock), readers do not. Returns the row counts."""
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {APPOINTMENTS} IN SHARE MODE")
-        for table in (BUCKETS, DOCTOR_DAYS):
+        for table, upsert in _upserts(EVERYTHING):
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (constant names)
-        cursor.execute(_upsert_buckets(EVERYTHING))
-        cursor.execute(_upsert_doctor_days(EVERYTHING))
+            cursor.execute(upsert)
         counts = {}
-        for table in (BUCKETS, DOCTOR_DAYS):
+        for table, _ in _upserts(EVERYTHING):
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (constant names)
             counts[table] = cursor.fetchone()[0]
     return counts
@@ -190,8 +200,8 @@ class MaintainReportRollups(Operation):
             schema_editor.execute(sql, params=None)
         # The appointments already stored (a deployment's data) roll up once, here.
         schema_editor.execute(f"LOCK TABLE {APPOINTMENTS} IN SHARE MODE", params=None)
-        schema_editor.execute(_upsert_buckets(EVERYTHING), params=None)
-        schema_editor.execute(_upsert_doctor_days(EVERYTHING), params=None)
+        for _, upsert in _upserts(EVERYTHING):
+            schema_editor.execute(upsert, params=None)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if schema_editor.connection.vendor != "postgresql":

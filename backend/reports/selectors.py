@@ -29,7 +29,7 @@ from clinics.models import Clinic
 from common.timezones import end_of_day, start_of_day
 from doctors.models import Doctor
 
-from .models import AppointmentRollup, DoctorDayRollup
+from .models import AppointmentRollup, DoctorDayRollup, DoctorMonthRollup
 from .rollups import rollups_maintained
 
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
@@ -262,10 +262,16 @@ def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
 def _top_doctors_from_rollups(scope: ReportScope, order: str, limit: int) -> list[dict]:
-    """Per doctor: the UTC days lying whole in the window from the day rollup, plus the
-    appointments of the partial days at its ends, in one query (UNION ALL); then summed,
-    rated and ordered here the way DOCTOR_ORDERINGS orders them in SQL."""
+    """Per doctor: the UTC months lying whole in the window from the month rollup, the other
+    whole UTC days from the day rollup, the partial days at the window's ends from the
+    appointments, in one query (UNION ALL); then summed, rated and ordered here the way
+    DOCTOR_ORDERINGS orders them in SQL. A window of 65 days reads about 2 months and 5 days
+    per doctor instead of every appointment."""
     start, end = scope.bounds()
     first_day, end_day = start.astimezone(UTC).date(), end.astimezone(UTC).date()
     if _utc_midnight(first_day) < start:
@@ -275,37 +281,40 @@ def _top_doctors_from_rollups(scope: ReportScope, order: str, limit: int) -> lis
         live |= Q(start__gte=_utc_midnight(end_day), start__lt=end)
     else:  # no whole UTC day in the window
         live = Q(start__gte=start, start__lt=end)
-    days = DoctorDayRollup.objects.filter(day__gte=first_day, day__lt=end_day)
-    appointments = Appointment.objects.filter(live)
+        first_day = end_day
+    first_month = first_day if first_day.day == 1 else _month_after(first_day)
+    end_month = end_day.replace(day=1)
+    if first_month >= end_month:  # no whole UTC month
+        first_month = end_month = end_day
+    parts = [
+        DoctorMonthRollup.objects.filter(month__gte=first_month, month__lt=end_month),
+        DoctorDayRollup.objects.filter(
+            Q(day__gte=first_day, day__lt=first_month) | Q(day__gte=end_month, day__lt=end_day)
+        ),
+        Appointment.objects.filter(live),
+    ]
     if scope.clinics is not None:
-        days = days.filter(clinic__in=scope.clinics)
-        appointments = appointments.filter(clinic__in=scope.clinics)
+        parts = [part.filter(clinic__in=scope.clinics) for part in parts]
     rating = {
         "average_rating": F("doctor__average_rating"),
         "review_count": F("doctor__review_count"),
     }
-    days = (
-        days.values("doctor")
-        .annotate(
-            appointments_total=Sum("appointments"),
-            completed=Sum("completed"),
-            no_shows=Sum("no_shows"),
-        )
-        .annotate(**rating)
-        .order_by()
-    )
-    appointments = (
-        appointments.values("doctor")
-        .annotate(
-            appointments_total=Count("id"),
-            completed=Count("id", filter=Q(status=AppointmentStatus.COMPLETED)),
-            no_shows=Count("id", filter=Q(status=AppointmentStatus.NO_SHOW)),
-        )
-        .annotate(**rating)
-        .order_by()
+    rolled_up = {
+        "appointments_total": Sum("appointments"),
+        "completed": Sum("completed"),
+        "no_shows": Sum("no_shows"),
+    }
+    counted = {
+        "appointments_total": Count("id"),
+        "completed": Count("id", filter=Q(status=AppointmentStatus.COMPLETED)),
+        "no_shows": Count("id", filter=Q(status=AppointmentStatus.NO_SHOW)),
+    }
+    months, days, appointments = (
+        part.values("doctor").annotate(**counts).annotate(**rating).order_by()
+        for part, counts in zip(parts, [rolled_up, rolled_up, counted], strict=True)
     )
     totals: dict = {}
-    for row in days.union(appointments, all=True):
+    for row in months.union(days, appointments, all=True):
         total = totals.setdefault(row["doctor"], row)
         if total is not row:
             for name in ("appointments_total", "completed", "no_shows"):

@@ -25,7 +25,7 @@ from appointments.services import (
 from clinics.models import Clinic
 from common.errors import DomainError
 from reports import selectors
-from reports.models import AppointmentRollup, DoctorDayRollup
+from reports.models import AppointmentRollup, DoctorDayRollup, DoctorMonthRollup
 from reports.selectors import ReportScope
 from tests.factories import (
     AppointmentFactory,
@@ -184,12 +184,12 @@ def assert_rollups_match_live(clinics: list[Clinic]) -> int:
     return compared
 
 
-def rollup_rows() -> tuple[list, list]:
+def rollup_rows() -> tuple[list, ...]:
     def rows(model) -> list:
         fields = [f.attname for f in model._meta.concrete_fields if f.name != "id"]
         return sorted(model.objects.values_list(*fields), key=str)
 
-    return rows(AppointmentRollup), rows(DoctorDayRollup)
+    return rows(AppointmentRollup), rows(DoctorDayRollup), rows(DoctorMonthRollup)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -243,7 +243,7 @@ def test_writes_bypassing_the_services_are_rolled_up_too():
     assert rollup_rows() == maintained
     # A bucket whose appointments all went keeps no row (a live report has no period for it).
     Appointment.objects.all().delete()
-    assert rollup_rows() == ([], [])
+    assert rollup_rows() == ([], [], [])
 
 
 def test_rebuild_repairs_drifted_rollups():
@@ -251,6 +251,7 @@ def test_rebuild_repairs_drifted_rollups():
     expected = rollup_rows()
     AppointmentRollup.objects.update(appointments=99)
     DoctorDayRollup.objects.all().delete()
+    DoctorMonthRollup.objects.update(completed=5)
     out = StringIO()
     call_command("rebuild_report_rollups", stdout=out)
     assert rollup_rows() == expected
