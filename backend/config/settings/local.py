@@ -9,4 +9,6 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
 
 # The reports' covering index INCLUDEs columns PostgreSQL uses; SQLite ignores them, harmlessly.
-SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "models.W040"]  # noqa: F405
+# The report rollups' key (NULLS NOT DISTINCT) only matters where triggers fill them: SQLite has
+# neither, and its reports read the appointments.
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "models.W040", "models.W047"]  # noqa: F405
