@@ -40,6 +40,13 @@ class SlotUnavailable(ConflictError):
     default_detail = "This slot is no longer available."
 
 
+class UnknownSlot(SlotUnavailable):
+    """No slot has this id: for FHIR a slot like any other that cannot be booked; the REST
+    API answers it as a 400 on its `slot` field, as its input serializers do."""
+
+    default_detail = "No slot has this id."
+
+
 class SlotInPast(ConflictError):
     default_code = "slot_in_past"
     default_detail = "This slot has already started."
@@ -181,7 +188,7 @@ def _lock_free_slot(slot_id) -> Slot:
     # Booked, blocked, past or gone: another request may just have won.
     start = Slot.objects.filter(pk=slot_id).values_list("start", flat=True).first()
     if start is None:
-        raise field_error("slot", "No slot has this id.", code="does_not_exist")
+        raise UnknownSlot()
     if start <= timezone.now():
         raise SlotInPast()
     raise SlotUnavailable()

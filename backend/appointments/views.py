@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.permissions import any_role
+from common.errors import field_error
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 
@@ -170,14 +171,17 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 {"Idempotency-Key": ["At most 255 characters."]}, code="max_length"
             )
         booking = data.validated_data
-        result = services.book_appointment(
-            user=request.user,
-            slot_id=booking["slot"],
-            notes=booking["notes"],
-            use_points=booking["use_points"],
-            idempotency_key=key,
-            fingerprint=_fingerprint(booking),
-        )
+        try:
+            result = services.book_appointment(
+                user=request.user,
+                slot_id=booking["slot"],
+                notes=booking["notes"],
+                use_points=booking["use_points"],
+                idempotency_key=key,
+                fingerprint=_fingerprint(booking),
+            )
+        except services.UnknownSlot as unknown:
+            raise field_error("slot", str(unknown.detail), code="does_not_exist") from None
         if not result.created:
             return Response(self._fresh(result.appointment), status=status.HTTP_200_OK)
         return Response(

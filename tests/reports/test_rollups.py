@@ -38,21 +38,21 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-BEFORE = datetime(2027, 3, 1, 9, tzinfo=UTC)
-AFTER = datetime(2027, 4, 20, 9, tzinfo=UTC)
+BEFORE = datetime(2021, 3, 1, 9, tzinfo=UTC)
+AFTER = datetime(2021, 4, 20, 9, tzinfo=UTC)
 # Times of day (UTC) on and next to local midnights: Berlin (23:00 / 22:00 in summer time),
 # Kolkata (18:30), Kathmandu (18:15), St John's (03:30 / 02:30), and on whole UTC days.
 TIMES = [(0, 0), (2, 30), (3, 15), (3, 30), (12, 0), (18, 15), (18, 30), (21, 45), (22, 0)]
 TIMES += [(22, 45), (23, 0), (23, 45)]
-# Around Europe's change to summer time (28 March 2027), North America's (14 March) and a
+# Around Europe's change to summer time (28 March 2021), North America's (14 March) and a
 # month end.
-DAYS = [date(2027, 3, 13), date(2027, 3, 14), date(2027, 3, 27), date(2027, 3, 28)]
-DAYS += [date(2027, 3, 31), date(2027, 4, 1)]
+DAYS = [date(2021, 3, 13), date(2021, 3, 14), date(2021, 3, 27), date(2021, 3, 28)]
+DAYS += [date(2021, 3, 31), date(2021, 4, 1)]
 ZONES = ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu"]
 WINDOWS = [
-    (date(2027, 3, 1), date(2027, 4, 30)),  # everything
-    (date(2027, 3, 14), date(2027, 3, 28)),  # ends cut through the data
-    (date(2027, 3, 28), date(2027, 3, 28)),  # one day: no whole UTC day in most zones
+    (date(2021, 3, 1), date(2021, 4, 30)),  # everything
+    (date(2021, 3, 14), date(2021, 3, 28)),  # ends cut through the data
+    (date(2021, 3, 28), date(2021, 3, 28)),  # one day: no whole UTC day in most zones
 ]
 
 
@@ -215,7 +215,7 @@ def test_writes_bypassing_the_services_are_rolled_up_too():
     """Bulk updates, raw SQL and deletes never pass through a service: the triggers see them."""
     clinics = [ClinicFactory(), ClinicFactory()]
     slots = [
-        SlotFactory(clinic=clinics[i % 2], start=datetime(2027, 3, 27, 22, 45, tzinfo=UTC))
+        SlotFactory(clinic=clinics[i % 2], start=datetime(2021, 3, 27, 22, 45, tzinfo=UTC))
         for i in range(6)
     ]
     appointments = [AppointmentFactory(slot=slot, clinic=slot.clinic) for slot in slots]
@@ -223,8 +223,8 @@ def test_writes_bypassing_the_services_are_rolled_up_too():
         status=AppointmentStatus.COMPLETED, payment_status=PaymentStatus.PAID
     )
     Appointment.objects.filter(pk__in=[a.pk for a in appointments[1:3]]).update(
-        start=datetime(2027, 3, 28, 1, 0, tzinfo=UTC),
-        end=datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
+        start=datetime(2021, 3, 28, 1, 0, tzinfo=UTC),
+        end=datetime(2021, 3, 28, 1, 30, tzinfo=UTC),
         consultation_fee=Decimal("12.34"),
         transaction_fee=Decimal("0.87"),
         total_amount=Decimal("13.21"),
@@ -247,7 +247,7 @@ def test_writes_bypassing_the_services_are_rolled_up_too():
 
 
 def test_rebuild_repairs_drifted_rollups():
-    AppointmentFactory(slot=SlotFactory(start=datetime(2027, 3, 27, 12, tzinfo=UTC)))
+    AppointmentFactory(slot=SlotFactory(start=datetime(2021, 3, 27, 12, tzinfo=UTC)))
     expected = rollup_rows()
     AppointmentRollup.objects.update(appointments=99)
     DoctorDayRollup.objects.all().delete()
@@ -264,15 +264,15 @@ def test_a_zone_off_the_quarter_hour_is_read_from_the_appointments():
         date(1935, 1, 1), date(1935, 1, 31), ZoneInfo("Europe/Amsterdam"), "day"
     )
     assert not amsterdam.reads_rollups()
-    berlin = ReportScope(date(2027, 1, 1), date(2027, 12, 31), ZoneInfo("Europe/Berlin"), "day")
+    berlin = ReportScope(date(2021, 1, 1), date(2021, 12, 31), ZoneInfo("Europe/Berlin"), "day")
     assert berlin.reads_rollups()
 
 
 @pytest.mark.parametrize(("report", "queries"), [("bookings", 1), ("revenue", 1), ("doctors", 2)])
 def test_rollup_reports_query_count(report, queries, django_assert_num_queries):
     for hour in range(5):
-        AppointmentFactory(slot=SlotFactory(start=datetime(2027, 3, 27, 20 + hour % 4, tzinfo=UTC)))
-    scope = ReportScope(date(2027, 3, 1), date(2027, 3, 31), ZoneInfo("Europe/Berlin"), "week")
+        AppointmentFactory(slot=SlotFactory(start=datetime(2021, 3, 27, 20 + hour % 4, tzinfo=UTC)))
+    scope = ReportScope(date(2021, 3, 1), date(2021, 3, 31), ZoneInfo("Europe/Berlin"), "week")
     run = {
         "bookings": selectors.bookings_report,
         "revenue": selectors.revenue_report,
