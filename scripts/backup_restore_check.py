@@ -25,7 +25,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from process_group import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -214,18 +214,8 @@ def start_api(env: dict, log_file: Path) -> tuple[subprocess.Popen, int]:
         except OSError:
             pass
         time.sleep(0.3)
-    stop_api(server)
+    stop(server)
     raise SystemExit(f"gunicorn was not ready:\n{log_file.read_text()}")
-
-
-def stop_api(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def compare_api(source_url: str, restored_url: str, plan: list[dict], work: Path) -> list[str]:
@@ -254,7 +244,7 @@ def compare_api(source_url: str, restored_url: str, plan: list[dict], work: Path
         return differences
     finally:
         for server, _ in servers:
-            stop_api(server)
+            stop(server)
 
 
 # -- the drill --------------------------------------------------------------------------------

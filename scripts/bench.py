@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import platform
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from process_group import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -181,18 +181,8 @@ def start_server(env: dict, port: int, workers: int, threads: int = 1) -> subpro
         if server.poll() is not None:
             break
         time.sleep(0.5)
-    stop_server(server)
+    stop(server)
     raise SystemExit(f"gunicorn did not start: see {BENCH_DIR / 'gunicorn.log'}")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 # -- the load ----------------------------------------------------------------------------------
@@ -542,7 +532,7 @@ def measure_all(args, env: dict, plan: dict, keys: list[str] | None, *, full: bo
                 floor_again["floor"] = floors[0]  # its ratios show how the machine drifted
                 rows.append(floor_again)
     finally:
-        stop_server(server)
+        stop(server)
     for row in rows:
         beside = row.get("floor", row)
         row["rps_ratio_to_floor"] = round(row["rps"] / beside["rps"], 3)

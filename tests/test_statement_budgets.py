@@ -27,9 +27,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # authentication (the user, their roles) + the request's own statements
-BOOKING = 2 + 15  # patient lock, limits, slot lock, the doctor still active, hold, insert, slot
-# update, grant, 3 tasks,
-# waitlist, webhooks, and the service's savepoint pair
+BOOKING = 2 + 15  # patient lock, limits, slot lock, the doctor still active, hold, insert,
+# slot update, grant, 3 tasks, waitlist, webhooks, and the service's savepoint pair
 CANCEL = 2 + 12  # read for the permission check, the savepoint pair, the lock, the update,
 # the slot freed and read back (for slot_freed), still treating?, the grant deleted, the
 # notice task, webhooks, waitlist
