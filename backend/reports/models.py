@@ -45,10 +45,8 @@ class AppointmentRollup(models.Model):
         return f"{self.bucket:%Y-%m-%d %H:%M} {self.status}/{self.payment_status}"
 
 
-class DoctorDayRollup(models.Model):
-    """A doctor's appointments at one clinic starting on one UTC day: total, completed and
-    no-shows (the top-doctors report reads whole UTC months from DoctorMonthRollup, the other
-    whole UTC days from here, and the partial days at a window's ends live)."""
+class DoctorOutcomes(models.Model):
+    """A doctor's appointments at one clinic over a period: total, completed and no-shows."""
 
     doctor = models.ForeignKey(
         "doctors.Doctor", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
@@ -56,12 +54,22 @@ class DoctorDayRollup(models.Model):
     clinic = models.ForeignKey(
         "clinics.Clinic", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
-    day = models.DateField()
     appointments = models.IntegerField()
     completed = models.IntegerField()
     no_shows = models.IntegerField()
 
     class Meta:
+        abstract = True
+
+
+class DoctorDayRollup(DoctorOutcomes):
+    """A doctor's appointments at one clinic starting on one UTC day: total, completed and
+    no-shows (the top-doctors report reads whole UTC months from DoctorMonthRollup, the other
+    whole UTC days from here, and the partial days at a window's ends live)."""
+
+    day = models.DateField()
+
+    class Meta(DoctorOutcomes.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["doctor", "clinic", "day"], name="doctor_day_rollup_key"
@@ -73,21 +81,12 @@ class DoctorDayRollup(models.Model):
         return f"{self.day} {self.doctor_id}"
 
 
-class DoctorMonthRollup(models.Model):
+class DoctorMonthRollup(DoctorOutcomes):
     """DoctorDayRollup summed per UTC month (`month`: its first day)."""
 
-    doctor = models.ForeignKey(
-        "doctors.Doctor", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    clinic = models.ForeignKey(
-        "clinics.Clinic", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
     month = models.DateField()
-    appointments = models.IntegerField()
-    completed = models.IntegerField()
-    no_shows = models.IntegerField()
 
-    class Meta:
+    class Meta(DoctorOutcomes.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["doctor", "clinic", "month"], name="doctor_month_rollup_key"
