@@ -6,7 +6,13 @@ from appointments.models import Appointment
 from patients.permissions import patients_treated_by
 from scheduling.models import Slot
 from tests.errors import assert_error
-from tests.factories import DoctorFactory, PatientFactory, SlotFactory, in_hours
+from tests.factories import (
+    DoctorFactory,
+    PatientFactory,
+    SlotFactory,
+    UserRoleFactory,
+    in_hours,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,10 +114,21 @@ def test_same_key_for_another_patient_is_independent(client_for):
         ({"slot": "nope"}, "slot", "invalid"),
         ({"slot": "9b2a3c1e-0000-4000-8000-000000000000"}, "slot", "does_not_exist"),
         ({"slot": None}, "slot", "null"),
+        ({"slot": 5}, "slot", "invalid"),  # an integer is no UUID string (DRF would take it)
     ],
 )
 def test_bad_booking_input(client_for, patient, body, attr, code):
     assert_error(client_for(patient.user).post(URL, body, format="json"), 400, code, attr=attr)
+
+
+def test_a_patient_role_without_a_patient_profile_is_refused_and_nothing_is_booked(client_for):
+    user = UserRoleFactory(role="patient").user
+    slot = SlotFactory()
+    response = client_for(user).post(URL, {"slot": str(slot.pk)})
+    assert_error(response, 403, "permission_denied")
+    assert not Appointment.objects.filter(slot=slot).exists()
+    slot.refresh_from_db()
+    assert slot.status == "available"
 
 
 def test_doctor_cannot_book_and_nobody_books_their_own_slot(client_for):
