@@ -226,10 +226,12 @@ def _doctor_still_active(user_id) -> bool:
     Deactivation locks that row FOR UPDATE and then cancels the doctor's upcoming appointments:
     the lock makes it wait for this booking (and cancel it too), or this booking wait for it
     (and see the account off). Bookings do not block each other on it."""
+    # SQLite (the embedded `make run` database) has no row locks: its one writer serializes.
+    lock = " FOR KEY SHARE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT is_active FROM {User._meta.db_table} WHERE id = %s FOR KEY SHARE",  # noqa: S608
-            [user_id],
+            f"SELECT is_active FROM {User._meta.db_table} WHERE id = %s{lock}",  # noqa: S608
+            [User._meta.pk.get_db_prep_value(user_id, connection)],
         )
         row = cursor.fetchone()
     return bool(row and row[0])
