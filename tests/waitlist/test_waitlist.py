@@ -286,12 +286,3 @@ def test_no_task_is_queued_for_a_doctor_nobody_waits_for(doctor):
     cancel_appointment(appointment=appointment, cancelled_by=doctor.user)
     names = set(DBTaskResult.objects.values_list("task_path", flat=True))
     assert not any("waitlist" in name for name in names), names
-
-
-def test_waitlist_list_query_count(client_for, doctor, django_assert_max_num_queries):
-    patient = PatientFactory()
-    for _ in range(5):
-        join_waitlist(patient=patient, doctor=DoctorFactory())
-    client = client_for(patient.user)
-    with django_assert_max_num_queries(6):
-        assert client.get(URL).json()["count"] == 5
