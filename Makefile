@@ -161,13 +161,15 @@ replica-test: install
 	$(REPLICA_TEST_SCALE) bash scripts/scale.sh down; exit $$status
 
 # The bench's replica and PgBouncer: their own directory and ports; the bench database stays.
+# A pool smaller than the API workers: PostgreSQL holds what the cores can run, not a
+# connection per worker (docs/scaling.md, "PgBouncer pool sizing").
 BENCH_SCALE_ENV := SCALE_DIR=$(CURDIR)/var/scale-bench SCALE_REPLICA_PORT=5435 SCALE_PGBOUNCER_PORT=6435 \
-	SCALE_KEEP_DATABASE=1
+	SCALE_PGBOUNCER_POOL_SIZE=4 SCALE_KEEP_DATABASE=1
 bench-scale: install
 	@status=0; $(BENCH_SCALE_ENV) bash scripts/scale.sh db-up || status=$$?; \
 	if [ $$status -ne 0 ]; then $(BENCH_SCALE_ENV) bash scripts/scale.sh down; exit $$status; fi; \
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench.py --scale-out \
-		--replica-port 5435 --pgbouncer-port 6435 \
+		--replica-port 5435 --pgbouncer-port 6435 --pgbouncer-pool-size 4 \
 		--scale $(BENCH_SCALE) --duration $(BENCH_DURATION) $(BENCH_ARGS) || status=$$?; \
 	$(BENCH_SCALE_ENV) bash scripts/scale.sh down; exit $$status
 
