@@ -31,8 +31,24 @@ DATABASE=${SCALE_DATABASE:-careslot_scale}
 CACHE_URL=${SCALE_CACHE_URL:-redis://127.0.0.1:6379/7}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_USER=postgres
-REPLICA_DIR=$SCALE_DIR/replica
-BOUNCER_DIR=$SCALE_DIR/pgbouncer
+# The replica's and PgBouncer's files belong to the postgres OS user, who must be able to reach
+# them: under $SCALE_DIR when every directory above it lets others through, else in /tmp (a
+# clone under a private home directory), named after $SCALE_DIR so that `down` finds it.
+pg_files_dir() {
+  local dir=$SCALE_DIR
+  while [ "$dir" != / ]; do
+    if [ -d "$dir" ] && ! runuser -u "$PG_USER" -- test -x "$dir" 2>/dev/null; then
+      echo "/tmp/careslot-scale-$(printf '%s' "$SCALE_DIR" | cksum | cut -d' ' -f1)"
+      return
+    fi
+    dir=$(dirname "$dir")
+  done
+  echo "$SCALE_DIR"
+}
+PG_FILES=$(pg_files_dir)
+REPLICA_DIR=$PG_FILES/replica
+REPLICA_LOG=$PG_FILES/replica.log
+BOUNCER_DIR=$PG_FILES/pgbouncer
 RUN_DIR=$SCALE_DIR/run
 PRIMARY="host=$PRIMARY_HOST port=$PRIMARY_PORT user=postgres"
 REPLICA="host=127.0.0.1 port=$REPLICA_PORT user=postgres"
@@ -78,7 +94,7 @@ replica_running() { [ -f "$REPLICA_DIR/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -
 
 replica_up() {
   require_server_binaries
-  mkdir -p "$SCALE_DIR"
+  mkdir -p "$SCALE_DIR" "$PG_FILES"
   if replica_running; then
     say "replica already running on 127.0.0.1:$REPLICA_PORT"
     return
@@ -118,8 +134,8 @@ CONF
     chown "$PG_USER" "$REPLICA_DIR"/*.conf
   fi
   say "starting the replica on 127.0.0.1:$REPLICA_PORT"
-  touch "$SCALE_DIR/replica.log" && chown "$PG_USER" "$SCALE_DIR/replica.log"
-  as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DIR" -l "$SCALE_DIR/replica.log" -w -t 120 start >/dev/null
+  touch "$REPLICA_LOG" && chown "$PG_USER" "$REPLICA_LOG"
+  as_pg "$PG_BIN/pg_ctl" -D "$REPLICA_DIR" -l "$REPLICA_LOG" -w -t 120 start >/dev/null
   for _ in $(seq 60); do
     [ "$(replica_sql "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ] && break
     sleep 1
@@ -150,6 +166,7 @@ pgbouncer_up() {
     say "pgbouncer already running on 127.0.0.1:$PGBOUNCER_PORT"
     return
   fi
+  mkdir -p "$PG_FILES"
   install -d -o "$PG_USER" -m 700 "$BOUNCER_DIR"
   cat >"$BOUNCER_DIR/pgbouncer.ini" <<INI
 ; CareSlot's PgBouncer (scripts/scale.sh): transaction pooling in front of the primary.
@@ -265,7 +282,7 @@ down() {
     say "dropping database $DATABASE"
     primary_sql "DROP DATABASE \"$DATABASE\" WITH (FORCE)"
   fi
-  rm -rf "$SCALE_DIR"
+  rm -rf "$SCALE_DIR" "$PG_FILES"
   say "down: nothing of scale-up runs, $SCALE_DIR removed"
 }
 
