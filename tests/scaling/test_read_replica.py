@@ -3,14 +3,16 @@ on a connection in recovery; a client that just wrote reads the primary; and a r
 lags (replay paused) never lets a slot be booked twice nor tells the booking path it is free.
 Run with `make replica-test` (tests/scaling/conftest.py)."""
 
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from accounts.models import Role
 from appointments.models import Appointment
+from common import db_routing
 from common.db_routing import replica_reads
 from scheduling.models import Slot
 from tests.factories import (
@@ -160,3 +162,22 @@ def test_transactions_writes_and_migrations_stay_on_the_primary(streaming_replic
     assert router.db_for_write(Slot) == "default"
     assert not router.allow_migrate("replica", "scheduling")
     assert router.allow_migrate("default", "scheduling")
+
+
+def test_a_dead_replica_is_read_around_on_the_primary(streaming_replica, client_for, monkeypatch):
+    AppointmentFactory(slot=SlotFactory(start=in_hours(48), status="booked"))
+    admin = client_for(user_with_role(Role.PLATFORM_ADMIN))
+    replica = connections["replica"]
+    alive = replica.settings_dict
+    replica.close()
+    replica.settings_dict = {**alive, "PORT": 1}  # nothing listens there
+    monkeypatch.setattr(db_routing, "_replica_down_until", 0.0)
+    try:
+        response = admin.get(f"/api/v1/reports/bookings/?{report_range()}")
+        assert response.status_code == 200, response.content
+        assert sum(row["booked"] for row in response.json()["results"]) == 1  # from the primary
+        assert db_routing._replica_down_until > time.monotonic()  # the replica rests a while
+        assert db_routing.replica_alias() == "default"
+    finally:
+        replica.close()
+        replica.settings_dict = alive
