@@ -13,9 +13,12 @@ BENCH_SCALE ?= 1
 BENCH_DURATION ?= 20
 BENCH_ARGS ?=
 BACKUP_CHECK_SERVER ?= postgres://postgres@127.0.0.1:5432
+# The replica tests' own databases: test_careslot_replica on the primary, streamed to the replica.
+REPLICA_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot_replica
+REPLICA_TEST_PORT ?= 5434
 
 .PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain \
-	backup-check contract-lint contract-typecheck contract-journeys contract-newman mutate
+	backup-check scale-up scale-down scale-status replica-test bench-scale contract-lint contract-typecheck contract-journeys contract-newman mutate
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
@@ -35,6 +38,11 @@ help:
 	@echo "              (quick: make bench BENCH_SCALE=0.05 BENCH_DURATION=5)"
 	@echo "make backup-check  back up a seeded database, restore it into a fresh one, prove"
 	@echo "              nothing was lost (tables, ledgers, schema, API answers); docs/operations.md"
+	@echo "make scale-up     a streaming replica (:5433), PgBouncer (:6432), two APIs (:8101, :8102)"
+	@echo "              and two task workers on careslot_scale; make scale-down removes it all"
+	@echo "make replica-test the tests/scaling suite against a real streaming replica"
+	@echo "make bench-scale  1 vs 2 API instances, reports on the replica vs the primary under"
+	@echo "              booking load, connections with and without PgBouncer (docs/scaling.md)"
 	@echo "make explain  EXPLAIN (ANALYZE, BUFFERS) of slot search and each report on careslot_bench"
 
 $(BIN)/python:
@@ -127,6 +135,43 @@ bench: install
 
 backup-check: install
 	$(BIN)/python scripts/backup_restore_check.py --server $(BACKUP_CHECK_SERVER)
+
+# docs/scaling.md. PostgreSQL and PgBouncer run as the postgres OS user; everything under var/scale.
+scale-up: install
+	bash scripts/scale.sh up
+
+scale-down:
+	bash scripts/scale.sh down
+
+scale-status:
+	bash scripts/scale.sh status
+
+# A replica of the primary streams the test database pytest creates there; the tests read it
+# through CARESLOT_TEST_REPLICA_URL. Its own directory and port, so a running scale-up is left
+# alone; removed afterwards, pass or fail. Exit 3 of scale.sh: no server binaries (printed).
+REPLICA_TEST_SCALE := SCALE_DIR=$(CURDIR)/var/scale-replica-test SCALE_REPLICA_PORT=$(REPLICA_TEST_PORT) \
+	SCALE_DATABASE=$(notdir $(REPLICA_TEST_DATABASE_URL))
+replica-test: install
+	@status=0; $(REPLICA_TEST_SCALE) bash scripts/scale.sh replica-up || status=$$?; \
+	if [ $$status -eq 3 ]; then echo "replica tests skipped: no PostgreSQL server binaries"; exit 0; fi; \
+	if [ $$status -ne 0 ]; then $(REPLICA_TEST_SCALE) bash scripts/scale.sh down; exit $$status; fi; \
+	DATABASE_URL=$(REPLICA_TEST_DATABASE_URL) \
+	CARESLOT_TEST_REPLICA_URL=postgres://postgres@127.0.0.1:$(REPLICA_TEST_PORT)/$(notdir $(REPLICA_TEST_DATABASE_URL)) \
+		$(BIN)/pytest tests/scaling -p no:randomly $(PYTEST_ARGS) || status=$$?; \
+	$(REPLICA_TEST_SCALE) bash scripts/scale.sh down; exit $$status
+
+# The bench's replica and PgBouncer: their own directory and ports; the bench database stays.
+# A pool smaller than the API workers: PostgreSQL holds what the cores can run, not a
+# connection per worker (docs/scaling.md, "PgBouncer pool sizing").
+BENCH_SCALE_ENV := SCALE_DIR=$(CURDIR)/var/scale-bench SCALE_REPLICA_PORT=5435 SCALE_PGBOUNCER_PORT=6435 \
+	SCALE_PGBOUNCER_POOL_SIZE=4 SCALE_KEEP_DATABASE=1
+bench-scale: install
+	@status=0; $(BENCH_SCALE_ENV) bash scripts/scale.sh db-up || status=$$?; \
+	if [ $$status -ne 0 ]; then $(BENCH_SCALE_ENV) bash scripts/scale.sh down; exit $$status; fi; \
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench.py --scale-out \
+		--replica-port 5435 --pgbouncer-port 6435 --pgbouncer-pool-size 4 \
+		--scale $(BENCH_SCALE) --duration $(BENCH_DURATION) $(BENCH_ARGS) || status=$$?; \
+	$(BENCH_SCALE_ENV) bash scripts/scale.sh down; exit $$status
 
 explain: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) JWT_ACCESS_MINUTES=60 $(MANAGE) bench_explain

@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from process_group import stop
@@ -142,8 +143,10 @@ def integrity(url: str, contended_slots: list[list[str]]) -> dict:
 # -- the server ------------------------------------------------------------------------------
 
 
-def start_server(env: dict, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
-    log_file = (BENCH_DIR / "gunicorn.log").open("w")
+def start_server(
+    env: dict, port: int, workers: int, threads: int = 1, log_name: str = "gunicorn.log"
+) -> subprocess.Popen:
+    log_file = (BENCH_DIR / log_name).open("w")
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -182,7 +185,7 @@ def start_server(env: dict, port: int, workers: int, threads: int = 1) -> subpro
             break
         time.sleep(0.5)
     stop(server)
-    raise SystemExit(f"gunicorn did not start: see {BENCH_DIR / 'gunicorn.log'}")
+    raise SystemExit(f"gunicorn did not start: see {BENCH_DIR / log_name}")
 
 
 # -- the load ----------------------------------------------------------------------------------
@@ -424,6 +427,18 @@ def parse_args() -> argparse.Namespace:
         help="Also run the variant endpoints on a server with these settings (environment "
         "variables; GUNICORN_WORKERS and GUNICORN_THREADS set the server's), in the same run",
     )
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="Only the scale-out figures (docs/scaling.md): 1 vs 2 API instances, reports on "
+        "the replica vs the primary under booking load, connections with and without PgBouncer "
+        "(make bench-scale starts the replica and PgBouncer)",
+    )
+    parser.add_argument("--replica-port", type=int, default=5435, help="The replica's port")
+    parser.add_argument("--pgbouncer-port", type=int, default=6435, help="PgBouncer's port")
+    parser.add_argument(
+        "--pgbouncer-pool-size", type=int, default=4, help="Its default_pool_size (for the table)"
+    )
     args = parser.parse_args()
     args.concurrency = args.concurrency or args.workers
     args.floor_duration = args.floor_duration or args.duration / 2
@@ -446,7 +461,9 @@ def server_env(url: str) -> dict:
     }
 
 
-def prepare(url: str, scale: float, *, reseed: bool, rounds: int, env: dict) -> tuple:
+def prepare(
+    url: str, scale: float, *, reseed: bool, rounds: int, env: dict, bookings: int = 6000
+) -> tuple:
     """Create, migrate and seed (unless the data set of this scale is there); build the plan."""
     seeding = {"seconds": None, "reused": False}
     ensure_database(url)
@@ -459,7 +476,14 @@ def prepare(url: str, scale: float, *, reseed: bool, rounds: int, env: dict) -> 
         run([*MANAGE, "seed_scale", "--scale", str(scale), "--reset"], env)
         seeding["seconds"] = round(time.monotonic() - started, 1)
     plan_file = BENCH_DIR / f"plan-{scale:g}.json"
-    run([*MANAGE, "bench_plan", "--output", str(plan_file), "--rounds", str(rounds)], env)
+    run(
+        [
+            *MANAGE,
+            *("bench_plan", "--output", str(plan_file), "--rounds", str(rounds)),
+            *("--bookings", str(bookings)),
+        ],
+        env,
+    )
     return json.loads(plan_file.read_text()), seeding
 
 
@@ -582,6 +606,383 @@ def replay_with_pgbench(url: str, env: dict, args) -> dict:
     }
 
 
+# -- scale-out (issue 21, docs/scaling.md) -------------------------------------------------------
+
+REPORT_ADMINS = 5
+PLATFORM_REPORTS = ("bookings", "revenue", "user-activity", "doctors")
+
+
+def with_port(url: str, port: int) -> str:
+    """`url` on another port of the same host (the replica, PgBouncer)."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@{parts.hostname}:{port}" if credentials else f"{parts.hostname}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def wait_for_replica(primary_url: str, replica_url: str, timeout: float = 600) -> None:
+    """Until the replica has replayed everything the primary wrote (the seeding, the plan)."""
+    with psycopg.connect(primary_url, autocommit=True) as primary:
+        target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(replica_url, autocommit=True) as replica:
+        assert replica.execute("SELECT pg_is_in_recovery()").fetchone()[0], "not a standby"
+        while not replica.execute(
+            "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]
+        ).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the replica at {replica_url} did not catch up")
+            time.sleep(0.5)
+    log("the replica has replayed the primary's WAL")
+
+
+class ConnectionCounter(threading.Thread):
+    """Samples, every 0.2 s, how many client backends PostgreSQL holds for the bench database
+    (asked from the `postgres` database, so the sampler is not counted)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.server = url.rsplit("/", 1)[0] + "/postgres"
+        self.name_ = url.rsplit("/", 1)[1]
+        self.samples: list[int] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            while not self.done.is_set():
+                count = conn.execute(
+                    """SELECT COUNT(*) FROM pg_stat_activity
+                       WHERE datname = %s AND backend_type = 'client backend'""",
+                    [self.name_],
+                ).fetchone()[0]
+                self.samples.append(count)
+                self.done.wait(0.2)
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.join()
+        samples = self.samples or [0]
+        return {"max": max(samples), "mean": round(sum(samples) / len(samples), 1)}
+
+
+def load_together(loads: list[tuple[dict, list[int], int]], *, duration: float, warmup: float):
+    """Several scenarios at once, each (scenario, ports, clients): every client keeps to one
+    port (clients spread over the ports in turn); one summary row per scenario."""
+    start = time.perf_counter()
+    warmup_until = start + warmup
+    stop_at = warmup_until + duration
+    jobs, owners = [], []
+    for number, (scenario, ports, clients) in enumerate(loads):
+        once = scenario["kind"] == "once"
+        for i in range(clients):
+            jobs.append(
+                (
+                    ports[i % len(ports)],
+                    scenario["requests"],
+                    i,
+                    clients,
+                    warmup_until,
+                    stop_at,
+                    once,
+                )
+            )
+            owners.append(number)
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        chunks = pool.map(_client, jobs)
+    elapsed = time.perf_counter() - warmup_until
+    rows = []
+    for number, (scenario, ports, clients) in enumerate(loads):
+        results = [
+            r for owner, chunk in zip(owners, chunks, strict=True) if owner == number for r in chunk
+        ]
+        span = elapsed
+        if scenario["kind"] == "once" and results:  # single-use requests: time their real span
+            span = max(t + s for t, _, s in results) - min(t for t, _, _ in results)
+        row = summarize(scenario["name"], scenario["key"], results, span, clients)
+        row["instances"] = len(ports)
+        log(
+            f"  {row['name']}: {row['rps']} req/s, p95 {row['p95_ms']} ms over {len(ports)} "
+            f"instance(s), {clients} clients, statuses {row['statuses']}"
+        )
+        rows.append(row)
+    return rows
+
+
+class Instances:
+    """`count` gunicorn API instances with the same settings, on consecutive ports."""
+
+    def __init__(self, env: dict, args, count: int) -> None:
+        self.env, self.args, self.count = env, args, count
+        self.ports = [args.port + i for i in range(count)]
+        self.servers: list[subprocess.Popen] = []
+
+    def __enter__(self) -> Instances:
+        for port in self.ports:
+            self.servers.append(
+                start_server(
+                    self.env,
+                    port,
+                    self.args.workers,
+                    self.args.threads,
+                    log_name=f"gunicorn-{port}.log",
+                )
+            )
+        return self
+
+    def warm(self, scenarios: list[dict]) -> None:
+        """Every worker connected and every code path loaded before anything is measured (a
+        booking run is single-use, so it has no warm-up of its own)."""
+        clients = self.args.concurrency * self.count
+        load_together(
+            [(scenario, self.ports, clients) for scenario in scenarios],
+            duration=max(self.args.warmup, 1.0),
+            warmup=0,
+        )
+
+    def __exit__(self, *exc) -> None:
+        for server in self.servers:
+            stop(server)
+
+
+def run_scale_out(args, env: dict, plan: dict) -> dict:
+    """One run of every scale-out figure: 1 vs 2 API instances (slot search, booking); booking
+    p95 alone and beside 5 admins running reports, with the reports on the primary and on the
+    replica; PostgreSQL's connections during a mixed load, directly and through PgBouncer."""
+    scenarios = {s["key"]: s for s in plan["scenarios"]}
+    replica_url = with_port(args.database_url, args.replica_port)
+    pgbouncer_url = with_port(args.database_url, args.pgbouncer_port)
+    wait_for_replica(args.database_url, replica_url)
+    bookings = scenarios["booking"]["requests"]
+    parts = 8
+    booking_parts = [{**scenarios["booking"], "requests": bookings[i::parts]} for i in range(parts)]
+    reports = {
+        "name": f"reports ({REPORT_ADMINS} admins)",
+        "key": "reports",
+        "kind": "load",
+        "requests": [
+            r
+            for group in zip(
+                *(scenarios[f"report_{n}"]["requests"] for n in PLATFORM_REPORTS), strict=False
+            )
+            for r in group
+        ],
+    }
+    clients = args.concurrency
+    run = {"duration": args.duration, "warmup": args.warmup}
+    warm_up = [scenarios["floor"], scenarios["slot_search"], reports]
+    out: dict = {"instances": [], "reports": [], "connections": []}
+
+    log("scale-out 1: one API instance, then two (clients grow with the instances)")
+    for count in (1, 2):
+        with Instances(env, args, count) as servers:
+            servers.warm(warm_up)
+            ports = servers.ports
+            search = load_together([(scenarios["slot_search"], ports, clients * count)], **run)[0]
+            booking = load_together([(booking_parts[count - 1], ports, clients * count)], **run)[0]
+        out["instances"] += [search, booking]
+
+    log("scale-out 2: booking alone and beside 5 admins' reports, reports on primary/replica")
+    for label, extra in (
+        ("primary", {}),
+        ("replica", {"DATABASE_REPLICA_URL": replica_url}),
+    ):
+        part = 2 if label == "primary" else 4
+        with Instances({**env, **extra}, args, 2) as servers:
+            servers.warm(warm_up)
+            ports = servers.ports
+            alone = load_together([(booking_parts[part], ports, clients)], **run)[0]
+            loaded = load_together(
+                [(booking_parts[part + 1], ports, clients), (reports, ports, REPORT_ADMINS)],
+                **run,
+            )
+        rise = loaded[0]["p95_ms"] / alone["p95_ms"] - 1 if alone["p95_ms"] else float("nan")
+        out["reports"].append(
+            {
+                "reports_on": label,
+                "booking_alone": alone,
+                "booking_with_reports": loaded[0],
+                "reports": loaded[1],
+                "booking_p95_rise": round(rise, 3),
+            }
+        )
+        log(
+            f"  reports on the {label}: booking p95 {alone['p95_ms']} -> "
+            f"{loaded[0]['p95_ms']} ms ({rise:+.0%})"
+        )
+
+    log("scale-out 3: PostgreSQL connections, directly and through PgBouncer (2 instances)")
+    for label, extra in (
+        ("direct", {}),
+        ("pgbouncer", {"DATABASE_URL": pgbouncer_url, "DATABASE_PGBOUNCER": "true"}),
+    ):
+        counter = ConnectionCounter(args.database_url)
+        with Instances({**env, **extra}, args, 2) as servers:
+            servers.warm(warm_up)
+            ports = servers.ports
+            counter.start()
+            rows = load_together(
+                [
+                    (scenarios["slot_search"], ports, clients),
+                    (booking_parts[6 if label == "direct" else 7], ports, clients),
+                ],
+                **run,
+            )
+        held = counter.stop()
+        gunicorn_workers = 2 * args.workers
+        out["connections"].append(
+            {
+                "via": label,
+                "held": held,
+                "gunicorn_workers": gunicorn_workers,
+                "pool_size": args.pgbouncer_pool_size if label == "pgbouncer" else None,
+                "endpoints": rows,
+            }
+        )
+        log(
+            f"  {label}: PostgreSQL held max {held['max']}, mean {held['mean']} connections "
+            f"for {gunicorn_workers} gunicorn workers"
+        )
+    return out
+
+
+def scale_out_targets(out: dict) -> list[dict]:
+    replica = next(r for r in out["reports"] if r["reports_on"] == "replica")
+    return [
+        {
+            "endpoint": "booking beside 5 admins' reports, reports on the replica",
+            "target": f"booking p95 rises <= 20% ({replica['booking_p95_rise']:+.0%})",
+            "met": replica["booking_p95_rise"] <= 0.20,
+        }
+    ]
+
+
+def scale_out_markdown(out: dict) -> list[str]:
+    lines = [
+        "## Scale-out: 1 vs 2 API instances",
+        "",
+        "| endpoint | instances | clients | req/s | p50 ms | p95 ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['name']} | {r['instances']} | {r['concurrency']} | {r['rps']:.1f} | "
+        f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+        for r in out["instances"]
+    ]
+    lines += [
+        "",
+        "## Scale-out: booking beside 5 admins running reports (2 instances)",
+        "",
+        "| reports on | booking p95 alone | booking p95 with reports | rise | booking req/s "
+        "alone / with | reports req/s | reports p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['reports_on']} | {r['booking_alone']['p95_ms']:.1f} | "
+        f"{r['booking_with_reports']['p95_ms']:.1f} | {r['booking_p95_rise']:+.0%} | "
+        f"{r['booking_alone']['rps']:.1f} / {r['booking_with_reports']['rps']:.1f} | "
+        f"{r['reports']['rps']:.1f} | {r['reports']['p95_ms']:.1f} |"
+        for r in out["reports"]
+    ]
+    lines += [
+        "",
+        "## Scale-out: connections PostgreSQL holds (2 instances, slot search + booking)",
+        "",
+        "| via | gunicorn workers | connections max | mean | slot search req/s | booking req/s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for c in out["connections"]:
+        via = f"pgbouncer (pool {c['pool_size']})" if c["pool_size"] else c["via"]
+        lines.append(
+            f"| {via} | {c['gunicorn_workers']} | {c['held']['max']} | {c['held']['mean']} | "
+            f"{c['endpoints'][0]['rps']:.1f} | {c['endpoints'][1]['rps']:.1f} |"
+        )
+    return lines
+
+
+def scale_out_main(args, env: dict, plan: dict, seeding: dict) -> int:
+    load_before = os.getloadavg()
+    out = run_scale_out(args, env, plan)
+    load_after = os.getloadavg()
+    checks = integrity(args.database_url, [])
+    rows = [
+        *out["instances"],
+        *(
+            r[k]
+            for r in out["reports"]
+            for k in ("booking_alone", "booking_with_reports", "reports")
+        ),
+        *(row for c in out["connections"] for row in c["endpoints"]),
+    ]
+    failures = []
+    if any(checks[k] for k in checks if k != "contended_appointments_per_round"):
+        failures.append(f"double bookings: {checks}")
+    errors = sum(r["errors_5xx"] for r in rows)
+    if errors:
+        failures.append(f"{errors} responses were 5xx (see {BENCH_DIR}/gunicorn-*.log)")
+    refused = sum(
+        n
+        for row in rows
+        if row["key"] == "booking"
+        for status, n in row["statuses"].items()
+        if status != "201"
+    )
+    warnings = []
+    if refused:
+        # Single-use bookings refused (409): the data set was reused by earlier runs and its
+        # plan's patients reached their booking limit. Their fast 409s inflate booking req/s.
+        warnings.append(
+            f"{refused} bookings were refused (not 201): run again with --reseed for clean "
+            "booking figures"
+        )
+    targets = scale_out_targets(out)
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+    }
+    results = {
+        "scale": args.scale,
+        "seeding": seeding,
+        "machine": machine,
+        "server": {"gunicorn_workers_per_instance": args.workers, "threads": args.threads},
+        "load": {
+            "concurrency_per_instance": args.concurrency,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "report_admins": REPORT_ADMINS,
+        },
+        "scale_out": out,
+        "targets": targets,
+        "integrity": checks,
+        "warnings": warnings,
+        "failures": failures,
+    }
+    (BENCH_DIR / "scale-out.json").write_text(json.dumps(results, indent=2))
+    lines = scale_out_markdown(out)
+    lines += [
+        "",
+        *(
+            f"- {'met' if t['met'] else '**missed**'}: {t['endpoint']}: {t['target']}"
+            for t in targets
+        ),
+    ]
+    lines += [
+        "",
+        f"Scale {args.scale}, {args.workers} gunicorn workers per instance, "
+        f"{args.duration:.0f} s per measurement; load average {machine['load_average_before']}"
+        f" before, {machine['load_average_after']} after; integrity {checks}.",
+    ]
+    lines += [f"WARNING: {warning}" for warning in warnings]
+    (BENCH_DIR / "scale-out.md").write_text("\n".join(lines) + "\n")
+    print()
+    print("\n".join(lines))
+    print(f"Results: {BENCH_DIR / 'scale-out.json'}, {BENCH_DIR / 'scale-out.md'}")
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 VARIANT_KEYS = ["slot_search", "doctor_calendar", "booking"]
 
 
@@ -697,8 +1098,16 @@ def main() -> int:
     BENCH_DIR.mkdir(exist_ok=True)
     env = server_env(args.database_url)
     plan, seeding = prepare(
-        args.database_url, args.scale, reseed=args.reseed, rounds=args.rounds, env=env
+        args.database_url,
+        args.scale,
+        reseed=args.reseed,
+        rounds=args.rounds,
+        env=env,
+        # Eight booking runs of single-use slots in the scale-out run, each long enough.
+        bookings=16000 if args.scale_out else 6000,
     )
+    if args.scale_out:
+        return scale_out_main(args, env, plan, seeding)
     small_env = small_plan = None
     if args.growth_scale:
         small_env = server_env(args.growth_database_url)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsPlatformAdmin
 from audit.serializers import OptionalReasonSerializer, ReasonSerializer
+from common.db_routing import ReplicaReadsMixin
 from common.schema import error_response
 from doctors import services
 from doctors.models import Doctor
@@ -40,7 +41,13 @@ TAGS = ["doctors"]
         responses={200: DoctorSerializer},
     ),
 )
-class DoctorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DoctorViewSet(
+    ReplicaReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    # Browsing reads the replica when one is configured; a doctor's own profile and every
+    # write read the primary.
+    replica_actions = frozenset({"list", "retrieve"})
+
     serializer_class = DoctorSerializer
     permission_classes = [IsAuthenticated, IsDoctorSelfOrPlatformAdminForWrites]
     filterset_class = DoctorFilter

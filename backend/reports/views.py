@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.permissions import IsPlatformAdmin, any_role, is_platform_admin
 from clinics.permissions import clinics_administered_by
+from common.db_routing import ReplicaReadsMixin
 from doctors.models import Doctor
 
 from . import selectors
@@ -30,8 +31,9 @@ def _responses(serializer) -> dict:
     }
 
 
-class ReportView(APIView):
-    """Parses the common query (range, zone, period, clinic) into a caller-scoped ReportScope."""
+class ReportView(ReplicaReadsMixin, APIView):
+    """Parses the common query (range, zone, period, clinic) into a caller-scoped ReportScope.
+    Reads the replica when one is configured (JSON and CSV alike; docs/scaling.md)."""
 
     renderer_classes = [JSONRenderer, CSVRenderer]
     permission_classes = [IsAuthenticated, RunsClinics]

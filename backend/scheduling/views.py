@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.permissions import any_role
+from common.db_routing import ReplicaReadsMixin
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
@@ -62,7 +63,10 @@ HOLD_CONFLICT = error_response(
         tags=TAGS,
     )
 )
-class AvailableSlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class AvailableSlotViewSet(ReplicaReadsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Slot search reads the replica when one is configured; booking and holding a slot read
+    the primary under a lock, so a slot listed free from a lagging copy is refused there."""
+
     serializer_class = SlotSerializer
     filterset_class = SlotSearchFilter
     ordering_fields = ["start"]

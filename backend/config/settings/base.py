@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # Outermost: times the whole answer, logs it once and gives every answer its X-Request-ID.
     "common.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A fresh read-replica routing state per request; keeps a writer's reads on the primary.
+    "common.db_routing.RoutingMiddleware",
     # Outside everything that can answer, so every answer is marked (and, below, in §9 shape).
     "common.middleware.NoStoreMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
@@ -117,18 +119,56 @@ SQLITE_PATH = env.path(
     "CARESLOT_SQLITE_PATH", default=str(PROJECT_DIR / "var" / "careslot.sqlite3")
 )
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-# A persistent connection the server dropped is replaced before a request uses it.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
-# Parameters bound by the server, so psycopg prepares a statement it has run 5 times on a
-# connection and PostgreSQL reuses its plan: the hot queries take longer to plan than to run
-# (docs/performance.md). Pays off with persistent connections (CONN_MAX_AGE); off by default.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_PREPARED_STATEMENTS", default=False
-):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=5
+# A PostgreSQL streaming replica for the heavy reads (reports, CSV exports, the directory and
+# slot search; docs/scaling.md). Unset: no `replica` alias, and everything reads the primary.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+DATABASE_ROUTERS = ["common.db_routing.ReplicaRouter"]
+# After a client (a user) wrote, its reads stay on the primary this long, on every API
+# instance (the key lives in the shared cache): longer than the replica's lag ever is.
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=10)
+
+
+def database_options(database: dict, *, pgbouncer: bool, prepared_statements: bool) -> dict:
+    """The connection settings every alias shares, and psycopg's for a PostgreSQL one."""
+    database["ATOMIC_REQUESTS"] = False
+    database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    # A persistent connection the server dropped is replaced before a request uses it.
+    database["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return database
+    if pgbouncer and prepared_statements:
+        # PgBouncer before 1.21 (Debian 12 ships 1.18) hands a transaction any server
+        # connection: a statement prepared on one is unknown on the next.
+        raise ImproperlyConfigured(
+            "DATABASE_PREPARED_STATEMENTS cannot be used with DATABASE_PGBOUNCER "
+            "(transaction pooling): turn one off."
+        )
+    if prepared_statements:
+        # Parameters bound by the server, so psycopg prepares a statement it has run 5 times
+        # on a connection and PostgreSQL reuses its plan: the hot queries take longer to plan
+        # than to run (docs/performance.md). Pays off with persistent connections.
+        database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    if pgbouncer:
+        # PgBouncer in transaction mode: a connection is the server's for one transaction only.
+        # psycopg never prepares (None), and Django opens no server-side cursor (a cursor
+        # declared WITHOUT HOLD lives in a transaction the pooler may have handed on).
+        database.setdefault("OPTIONS", {}).update(prepare_threshold=None)
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return database
+
+
+database_options(
+    DATABASES["default"],
+    pgbouncer=env.bool("DATABASE_PGBOUNCER", default=False),
+    prepared_statements=env.bool("DATABASE_PREPARED_STATEMENTS", default=False),
+)
+if "replica" in DATABASES:
+    database_options(
+        DATABASES["replica"],
+        pgbouncer=env.bool("DATABASE_REPLICA_PGBOUNCER", default=False),
+        prepared_statements=env.bool("DATABASE_PREPARED_STATEMENTS", default=False),
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # `make run` has two processes writing (the server and the worker). In SQLite's default

@@ -12,3 +12,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": env.cache_url("TEST_CACHE_URL", default="locmemcache://")}
 DEBUG = False
 STATIC_ROOT = None  # nothing is collected in tests; keeps WhiteNoise from warning
+# A replica configured (DATABASE_REPLICA_URL), or a real one for tests/scaling
+# (CARESLOT_TEST_REPLICA_URL): the `replica` alias mirrors the test database, so the suite runs
+# the same with a replica or without; tests/scaling points it at the streaming replica.
+if env("DATABASE_REPLICA_URL", default="") or env("CARESLOT_TEST_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
