@@ -114,6 +114,8 @@ def _prepare(module: str, tests: list[str], *, fresh: bool) -> Path:
         'testpaths = ["tests"]',
         f"addopts = {_toml(pytest_options['addopts'] + ' -p no:cacheprovider')}",
         f"filterwarnings = {_toml(pytest_options['filterwarnings'])}",
+        f"markers = {_toml(pytest_options.get('markers', []))}",
+        f"timeout = {_toml(pytest_options.get('timeout', 0))}",
         "",
         "[tool.mutmut]",
         f"source_paths = {_toml(packages)}",
