@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from appointments.models import PaymentEvent
 from appointments.services import book_appointment, record_outcome
 from common.append_only import AppendOnlyError
 from loyalty.models import PointsKind, PointsTransaction
@@ -41,6 +42,9 @@ def test_booking_with_points_waives_the_payment(client_for, patient):
     assert_consistent(patient, 0)
     redemption = PointsTransaction.objects.get(patient=patient, kind=PointsKind.REDEEMED)
     assert (redemption.amount, str(redemption.appointment_id)) == (-100, body["id"])
+    assert redemption.actor == patient.user
+    event = PaymentEvent.objects.get(appointment_id=body["id"])
+    assert (event.actor, event.reference, event.source) == (patient.user, "points:100", "points")
     payment = client_for(patient.user).get(f"{BOOK}{body['id']}/payment/").json()
     assert [(e["from_status"], e["to_status"], e["source"]) for e in payment["events"]] == [
         ("pending", "waived", "points")

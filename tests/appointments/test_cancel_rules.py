@@ -1,0 +1,68 @@
+"""The rules of a cancellation that `make mutate` showed no test pinned: the cutoff's own
+message, who the points refund and the money refund are recorded against, and where the money
+refund says it came from."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from appointments.models import PaymentEvent
+from appointments.payments import change_payment_status
+from appointments.services import book_appointment
+from loyalty.models import PointsKind, PointsTransaction
+from loyalty.services import adjust_points
+from tests.errors import assert_error
+from tests.factories import PatientFactory, SlotFactory, in_hours, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/appointments/"
+
+
+def cancel(client, appointment):
+    return client.post(f"{URL}{appointment.pk}/cancel/")
+
+
+def test_the_closed_window_says_how_many_hours_ahead(client_for, settings):
+    settings.CANCELLATION_CUTOFF_HOURS = 24
+    appointment = book_appointment(
+        patient=PatientFactory(), slot_id=SlotFactory(start=in_hours(72)).pk
+    ).appointment
+    with time_machine.travel(appointment.start - timedelta(hours=2), tick=False):
+        response = cancel(client_for(appointment.patient.user), appointment)
+    assert_error(response, 409, "cancellation_window_closed")
+    assert [e["detail"] for e in response.json()["errors"]] == [
+        "Appointments can be cancelled up to 24 hours before they start."
+    ]
+
+
+def test_a_points_refund_is_recorded_against_who_cancelled(client_for):
+    patient = PatientFactory()
+    adjust_points(
+        patient=patient, amount=100, reason="gift", actor=user_with_role("platform_admin")
+    )
+    appointment = book_appointment(
+        patient=patient, slot_id=SlotFactory(start=in_hours(72)).pk, use_points=True
+    ).appointment
+    assert cancel(client_for(patient.user), appointment).status_code == 200
+    refund = PointsTransaction.objects.get(patient=patient, kind=PointsKind.REFUNDED)
+    assert (refund.amount, refund.actor) == (100, patient.user)
+
+
+def test_the_doctor_calling_off_a_paid_visit_refunds_it_in_their_name(client_for):
+    appointment = book_appointment(
+        patient=PatientFactory(), slot_id=SlotFactory(start=in_hours(72)).pk
+    ).appointment
+    change_payment_status(appointment=appointment, to_status="paid", source="staff")
+    doctor = appointment.doctor.user
+    response = cancel(client_for(doctor), appointment)
+    assert response.status_code == 200, response.content
+    assert response.json()["payment_status"] == "refunded"
+    refund = PaymentEvent.objects.get(appointment=appointment, to_status="refunded")
+    assert (refund.from_status, refund.source, refund.actor, refund.reference) == (
+        "paid",
+        "staff",
+        doctor,
+        "cancelled by the doctor or clinic",
+    )
