@@ -12,6 +12,7 @@ from appointments.payments import change_payment_status
 from appointments.services import book_appointment
 from loyalty.models import PointsKind, PointsTransaction
 from loyalty.services import adjust_points
+from patients.permissions import patients_treated_by
 from tests.errors import assert_error
 from tests.factories import PatientFactory, SlotFactory, in_hours, user_with_role
 
@@ -66,3 +67,23 @@ def test_the_doctor_calling_off_a_paid_visit_refunds_it_in_their_name(client_for
         doctor,
         "cancelled by the doctor or clinic",
     )
+
+
+def test_the_doctor_keeps_a_patient_while_another_of_their_visits_stands(client_for):
+    patient, other_patient = PatientFactory(), PatientFactory()
+    first = book_appointment(patient=patient, slot_id=SlotFactory(start=in_hours(72)).pk)
+    doctor = first.appointment.doctor
+    second = book_appointment(
+        patient=patient, slot_id=SlotFactory(doctor=doctor, start=in_hours(96)).pk
+    )
+    book_appointment(
+        patient=other_patient, slot_id=SlotFactory(doctor=doctor, start=in_hours(120)).pk
+    )
+    client = client_for(patient.user)
+
+    assert cancel(client, first.appointment).status_code == 200
+    assert patient in patients_treated_by(doctor.user)  # the second visit stands
+    assert cancel(client, second.appointment).status_code == 200
+    # Another patient's visit with the same doctor keeps nothing of this patient's.
+    assert patient not in patients_treated_by(doctor.user)
+    assert other_patient in patients_treated_by(doctor.user)
