@@ -172,7 +172,10 @@ def test_a_linked_appointment_must_be_between_the_doctor_and_the_patient(
     """One answer whether the appointment is someone else's or does not exist."""
     body = {"entry_type": "note", "title": "x", "appointment": str(appointment(records_world))}
     response = doctor_client.post(history_url(records_world.patient), body)
-    assert_error(response, 400, "appointment_mismatch", attr="appointment")
+    body = assert_error(response, 400, "appointment_mismatch", attr="appointment")
+    assert [e["detail"] for e in body["errors"]] == [
+        "This is not an appointment between you and this patient."
+    ]
 
 
 def test_a_linked_appointment_must_not_be_cancelled(doctor_client, records_world):
@@ -187,7 +190,8 @@ def test_a_linked_appointment_must_not_be_cancelled(doctor_client, records_world
     )
     body = {"entry_type": "note", "title": "x", "appointment": str(cancelled.pk)}
     response = doctor_client.post(history_url(w.patient), body)
-    assert_error(response, 400, "appointment_cancelled", attr="appointment")
+    body = assert_error(response, 400, "appointment_cancelled", attr="appointment")
+    assert [e["detail"] for e in body["errors"]] == ["The appointment was cancelled."]
 
 
 def test_amending_adds_a_correction_and_leaves_the_original(
