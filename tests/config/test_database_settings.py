@@ -3,14 +3,14 @@ environment would load them; docker-compose.scale.yml's variables must all be un
 
 import configparser
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.config.django_process import run_django
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = """
@@ -48,14 +48,7 @@ REPLICA = "postgres://postgres@replica:5432/careslot"
 
 
 def load(env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in OURS and not k.startswith("DJANGO")}
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup();" + DUMP],
-        env={**clean, **env, "PYTHONPATH": str(ROOT / "backend")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_django(DUMP, env, drop=OURS)
 
 
 def databases(env: dict[str, str]) -> dict:

@@ -1,13 +1,13 @@
 """Settings come from the environment; docker-compose's variables must all be understood."""
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+
+from tests.config.django_process import run_django
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = """
@@ -39,16 +39,8 @@ print(json.dumps({
 
 
 def load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in env and not k.startswith("DJANGO")}
-    for name in ("DATABASE_URL", "CACHE_URL", "ALLOW_PER_PROCESS_CACHE", "TRUSTED_PROXY_COUNT"):
-        clean.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup();" + DUMP],
-        env={**clean, **env, "PYTHONPATH": str(ROOT / "backend")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    drop = ("DATABASE_URL", "CACHE_URL", "ALLOW_PER_PROCESS_CACHE", "TRUSTED_PROXY_COUNT")
+    return run_django(DUMP, env, drop=drop)
 
 
 def compose_api_environment() -> dict[str, str]:
