@@ -32,7 +32,8 @@ def test_booking_creates_the_appointment_marks_the_slot_and_emails_an_ics(
     assert response.status_code == 201, response.content
     assert run_tasks() == 1  # the confirmation; the reminders wait for their time
     body = response.json()
-    assert body["status"] == "booked"
+    assert (body["status"], body["notes"]) == ("booked", "Back pain")
+    assert Appointment.objects.get(pk=body["id"]).notes == "Back pain"
     assert (body["consultation_fee"], body["transaction_fee"], body["total_amount"]) == (
         "100.00",
         "3.50",
