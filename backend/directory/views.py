@@ -44,8 +44,8 @@ TAGS = ["doctors"]
 class DoctorViewSet(
     ReplicaReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    # Browsing reads the replica when one is configured; a doctor's own profile and every
-    # write read the primary.
+    # Browsing reads the replica when one is configured; writes read the primary, and so does
+    # a doctor reading their profile right after editing it (the sticky window).
     replica_actions = frozenset({"list", "retrieve"})
 
     serializer_class = DoctorSerializer

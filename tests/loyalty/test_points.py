@@ -69,7 +69,7 @@ def test_cancelling_a_points_booking_refunds_the_points_once(client_for, patient
     assert client_for(patient.user).post(f"{BOOK}{appointment['id']}/cancel/").status_code == 200
     assert_consistent(patient, 100)
     refund = PointsTransaction.objects.get(patient=patient, kind=PointsKind.REFUNDED)
-    assert refund.amount == 100
+    assert (refund.amount, refund.actor) == (100, patient.user)
 
 
 def test_completion_awards_points_once(client_for):
