@@ -170,6 +170,10 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     clinic = factory.SelfAttribute("slot.clinic")
     start = factory.SelfAttribute("slot.start")
     end = factory.SelfAttribute("slot.end")
+    status = "booked"
+    cancellation_cause = factory.LazyAttribute(
+        lambda appointment: "requested" if appointment.status == "cancelled" else ""
+    )
     consultation_fee = Decimal("80.00")
     transaction_fee = Decimal("2.90")
     total_amount = Decimal("82.90")

@@ -7,7 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role, User, UserRole
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
-from appointments.models import Appointment, AppointmentStatus
+from appointments.models import Appointment, AppointmentStatus, CancellationCause
 from appointments.services import cancel_appointment
 from audit.models import AdminAction
 from audit.services import record_admin_action
@@ -81,7 +81,10 @@ def deactivate_user(*, user: User, actor: User, reason: str) -> User:
     cancelled = 0
     for appointment in upcoming.order_by("start"):
         cancel_appointment(
-            appointment=appointment, cancelled_by=actor, reason=f"Account deactivated: {reason}"
+            appointment=appointment,
+            cancelled_by=actor,
+            reason=reason,
+            cause=CancellationCause.ACCOUNT_DEACTIVATED,
         )
         cancelled += 1
     record_admin_action(

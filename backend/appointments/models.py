@@ -23,6 +23,11 @@ class PaymentStatus(models.TextChoices):
     WAIVED = "waived", "Waived (paid with points)"
 
 
+class CancellationCause(models.TextChoices):
+    REQUESTED = "requested", "Cancelled on request"
+    ACCOUNT_DEACTIVATED = "account_deactivated", "Cancelled because an account was deactivated"
+
+
 class Appointment(TimeStampedModel):
     """A patient's booking of a slot. Times, doctor, clinic and fees are copied at booking, so
     the appointment stays true if the slot or the doctor's fee changes later."""
@@ -54,6 +59,11 @@ class Appointment(TimeStampedModel):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=500, blank=True)
+    # Why the cancellation happened, kept apart from the reason so that the reason the
+    # canceller wrote is stored whole (docs/admin-and-reports.md, "Deactivating an account").
+    cancellation_cause = models.CharField(
+        max_length=32, choices=CancellationCause.choices, blank=True, default="", db_default=""
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
     consultation_fee = models.DecimalField(max_digits=12, decimal_places=2)
@@ -86,6 +96,11 @@ class Appointment(TimeStampedModel):
     class Meta:
         ordering = ["start", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancellation_cause__gt="")
+                | (~Q(status="cancelled") & Q(cancellation_cause="")),
+                name="appointment_cancellation_cause_iff_cancelled",
+            ),
             models.UniqueConstraint(
                 fields=["slot"],
                 condition=~Q(status="cancelled"),

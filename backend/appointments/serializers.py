@@ -12,7 +12,7 @@ from common.fields import (
 )
 from scheduling.models import Slot
 
-from .models import Appointment, PaymentEvent, PaymentStatus
+from .models import Appointment, CancellationCause, PaymentEvent, PaymentStatus
 
 
 class PersonSerializer(serializers.Serializer):
@@ -46,6 +46,12 @@ class AppointmentSerializer(StrictModelSerializer):
     clinic = AppointmentClinicSerializer()
     start_local = serializers.SerializerMethodField(help_text="Start in the clinic's time zone")
     cancelled_by = serializers.UUIDField(source="cancelled_by_id", allow_null=True)
+    cancellation_cause = serializers.ChoiceField(
+        choices=CancellationCause.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Why it was cancelled; empty while it is not cancelled.",
+    )
     proposed_slot = ProposedSlotSerializer(
         allow_null=True,
         help_text="The doctor's pending proposal of a new time, if any (accept or decline it)",
@@ -70,6 +76,7 @@ class AppointmentSerializer(StrictModelSerializer):
             "cancelled_by",
             "cancelled_at",
             "cancellation_reason",
+            "cancellation_cause",
             "consultation_fee",
             "transaction_fee",
             "total_amount",

@@ -30,7 +30,7 @@ from scheduling.services import SlotHeld, end_hold
 
 from . import signals, tasks
 from .fees import Fees, fees_for
-from .models import Appointment, AppointmentStatus, PaymentStatus
+from .models import Appointment, AppointmentStatus, CancellationCause, PaymentStatus
 from .payments import change_payment_status
 from .reminders import reminder_times
 
@@ -301,7 +301,11 @@ def _lock(appointment: Appointment) -> Appointment:
 
 @transaction.atomic
 def cancel_appointment(
-    *, appointment: Appointment, cancelled_by: User, reason: str = ""
+    *,
+    appointment: Appointment,
+    cancelled_by: User,
+    reason: str = "",
+    cause: str = CancellationCause.REQUESTED,
 ) -> Appointment:
     """Cancel before the start. Patients must do it `CANCELLATION_CUTOFF_HOURS` ahead; the
     doctor and the clinic's admins may cancel until the start. The slot becomes free again."""
@@ -324,6 +328,7 @@ def cancel_appointment(
     appointment.cancelled_at = now
     appointment.status_changed_at = now
     appointment.cancellation_reason = reason
+    appointment.cancellation_cause = cause
     appointment.sequence += 1
     appointment.proposed_slot = None
     appointment.proposed_at = None
@@ -334,6 +339,7 @@ def cancel_appointment(
             "cancelled_at",
             "status_changed_at",
             "cancellation_reason",
+            "cancellation_cause",
             "sequence",
             "proposed_slot",
             "proposed_at",

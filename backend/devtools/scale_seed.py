@@ -567,6 +567,7 @@ class ScaleSeeder:
             cancelled_by,
             cancelled_at,
             "Plans changed" if cancelled_at else "",
+            "requested" if cancelled_at else "",
             changed,
             fees.consultation_fee,
             fees.transaction_fee,
@@ -607,8 +608,8 @@ class ScaleSeeder:
                         appointment_id,
                         "pending",
                         "waived",
-                        a[17],
-                        a[18],
+                        a[APPOINTMENT_TOTAL],
+                        a[APPOINTMENT_CURRENCY],
                         "points:100",
                         "points",
                         None,
@@ -636,8 +637,8 @@ class ScaleSeeder:
                             appointment_id,
                             "pending",
                             "paid",
-                            a[17],
-                            a[18],
+                            a[APPOINTMENT_TOTAL],
+                            a[APPOINTMENT_CURRENCY],
                             f"receipt-{appointment_id.hex[:12]}",
                             "staff",
                             self.platform_admin_id,
@@ -784,6 +785,7 @@ APPOINTMENT_FIELDS = [
     "cancelled_by",
     "cancelled_at",
     "cancellation_reason",
+    "cancellation_cause",
     "status_changed_at",
     "consultation_fee",
     "transaction_fee",
@@ -796,6 +798,8 @@ APPOINTMENT_FIELDS = [
 ]
 APPOINTMENT_STATUS = APPOINTMENT_FIELDS.index("status")
 APPOINTMENT_PAYMENT = APPOINTMENT_FIELDS.index("payment_status")
+APPOINTMENT_TOTAL = APPOINTMENT_FIELDS.index("total_amount")
+APPOINTMENT_CURRENCY = APPOINTMENT_FIELDS.index("currency")
 
 
 def analyze(*, vacuum: bool) -> None:

@@ -84,7 +84,10 @@ def test_deactivation_end_to_end(client_for, api_client, admin, outbox, run_task
     for appointment in [*as_doctor, as_patient]:
         appointment.refresh_from_db()
         assert appointment.status == "cancelled"
-        assert appointment.cancellation_reason == "Account deactivated: License revoked"
+        assert (appointment.cancellation_reason, appointment.cancellation_cause) == (
+            "License revoked",
+            "account_deactivated",
+        )
         assert Slot.objects.get(pk=appointment.slot_id).status == "available"
     unrelated.refresh_from_db()
     assert unrelated.status == "booked"

@@ -69,6 +69,7 @@ def make_appointments(count: int, clinics, doctors, patients, offset_hours: int 
                 end=slot.end,
                 status=status,
                 cancelled_at=slot.start if status == "cancelled" else None,
+                cancellation_cause="requested" if status == "cancelled" else "",
                 consultation_fee=fee,
                 transaction_fee=transaction,
                 total_amount=fee + transaction,

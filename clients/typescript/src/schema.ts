@@ -2097,6 +2097,13 @@ export interface components {
             /** Format: date-time */
             readonly cancelled_at: string | null;
             readonly cancellation_reason: string;
+            /**
+             * @description Why it was cancelled; empty while it is not cancelled.
+             *
+             *     * `requested` - Cancelled on request
+             *     * `account_deactivated` - Cancelled because an account was deactivated
+             */
+            readonly cancellation_cause: components["schemas"]["CancellationCauseEnum"] | components["schemas"]["BlankEnum"];
             /** Format: decimal */
             readonly consultation_fee: string;
             /** Format: decimal */
@@ -3543,6 +3550,8 @@ export interface components {
             points_for_free_booking: number;
             points_per_completed_appointment: number;
         };
+        /** @enum {unknown} */
+        BlankEnum: "";
         BookingConflict: {
             type: components["schemas"]["ClientErrorEnum"];
             errors: components["schemas"]["BookingConflictErrorComponent"][];
@@ -3739,6 +3748,12 @@ export interface components {
             /** @default  */
             reason?: string;
         };
+        /**
+         * @description * `requested` - Cancelled on request
+         *     * `account_deactivated` - Cancelled because an account was deactivated
+         * @enum {string}
+         */
+        CancellationCauseEnum: "requested" | "account_deactivated";
         ClientError400: {
             /**
              * @description `parse_error` for a body that is not JSON, `json_too_deep` for one nested deeper than the API allows, `null_characters_not_allowed` or `surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the body, the URL path or a query parameter (whose name is then `attr`), `too_many_fields` for too many query parameters; otherwise the business rule that refused the request (e.g. `invalid_token`).
