@@ -51,7 +51,7 @@ def app_env(database_url: str) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
         "SECRET_KEY": os.environ.get("BACKUP_CHECK_SECRET_KEY") or secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP over loopback
         "ALLOW_PER_PROCESS_CACHE": "true",  # one gunicorn worker each; no throttled call

@@ -449,7 +449,7 @@ def server_env(url: str) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP over loopback
         "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600"),  # persistent connections

@@ -1,4 +1,7 @@
-"""The report rollups' maintenance: PostgreSQL triggers on the appointment table.
+"""The report rollups: kept by PostgreSQL triggers on the appointment table, rebuilt from it here.
+
+The triggers live in the migrations that made them (reports/migrations/0002_rollup_triggers.py
+holds its SQL whole); a change to them is a new migration with the new SQL.
 
 A trigger sees every write whatever its path (services, the admin, bulk operations, data
 migrations, `seed_scale`'s COPY, a psql session), so the rollups cannot drift the way
@@ -15,11 +18,10 @@ Other databases (the embedded SQLite of `make run`) get no triggers: the reports
 appointments themselves there (`rollups_maintained()`).
 
 `rebuild()` (`manage.py rebuild_report_rollups`) recomputes every rollup from the appointments
-with the same SQL, under a lock that holds writers back meanwhile.
+with the upserts the triggers run, under a lock that holds writers back meanwhile.
 """
 
 from django.db import connection
-from django.db.migrations.operations.base import Operation
 
 APPOINTMENTS = "appointments_appointment"
 BUCKETS = "reports_appointmentrollup"
@@ -28,24 +30,7 @@ DOCTOR_MONTHS = "reports_doctormonthrollup"
 BUCKET = "date_bin('15 minutes', start, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
 DAY = "(start AT TIME ZONE 'UTC')::date"
 MONTH = "date_trunc('month', start AT TIME ZONE 'UTC')::date"
-FUNCTIONS = {
-    "INSERT": "reports_rollup_inserted",
-    "UPDATE": "reports_rollup_updated",
-    "DELETE": "reports_rollup_deleted",
-}
-TRUNCATE_FUNCTION = "reports_rollup_truncated"
-# Each row of the change set with its sign: +1 as it is now, -1 as it was.
-CHANGES = {
-    "INSERT": "SELECT *, 1 AS sign FROM new_rows",
-    "DELETE": "SELECT *, -1 AS sign FROM old_rows",
-    "UPDATE": "SELECT *, 1 AS sign FROM new_rows UNION ALL SELECT *, -1 AS sign FROM old_rows",
-}
 EVERYTHING = f"SELECT *, 1 AS sign FROM {APPOINTMENTS}"  # noqa: S608 (constant names)
-REFERENCING = {
-    "INSERT": "REFERENCING NEW TABLE AS new_rows",
-    "DELETE": "REFERENCING OLD TABLE AS old_rows",
-    "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-}
 
 
 def rollups_maintained() -> bool:
@@ -110,62 +95,6 @@ def _upserts(changes: str) -> list[tuple[str, str]]:
     ]
 
 
-def _apply(changes: str) -> str:
-    """PL/pgSQL: add `changes` to every rollup, then drop the rows left with no appointment
-    (a live report has no row for them). Sums of a bucket with no appointment are zero."""
-    return "".join(
-        f"""
-        WITH touched AS ({upsert})
-        SELECT array_agg(id) INTO emptied FROM touched WHERE appointments = 0;
-        IF emptied IS NOT NULL THEN
-            DELETE FROM {table} WHERE id = ANY(emptied);
-        END IF;
-        """  # noqa: S608 (constant names)
-        for table, upsert in _upserts(changes)
-    )
-
-
-def _create_trigger_sql(operation: str) -> list[str]:
-    function = FUNCTIONS[operation]
-    return [
-        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE emptied bigint[];
-        BEGIN
-            {_apply(CHANGES[operation])}
-            RETURN NULL;
-        END; $$""",
-        f"CREATE TRIGGER {function} AFTER {operation} ON {APPOINTMENTS} "
-        f"{REFERENCING[operation]} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-    ]
-
-
-def create_sql() -> list[str]:
-    statements = [sql for operation in FUNCTIONS for sql in _create_trigger_sql(operation)]
-    statements += [
-        f"""CREATE FUNCTION {TRUNCATE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            DELETE FROM {BUCKETS};
-            DELETE FROM {DOCTOR_DAYS};
-            DELETE FROM {DOCTOR_MONTHS};
-            RETURN NULL;
-        END; $$""",  # noqa: S608 (constant names)
-        f"CREATE TRIGGER {TRUNCATE_FUNCTION} AFTER TRUNCATE ON {APPOINTMENTS} "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {TRUNCATE_FUNCTION}()",
-    ]
-    return statements
-
-
-def drop_sql() -> list[str]:
-    return [
-        sql
-        for function in [*FUNCTIONS.values(), TRUNCATE_FUNCTION]
-        for sql in (
-            f"DROP TRIGGER IF EXISTS {function} ON {APPOINTMENTS}",
-            f"DROP FUNCTION IF EXISTS {function}()",
-        )
-    ]
-
-
 def rebuild() -> dict[str, int]:
     """Recompute every rollup from the appointments, exactly; writers of appointments wait
     until the caller's transaction ends (SHARE lock), readers do not. Returns the row counts."""
@@ -179,39 +108,3 @@ def rebuild() -> dict[str, int]:
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (constant names)
             counts[table] = cursor.fetchone()[0]
     return counts
-
-
-class MaintainReportRollups(Operation):
-    """Migration operation: the rollup triggers on PostgreSQL, nothing elsewhere."""
-
-    reversible = True
-    reduces_to_sql = True
-
-    def deconstruct(self):
-        return (self.__class__.__qualname__, [], {})
-
-    def state_forwards(self, app_label, state) -> None:
-        pass
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in create_sql():
-            schema_editor.execute(sql, params=None)
-        # The appointments already stored (a deployment's data) roll up once, here.
-        schema_editor.execute(f"LOCK TABLE {APPOINTMENTS} IN SHARE MODE", params=None)
-        for _, upsert in _upserts(EVERYTHING):
-            schema_editor.execute(upsert, params=None)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in drop_sql():
-            schema_editor.execute(sql, params=None)
-
-    def describe(self) -> str:
-        return "Triggers maintaining the report rollups from appointments (PostgreSQL)"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return "rollup_triggers"

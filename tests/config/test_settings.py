@@ -169,3 +169,22 @@ def test_no_cors_origin_is_allowed_by_default():
     result = load_settings({"DJANGO_SETTINGS_MODULE": "config.settings.local"})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["CORS_ALLOWED_ORIGINS"] == []
+
+
+DEVTOOLS_COMMANDS = """
+from django.core.management import get_commands
+print(sorted(name for name in ("seed_demo", "seed_scale", "bench_plan") if name in get_commands()))
+"""
+
+
+def load_devtools(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_django(DEVTOOLS_COMMANDS, {"ALLOW_PER_PROCESS_CACHE": "true", **env}, drop=())
+
+
+def test_production_settings_cannot_run_the_bench_tooling():
+    """`seed_scale --reset` truncates every table: the production image must not carry it."""
+    production = load_devtools({**PRODUCTION, "CACHE_URL": "redis://127.0.0.1:6379/0"})
+    bench = load_devtools({**PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings.bench"})
+    assert (production.returncode, bench.returncode) == (0, 0), production.stderr + bench.stderr
+    assert production.stdout.strip() == "[]"
+    assert bench.stdout.strip() == "['bench_plan', 'seed_demo', 'seed_scale']"

@@ -2,13 +2,11 @@
 and on PostgreSQL a trigger refuses whatever path the SQL takes. (The API has no such path at
 all: PUT/PATCH/DELETE are 405 in the authorization table.)"""
 
-from types import SimpleNamespace
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from common.append_only import AppendOnlyError, ForbidUpdateAndDelete
+from common.append_only import AppendOnlyError
 from records.models import PatientHistoryEntry, RecordAccessLog
 from tests.factories import HistoryEntryFactory
 
@@ -101,16 +99,3 @@ def test_postgresql_refuses_raw_sql(stored, statement):
     ):
         cursor.execute(statement.format(table=connection.ops.quote_name(table)))
     assert type(stored).objects.filter(pk=stored.pk).exists()
-
-
-def test_the_trigger_is_skipped_on_other_databases():
-    """The SQLite of `make run` gets no trigger (the model layer still guards it)."""
-    executed = []
-    schema_editor = SimpleNamespace(
-        connection=SimpleNamespace(vendor="sqlite"),
-        execute=lambda *args, **kwargs: executed.append(args),
-    )
-    operation = ForbidUpdateAndDelete(model_name="PatientHistoryEntry")
-    operation.database_forwards("records", schema_editor, None, None)
-    operation.database_backwards("records", schema_editor, None, None)
-    assert executed == []

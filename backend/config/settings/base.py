@@ -56,8 +56,10 @@ INSTALLED_APPS = [
     "administration",
     "webhooks",
     "fhir_r4",
-    "devtools",
 ]
+# The demo and bench tooling (`seed_demo`, `seed_scale --reset`, which truncates every table)
+# is installed by the local, test and bench settings only, never by production's.
+DEVTOOLS_APPS = ["devtools"]
 
 MIDDLEWARE = [
     # Outermost: times the whole answer, logs it once and gives every answer its X-Request-ID.

@@ -3,6 +3,8 @@
 from .base import *  # noqa: F403
 from .base import env
 
+INSTALLED_APPS = [*INSTALLED_APPS, *DEVTOOLS_APPS]  # noqa: F405
+
 DEBUG = env.bool("DEBUG", default=True)
 # `make run` serves /metrics to this machine alone.
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])

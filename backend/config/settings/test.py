@@ -3,6 +3,8 @@
 from .base import *  # noqa: F403
 from .base import env
 
+INSTALLED_APPS = [*INSTALLED_APPS, *DEVTOOLS_APPS]  # noqa: F405
+
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/careslot")
 }

@@ -1,9 +1,34 @@
 from django.db import migrations
 
-from common.append_only import ForbidUpdateAndDelete
+
+# Frozen SQL (a migration is history and imports no live code): on PostgreSQL the table
+# refuses UPDATE and DELETE in the database itself; elsewhere the model layer refuses them
+# (common/append_only.py). TRUNCATE stays possible: the test runner empties tables with it.
+FORBID_UPDATE_AND_DELETE = [
+    'CREATE FUNCTION "loyalty_pointstransaction_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN '
+    "RAISE EXCEPTION USING MESSAGE = TG_OP || ' on ' || TG_TABLE_NAME "
+    "|| ' is refused: the table is append-only', ERRCODE = 'restrict_violation'; END; $$",
+    'CREATE TRIGGER "loyalty_pointstransaction_append_only" BEFORE UPDATE OR DELETE ON "loyalty_pointstransaction" '
+    'FOR EACH ROW EXECUTE FUNCTION "loyalty_pointstransaction_append_only"()',
+]
+ALLOW_UPDATE_AND_DELETE = [
+    'DROP TRIGGER IF EXISTS "loyalty_pointstransaction_append_only" ON "loyalty_pointstransaction"',
+    'DROP FUNCTION IF EXISTS "loyalty_pointstransaction_append_only"()',
+]
+
+
+def on_postgresql(statements):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for sql in statements:
+                schema_editor.execute(sql, params=None)
+
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0001_initial")]
 
-    operations = [ForbidUpdateAndDelete(model_name="PointsTransaction")]
+    operations = [
+        migrations.RunPython(on_postgresql(FORBID_UPDATE_AND_DELETE), on_postgresql(ALLOW_UPDATE_AND_DELETE)),
+    ]
