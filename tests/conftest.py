@@ -15,9 +15,9 @@ hypothesis_profiles.load()
 
 
 class CheckedAPIClient(APIClient):
-    """An API client that checks every 4xx/5xx body against the SPEC §9 error shape (on /fhir/:
-    every body against the FHIR R4B models, errors as OperationOutcome), and that no request
-    renders an email or sends one: mail is the worker's job (issue #16)."""
+    """An API client that checks every 4xx/5xx body against the error shape (docs/api-guide.md;
+    on /fhir/: every body against the FHIR R4B models, errors as OperationOutcome), and that no
+    request renders an email or sends one: mail is the worker's job (issue #16)."""
 
     acting_user = None
 

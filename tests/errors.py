@@ -1,4 +1,4 @@
-"""The one assertion every error response in the suite goes through (SPEC §9)."""
+"""The one assertion every error response in the suite goes through (docs/api-guide.md)."""
 
 ERROR_TYPES = {"validation_error", "client_error", "server_error"}
 
@@ -21,7 +21,7 @@ def assert_error_shape(response) -> dict:
 
 
 def assert_error(response, status: int, code: str, attr: str | None = None) -> dict:
-    """The response is a §9 error with this status, carrying `code` (on `attr`, if given)."""
+    """The response is an error with this status, carrying `code` (on `attr`, if given)."""
     assert response.status_code == status, (response.status_code, response.content)
     body = assert_error_shape(response)
     found = [(e["code"], e["attr"]) for e in body["errors"]]

@@ -1,4 +1,4 @@
-"""The platform's fee rule (SPEC §7), in one place."""
+"""The platform's fee rule (docs/payments.md), in one place."""
 
 from dataclasses import dataclass
 from decimal import Decimal

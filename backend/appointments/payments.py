@@ -1,4 +1,4 @@
-"""The one place an appointment's payment status changes (SPEC §7)."""
+"""The one place an appointment's payment status changes (docs/payments.md)."""
 
 import hashlib
 import hmac

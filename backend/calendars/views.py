@@ -197,7 +197,7 @@ class CalendarFeedView(APIView):
         return Response(body, content_type="text/calendar; charset=utf-8")
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # Errors keep the one JSON shape (SPEC §9), whatever the feed's renderer.
+        # Errors keep the one JSON shape (docs/api-guide.md), whatever the feed's renderer.
         if response.status_code >= 400:
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type

@@ -1,4 +1,4 @@
-"""Reads of clinics and associations, always scoped to the caller (SPEC §3)."""
+"""Reads of clinics and associations, always scoped to the caller (docs/rules.md)."""
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 

@@ -1,4 +1,4 @@
-"""The calendar window of every date and datetime the API accepts (SPEC §14).
+"""The calendar window of every date and datetime the API accepts (docs/api-guide.md, "Windows").
 
 Python's `date` and `datetime` end at the years 1 and 9999: adding a day, a time zone or a slot
 length near either end raises OverflowError, and a row stored there breaks every response that

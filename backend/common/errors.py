@@ -1,4 +1,4 @@
-"""Domain errors: services raise these; the exception handler renders them in the §9 shape."""
+"""Domain errors: services raise these; the exception handler renders them in the error shape."""
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -41,14 +41,14 @@ def field_error(attr: str, detail: str, *, code: str) -> ValidationError:
 def error_json_response(
     status: int, code: str, detail: str, *, attr: str | None = None
 ) -> JsonResponse:
-    """A §9 error body for answers given outside DRF (middleware, Django's error handlers)."""
+    """An error body for answers given outside DRF (middleware, Django's error handlers)."""
     return errors_json_response(status, [(code, detail)], attr=attr)
 
 
 def errors_json_response(
     status: int, errors: list[tuple[str, str]], *, attr: str | None = None
 ) -> JsonResponse:
-    """A §9 error body with one entry per (code, detail)."""
+    """An error body in the one shape with one entry per (code, detail)."""
     kind = "server_error" if status >= 500 else "client_error"
     entries = [{"code": code, "detail": detail, "attr": attr} for code, detail in errors]
     return JsonResponse({"type": kind, "errors": entries}, status=status)

@@ -56,7 +56,7 @@ _CONTENT_HEADERS = {
 
 
 class JSONErrorMiddleware:
-    """Every 4xx/5xx in the §9 shape: an error some other layer rendered its own way (the
+    """Every 4xx/5xx in the one error shape: an error some other layer rendered its own way (the
     Swagger and schema views' HTML and YAML, WhiteNoise, the CSRF failure page) is rewritten,
     keeping its status and headers such as `Allow` and `Retry-After`."""
 

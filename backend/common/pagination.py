@@ -16,7 +16,7 @@ def _positive_int(raw: str, name: str) -> int:
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=&page_size=` with the page size capped (SPEC §9).
+    """`?page=&page_size=` with the page size capped (docs/api-guide.md, "Errors").
 
     Both take a positive integer in ASCII digits; anything else (`0`, `-1`, `1e3`, `NaN`,
     `ten`, 20 digits) is a 400 on the parameter, not silently the default: a client that asks

@@ -1,4 +1,5 @@
-"""JSON bodies, refused as a 400 where a hostile value would otherwise end in a 500 (SPEC §14).
+"""JSON bodies, refused as a 400 where a hostile value would otherwise end in a 500
+(docs/security.md, "Hostile input").
 
 - Nesting deeper than `MAX_JSON_DEPTH`: `json` raises `RecursionError` near Python's recursion
   limit, and anything that walks a deep value recursively (DRF's fields, the renderer) does too.

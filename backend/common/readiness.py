@@ -1,5 +1,5 @@
 """What /readyz checks: the database answers, every migration of this code is applied, and the
-task workers keep up. Each problem is one entry of the §9 error body."""
+task workers keep up. Each problem is one entry of the error body."""
 
 from dataclasses import dataclass
 from functools import cache

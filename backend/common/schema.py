@@ -29,7 +29,7 @@ def _error_serializer(name: str, codes: tuple[str, ...], kinds):
 def error_response(
     name: str, description: str, *codes: str, server_error: bool = False
 ) -> OpenApiResponse:
-    """An error response in the §9 shape whose `code` is one of `codes` (type `client_error`,
+    """An error response in the one error shape whose `code` is one of `codes` (type `client_error`,
     or `server_error` for a 5xx)."""
     kinds = ServerErrorEnum if server_error else ClientErrorEnum
     return OpenApiResponse(response=_error_serializer(name, codes, kinds), description=description)

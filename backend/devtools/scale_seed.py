@@ -1,4 +1,4 @@
-"""The §11 platform-scale data set for `make bench`, loaded with PostgreSQL COPY.
+"""The platform-scale data set for `make bench`, loaded with PostgreSQL COPY.
 
 Everything is generated in Python and streamed into the tables with `COPY ... FROM STDIN`, one
 table at a time, in one transaction. Rows are only ever inserted (the append-only ledgers accept

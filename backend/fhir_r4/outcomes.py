@@ -1,9 +1,9 @@
 """Errors as OperationOutcome resources.
 
-Every error on /fhir/ is first made in the API's one shape (SPEC §9) by whichever layer refused
-the request (DRF's exception handler, the hostile-input middleware, Django's 404/500 handlers),
-then rewritten here, once, by `OperationOutcomeMiddleware`: the status and headers such as
-`WWW-Authenticate`, `Allow` or `Retry-After` are kept, each §9 error becomes an issue whose
+Every error on /fhir/ is first made in the API's one shape (docs/api-guide.md) by whichever
+layer refused the request (DRF's exception handler, the hostile-input middleware, Django's
+404/500 handlers), then rewritten here, once, by `OperationOutcomeMiddleware`: the status and headers such as
+`WWW-Authenticate`, `Allow` or `Retry-After` are kept, each error becomes an issue whose
 `details.coding` carries CareSlot's stable code."""
 
 import json
@@ -33,7 +33,7 @@ _CONTENT_HEADERS = {"content-type", "content-length"}
 
 
 def operation_outcome(status: int, errors: list[dict]) -> dict:
-    """An OperationOutcome with one issue per §9 error (`code`, `detail`, `attr`)."""
+    """An OperationOutcome with one issue per error (`code`, `detail`, `attr`)."""
     issue_type = "exception" if status >= 500 else ISSUE_TYPE.get(status, "processing")
     issues = []
     for error in errors:
@@ -58,7 +58,7 @@ def outcome_response(status: int, code: str, detail: str, *, attr: str | None = 
 
 
 def _errors_of(response) -> list[dict] | None:
-    """The §9 errors of a response, or None when it is not one."""
+    """The errors of a response, or None when it is not one."""
     if response.streaming or response.status_code < 400:
         return None
     try:
@@ -71,7 +71,7 @@ def _errors_of(response) -> list[dict] | None:
 
 
 class OperationOutcomeMiddleware:
-    """On /fhir/ paths, every §9 error body becomes an OperationOutcome (application/fhir+json).
+    """On /fhir/ paths, every error body becomes an OperationOutcome (application/fhir+json).
     Outside common.middleware.JSONErrorMiddleware, so it also sees the errors that one made."""
 
     def __init__(self, get_response):

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 
 from common.date_windows import FILTER_EARLIEST, FILTER_LATEST
 
-# The dates a search accepts: the list filters' window (common.date_windows, SPEC §14).
+# The dates a search accepts: the list filters' window (common.date_windows, docs/api-guide.md).
 EARLIEST, LATEST = FILTER_EARLIEST, FILTER_LATEST
 DATE_PREFIXES = ("ge", "gt", "le", "lt", "eq")
 _DATE = re.compile(

@@ -1,4 +1,5 @@
-"""Who may read and write a patient's medical history and its access log (SPEC §3, §8).
+"""Who may read and write a patient's medical history and its access log
+(docs/rules.md: who may do what, medical records).
 
 A doctor's access rides on guardian's `patients.view_patient`, which the booking service grants
 and cancellation revokes once no booked, completed or no-show appointment with the patient is

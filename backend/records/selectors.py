@@ -1,4 +1,4 @@
-"""Reads of medical history and its access log, scoped to the caller (SPEC §3, §8)."""
+"""Reads of medical history and its access log, scoped to the caller (docs/rules.md)."""
 
 from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, UUIDField, Value, When
 from django.utils import timezone

@@ -1,4 +1,4 @@
-"""Reads of reviews, scoped to the caller (SPEC §3)."""
+"""Reads of reviews, scoped to the caller (docs/rules.md, "Who may do what")."""
 
 from django.db.models import Q, QuerySet
 

@@ -1,4 +1,4 @@
-"""Login lockout (django-axes) on top of the per-client DRF throttle (SPEC §12)."""
+"""Login lockout (django-axes) on top of the per-client DRF throttle (docs/security.md)."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Admin and report endpoints x roles -> status (SPEC §3, §10).
+"""Admin and report endpoints x roles -> status (docs/rules.md, "Who may do what").
 
 A clinic admin asking for another clinic's report gets 404 (the clinic is not among theirs)."""
 

@@ -1,4 +1,4 @@
-"""Scheduling and appointment endpoints x roles -> status (SPEC §3)."""
+"""Scheduling and appointment endpoints x roles -> status (docs/rules.md, "Who may do what")."""
 
 from datetime import timedelta
 

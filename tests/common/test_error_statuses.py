@@ -1,4 +1,4 @@
-"""Every 4xx is in the §9 JSON shape, whichever layer refuses the request (issue 15.4): a wrong
+"""Every 4xx is in the JSON error shape, whichever layer refuses the request (issue 15.4): a wrong
 Content-Type (415), an Accept the API cannot satisfy (406), a wrong method (405), a body over
 MAX_REQUEST_BODY_BYTES (413), and errors of views that render something other than JSON (the
 Swagger UI, the schema, static files), rewritten by common.middleware.JSONErrorMiddleware."""
@@ -85,7 +85,7 @@ def test_a_body_over_the_limit_is_a_413_before_it_is_read(client_for, world, tar
 
 def test_a_view_reading_an_oversized_body_itself_answers_413(client_for, world, settings):
     """Django's RequestDataTooBig inside a DRF view (the webhook reads request.body) is a 413 in
-    the §9 shape, not a 500, even where the size middleware lets the body through."""
+    the one error shape, not a 500, even where the size middleware lets the body through."""
     webhook = TARGETS[-1]
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     before = snapshot(world)

@@ -1,6 +1,6 @@
 """Issue #23.4: /healthz says the process is alive and touches nothing else; /readyz says
 whether it can do its work (database reachable, migrations applied, queue lag under the
-limit) and otherwise answers 503 in the §9 shape naming each thing that is not ready."""
+limit) and otherwise answers 503 in the one error shape naming each thing that is not ready."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Hostile JSON bodies are 400s in the §9 shape, never 500s, and change nothing (issue 15.4):
+"""Hostile JSON bodies are 400s in the one error shape, never 500s, and change nothing (issue 15.4):
 deep nesting, NUL and lone UTF-16 surrogates in keys and values, numbers beyond a float.
 Public endpoints (login, registration), authenticated ones (booking, a PATCH) and the signed
 payment webhook all parse with common.parsers.StrictJSONParser."""

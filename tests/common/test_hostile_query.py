@@ -1,4 +1,4 @@
-"""Hostile URLs are 400s in the §9 shape, never 500s (issue 15.4): NUL in a path segment or a
+"""Hostile URLs are 400s in the one error shape, never 500s (issue 15.4): NUL in a path segment or a
 query parameter (common.middleware.ForbiddenCharactersMiddleware), too many parameters, and
 special or extreme pagination values (common.pagination)."""
 

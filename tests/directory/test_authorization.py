@@ -1,4 +1,4 @@
-"""Directory endpoints x roles → status (SPEC §3). A missing rule fails a row."""
+"""Directory endpoints x roles → status (docs/rules.md). A missing rule fails a row."""
 
 import pytest
 

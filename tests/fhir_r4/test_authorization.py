@@ -1,4 +1,4 @@
-"""FHIR endpoints x roles -> status: the REST API's permissions (SPEC §3), through FHIR.
+"""FHIR endpoints x roles -> status: the REST API's permissions (docs/rules.md), through FHIR.
 
 The FHIR API stays out of the OpenAPI file, so this table is not in tests/test_authorization
 _matrix.py; `test_every_fhir_route_has_a_row` keeps it whole instead."""

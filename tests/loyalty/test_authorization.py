@@ -1,4 +1,4 @@
-"""Payment, points and webhook endpoints x roles -> status (SPEC §3)."""
+"""Payment, points and webhook endpoints x roles -> status (docs/rules.md, "Who may do what")."""
 
 import pytest
 

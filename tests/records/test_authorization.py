@@ -1,4 +1,4 @@
-"""Medical records endpoints x roles -> status (SPEC §3, §8), and the access-log rows each call
+"""Medical records endpoints x roles -> status (docs/rules.md), and the access-log rows each call
 leaves: one row for every successful read or write of history, none for anything refused."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Review endpoints x roles -> status (SPEC §3: patients review, admins moderate, all read)."""
+"""Review endpoints x roles -> status (patients review, admins moderate, all read)."""
 
 import pytest
 

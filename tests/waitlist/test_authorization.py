@@ -1,4 +1,4 @@
-"""Waitlist endpoints x roles -> status (SPEC §3 and issue 18): patients manage their own
+"""Waitlist endpoints x roles -> status (docs/holds-and-waitlist.md): patients manage their own
 entries; doctors, clinic admins and platform admins see queue lengths only."""
 
 import pytest

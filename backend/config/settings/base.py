@@ -67,11 +67,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A fresh read-replica routing state per request; keeps a writer's reads on the primary.
     "common.db_routing.RoutingMiddleware",
-    # Outside everything that can answer, so every answer is marked (and, below, in §9 shape).
+    # Outside everything that can answer, so every answer is marked (and, below, error-shaped).
     "common.middleware.NoStoreMiddleware",
     # Before anything that can answer on its own, so those answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
-    # Outside JSONErrorMiddleware: every §9 error on /fhir/ becomes an OperationOutcome.
+    # Outside JSONErrorMiddleware: every error on /fhir/ becomes an OperationOutcome.
     "fhir_r4.outcomes.OperationOutcomeMiddleware",
     "common.middleware.JSONErrorMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
@@ -203,8 +203,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Login lockout (django-axes, SPEC §12): failures are counted in the database per email *and*
-# client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
+# Login lockout (django-axes, docs/security.md): failures are counted in the database per
+# email *and* client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
 # that patient out from everywhere. Each attempt during a lockout restarts the cool-off.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -218,7 +218,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # AxesMiddleware only swaps a locked-out response for axes' own page; the login endpoint
-# answers `account_locked` in the §9 shape itself, and the admin login just refuses.
+# answers `account_locked` in the one error shape itself, and the admin login just refuses.
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # guardian: no anonymous user row; anonymous callers never get object permissions.
@@ -250,8 +250,8 @@ FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000")
 EMAIL_CONFIRMATION_MAX_AGE = env.int("EMAIL_CONFIRMATION_MAX_AGE", default=3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 
-# Background work (SPEC §13): a task is a row written in the request's own transaction
-# (django-tasks' database backend); `manage.py worker` runs it, retries transient failures
+# Background work (docs/rules.md, "Deployment shape"): a task is a row written in the
+# request's own transaction (django-tasks' database backend); `manage.py worker` runs it, retries transient failures
 # with exponential backoff and jitter, and takes back tasks whose worker died (the lease).
 TASKS = {"default": {"BACKEND": "common.task_backend.ContextCarryingBackend"}}
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=10)
@@ -408,7 +408,7 @@ configure_structlog()
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 
-# Platform rules (SPEC §6, §7).
+# Platform rules (docs/rules.md: booking, money and points).
 CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=24)
 # How far ahead slots may be published; also the latest day a report covers (common.date_windows).
 SLOT_HORIZON_DAYS = env.int("SLOT_HORIZON_DAYS", default=730)

@@ -60,7 +60,7 @@ function expectStatus(result: { response: Response }, status: number): void {
   check(response.status === status, `${response.url}: expected ${status}, got ${response.status}`);
 }
 
-/** An error answer: its status and its first error code, from the §9 shape. */
+/** An error answer: its status and its first error code, from the one error shape. */
 function expectError(
   result: { error?: { errors: { code: string }[] }; response: Response },
   status: number,

@@ -1,4 +1,4 @@
-"""`manage.py seed_scale`: the §11 platform-scale data set (PostgreSQL only), for `make bench`."""
+"""`manage.py seed_scale`: the platform-scale data set (PostgreSQL only), for `make bench`."""
 
 import time
 
