@@ -1,9 +1,9 @@
 """Errors as OperationOutcome resources.
 
-Every error on /fhir/ is first made in the API's one shape (docs/api-guide.md) by whichever
-layer refused the request (DRF's exception handler, the hostile-input middleware, Django's
-404/500 handlers), then rewritten here, once, by `OperationOutcomeMiddleware`: the status and headers such as
-`WWW-Authenticate`, `Allow` or `Retry-After` are kept, each error becomes an issue whose
+Every error on /fhir/ is first made in the API's one shape (docs/api-guide.md) by whichever layer
+refused the request (DRF's exception handler, the hostile-input middleware, Django's 404/500
+handlers), then rewritten here, once, by `OperationOutcomeMiddleware`: the status and headers such
+as `WWW-Authenticate`, `Allow` or `Retry-After` are kept, each error becomes an issue whose
 `details.coding` carries CareSlot's stable code."""
 
 import json

@@ -203,8 +203,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Login lockout (django-axes, docs/security.md): failures are counted in the database per
-# email *and* client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
+# Login lockout (django-axes, docs/security.md): failures are counted in the database per email
+# *and* client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
 # that patient out from everywhere. Each attempt during a lockout restarts the cool-off.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -250,9 +250,9 @@ FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000")
 EMAIL_CONFIRMATION_MAX_AGE = env.int("EMAIL_CONFIRMATION_MAX_AGE", default=3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 
-# Background work (docs/rules.md, "Deployment shape"): a task is a row written in the
-# request's own transaction (django-tasks' database backend); `manage.py worker` runs it, retries transient failures
-# with exponential backoff and jitter, and takes back tasks whose worker died (the lease).
+# Background work (docs/rules.md, "Deployment shape"): a task is a row written in the request's own
+# transaction (django-tasks' database backend); `manage.py worker` runs it, retries transient
+# failures with exponential backoff and jitter, and takes back tasks whose worker died (the lease).
 TASKS = {"default": {"BACKEND": "common.task_backend.ContextCarryingBackend"}}
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=10)
 TASK_RETRY_BASE_SECONDS = env.float("TASK_RETRY_BASE_SECONDS", default=30.0)
