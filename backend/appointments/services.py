@@ -1,5 +1,7 @@
 """Appointment writes: booking (race-proof), cancellation and the doctor's outcomes."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -115,6 +117,13 @@ class NoPatientProfile(DomainError):
     default_detail = "You have no patient profile."
 
 
+def booking_fingerprint(*, slot_id, notes: str, use_points: bool) -> str:
+    """What makes two bookings under one Idempotency-Key the same request."""
+    booking = {"slot": str(slot_id), "notes": notes, "use_points": use_points}
+    canonical = json.dumps(booking, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 @transaction.atomic
 def book_appointment(
     *,
@@ -124,12 +133,14 @@ def book_appointment(
     notes: str = "",
     use_points: bool = False,
     idempotency_key: str | None = None,
-    fingerprint: str = "",
 ) -> BookingResult:
     """Book a slot for the patient (or `user`'s patient profile): lock the slot, insert the
     appointment, mark the slot booked, in one transaction. The partial unique index on active
     appointments per slot and the patient-overlap exclusion constraint decide every race; the
-    returned appointment has the relations its serializer reads, so nothing is read back."""
+    returned appointment has the relations its serializer reads, so nothing is read back.
+    With an `idempotency_key` already used by the patient, the first booking is returned if the
+    request was the same (slot, notes, points), through the REST API or FHIR alike."""
+    fingerprint = booking_fingerprint(slot_id=slot_id, notes=notes, use_points=use_points)
     # Locking the patient row serializes one patient's bookings (limits and idempotency).
     # NO KEY UPDATE: rows that only reference the patient (a points adjustment's ledger row)
     # take KEY SHARE, which FOR UPDATE would block while the adjustment holds the points

@@ -1,6 +1,3 @@
-import hashlib
-import json
-
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -82,11 +79,6 @@ RESCHEDULE_EXAMPLE = OpenApiExample(
 )
 IsPatient = any_role(Role.PATIENT)
 IsDoctor = any_role(Role.DOCTOR)
-
-
-def _fingerprint(data: dict) -> str:
-    canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @extend_schema_view(
@@ -178,7 +170,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 notes=booking["notes"],
                 use_points=booking["use_points"],
                 idempotency_key=key,
-                fingerprint=_fingerprint(booking),
             )
         except services.UnknownSlot as unknown:
             raise field_error("slot", str(unknown.detail), code="does_not_exist") from None

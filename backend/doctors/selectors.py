@@ -1,9 +1,19 @@
-"""Reads of doctors' reference data."""
+"""Reads of doctors' reference data and of the caller's own doctor profile."""
 
 from django.db.models import QuerySet
+from rest_framework.exceptions import APIException, NotFound
 
-from .models import Specialty
+from .models import Doctor, Specialty
 
 
 def all_specialties() -> QuerySet[Specialty]:
     return Specialty.objects.all()
+
+
+def own_doctor_profile(user, *, refusal: type[APIException] = NotFound) -> Doctor:
+    """The caller's own doctor profile; `refusal` (404 unless the caller's context says 403)
+    when they have none."""
+    doctor = Doctor.objects.select_related("user").filter(user=user).first()
+    if doctor is None:
+        raise refusal("You have no doctor profile.")
+    return doctor

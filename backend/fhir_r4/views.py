@@ -2,7 +2,6 @@
 services. They stay out of the OpenAPI schema (docs/fhir.md and the CapabilityStatement
 describe them); errors become OperationOutcomes in `outcomes.OperationOutcomeMiddleware`."""
 
-import hashlib
 import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -94,13 +93,6 @@ class ReadView(FHIRView):
         return Response(self.resource_type.to_resource(self.get_object(pk)))
 
 
-def _fingerprint(booking: dict) -> str:
-    """The REST booking's fingerprint of the same request: one Idempotency-Key works across
-    both APIs."""
-    canonical = json.dumps(booking, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _resource_body(data, *, kind: str = "Appointment") -> dict:
     if not isinstance(data, dict) or data.get("resourceType") != kind:
         raise bad_param("resourceType", f"Send an {kind} resource.", code="invalid_resource")
@@ -160,7 +152,6 @@ class AppointmentSearchView(SearchView):
             slot_id=slot_id,
             notes=notes,
             idempotency_key=key,
-            fingerprint=_fingerprint({"slot": slot_id, "notes": notes, "use_points": False}),
         )
         appointment = appointments_visible_to(request.user).get(pk=result.appointment.pk)
         location = f"{base_url(request)}/Appointment/{appointment.pk}"

@@ -2,7 +2,6 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,7 +9,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.permissions import IsPlatformAdmin, any_role
 from common.schema import error_response
-from patients.models import Patient
+from patients.selectors import own_patient_profile
 
 from . import services
 from .filters import PointsTransactionFilter
@@ -48,9 +47,7 @@ class PointsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="My points balance", tags=TAGS, responses={200: BalanceSerializer})
     @action(detail=False, methods=["get"])
     def balance(self, request: Request) -> Response:
-        patient = Patient.objects.filter(user=request.user).first()
-        if patient is None:
-            raise NotFound("You have no patient profile.")
+        patient = own_patient_profile(request.user)
         return Response(
             {
                 "balance": balance_of(patient),

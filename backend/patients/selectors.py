@@ -1,4 +1,5 @@
 from django.db.models import Q, QuerySet
+from rest_framework.exceptions import APIException, NotFound
 
 from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
@@ -18,3 +19,12 @@ def patients_visible_to(user) -> QuerySet[Patient]:
     if has_role(user, Role.DOCTOR):
         visible |= Q(pk__in=patients_treated_by(user).values("pk"))
     return patients.filter(visible)
+
+
+def own_patient_profile(user, *, refusal: type[APIException] = NotFound) -> Patient:
+    """The caller's own patient profile; `refusal` (404 unless the caller's context says 403)
+    when they have none."""
+    patient = Patient.objects.select_related("user").filter(user=user).first()
+    if patient is None:
+        raise refusal("You have no patient profile.")
+    return patient

@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,7 +8,7 @@ from rest_framework.response import Response
 from .filters import PatientFilter
 from .models import Patient
 from .permissions import IsPatientSelfForWrites
-from .selectors import patients_visible_to
+from .selectors import own_patient_profile, patients_visible_to
 from .serializers import PatientSerializer, PatientUpdateSerializer
 from .services import update_patient_profile
 
@@ -63,10 +62,7 @@ class PatientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._update(request, self._own_profile(request))
 
     def _own_profile(self, request: Request) -> Patient:
-        patient = Patient.objects.select_related("user").filter(user=request.user).first()
-        if patient is None:
-            raise NotFound("You have no patient profile.")
-        return patient
+        return own_patient_profile(request.user)
 
     def _update(self, request: Request, patient: Patient) -> Response:
         data = PatientUpdateSerializer(data=request.data, partial=True)

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,8 +16,9 @@ from common.client_ip import client_ip
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
+from doctors.selectors import own_doctor_profile
 from patients.models import Patient
-from patients.selectors import patients_visible_to
+from patients.selectors import own_patient_profile, patients_visible_to
 
 from . import services
 from .filters import AccessLogFilter, HistoryEntryFilter
@@ -139,10 +140,7 @@ class PatientHistoryViewSet(NoStoreMixin, LoggedHistoryListMixin, viewsets.Gener
         return self._patient_cache
 
     def _author(self) -> Doctor:
-        doctor = Doctor.objects.filter(user=self.request.user).first()
-        if doctor is None:
-            raise PermissionDenied("You have no doctor profile.")
-        return doctor
+        return own_doctor_profile(self.request.user, refusal=PermissionDenied)
 
     def _created(self, patient: Patient, entry: PatientHistoryEntry) -> Response:
         body = HistoryEntrySerializer(history_of(patient).get(pk=entry.pk)).data
@@ -239,10 +237,7 @@ class MyHistoryView(NoStoreMixin, LoggedHistoryListMixin, generics.ListAPIView):
 
     def _patient(self) -> Patient:
         if not hasattr(self, "_patient_cache"):
-            patient = Patient.objects.select_related("user").filter(user=self.request.user).first()
-            if patient is None:
-                raise NotFound("You have no patient profile.")
-            self._patient_cache = patient
+            self._patient_cache = own_patient_profile(self.request.user)
         return self._patient_cache
 
 

@@ -13,7 +13,7 @@ from accounts.models import Role
 from accounts.permissions import IsPlatformAdmin, any_role, is_platform_admin
 from clinics.permissions import clinics_administered_by
 from common.db_routing import ReplicaReadsMixin
-from doctors.models import Doctor
+from doctors.selectors import own_doctor_profile
 
 from . import selectors
 from . import serializers as s
@@ -177,9 +177,7 @@ class MyReportView(ReportView):
         responses=_responses(s.MyReportSerializer),
     )
     def get(self, request: Request) -> Response:
-        doctor = Doctor.objects.filter(user=request.user).first()
-        if doctor is None:
-            raise NotFound("You have no doctor profile.")
+        doctor = own_doctor_profile(request.user)
         scope, query = self.query(request)
         report = selectors.doctor_own_report(doctor, scope)
         return Response(

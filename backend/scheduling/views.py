@@ -18,7 +18,9 @@ from common.db_routing import ReplicaReadsMixin
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
+from doctors.selectors import own_doctor_profile
 from patients.models import Patient
+from patients.selectors import own_patient_profile
 
 from . import services
 from .filters import ManagedSlotFilter, SlotSearchFilter
@@ -116,16 +118,10 @@ class SlotViewSet(
         return super().get_permissions()
 
     def _patient(self) -> Patient:
-        patient = Patient.objects.filter(user=self.request.user).first()
-        if patient is None:
-            raise PermissionDenied("You have no patient profile.")
-        return patient
+        return own_patient_profile(self.request.user, refusal=PermissionDenied)
 
     def _doctor(self) -> Doctor:
-        doctor = Doctor.objects.filter(user=self.request.user).first()
-        if doctor is None:
-            raise PermissionDenied("You have no doctor profile.")
-        return doctor
+        return own_doctor_profile(self.request.user, refusal=PermissionDenied)
 
     @extend_schema(
         summary="Publish one slot",

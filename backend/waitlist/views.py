@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
-from patients.models import Patient
+from patients.selectors import own_patient_profile
 
 from . import services
 from .permissions import IsPatient, SeesWaitlistLengths
@@ -88,9 +88,7 @@ class WaitlistEntryViewSet(
     def create(self, request: Request) -> Response:
         data = WaitlistJoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        patient = Patient.objects.filter(user=request.user).first()
-        if patient is None:
-            raise PermissionDenied("You have no patient profile.")
+        patient = own_patient_profile(request.user, refusal=PermissionDenied)
         entry = services.join_waitlist(patient=patient, **data.validated_data)
         return Response(
             WaitlistEntrySerializer(self.get_queryset().get(pk=entry.pk)).data,
