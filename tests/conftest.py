@@ -8,6 +8,7 @@ from accounts.tokens import TOKEN_VERSION_CLAIM
 from common.worker import run_ready_tasks
 from tests import hypothesis_profiles
 from tests.errors import assert_error_shape
+from tests.factories import doctor_at_a_clinic
 from tests.fhir_checks import check_fhir_response
 
 pytest_plugins = ["tests.world"]
@@ -77,3 +78,9 @@ def run_tasks():
 def outbox():
     mail.outbox = []
     return mail.outbox
+
+
+@pytest.fixture
+def doctor():
+    """A doctor working at a clinic of their own (`doctor.clinic`)."""
+    return doctor_at_a_clinic()

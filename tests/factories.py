@@ -10,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role, User, UserRole
 from appointments.models import Appointment
+from appointments.services import book_appointment
 from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
 from common.worker import run_ready_tasks
@@ -20,6 +21,7 @@ from records.models import EntryType, PatientHistoryEntry
 from scheduling.models import Slot
 
 PASSWORD = "Correct-Horse-Battery-42"
+LOGIN_URL = "/api/v1/auth/login/"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -211,3 +213,16 @@ def failed_task() -> DBTaskResult:
     task = DBTaskResult.objects.get(pk=result.id)
     assert task.status == "FAILED", task.status
     return task
+
+
+def doctor_at_a_clinic() -> Doctor:
+    """A doctor working at a clinic of their own, reachable as `doctor.clinic`."""
+    doctor = DoctorFactory()
+    doctor.clinic = AssociationFactory(doctor=doctor).clinic
+    return doctor
+
+
+def booked_appointment(**slot) -> Appointment:
+    """A new patient's appointment, booked through the booking service, in a slot made with
+    `slot` (72 hours ahead unless `start` says otherwise)."""
+    return book_appointment(patient=PatientFactory(), slot_id=SlotFactory(**slot).pk).appointment

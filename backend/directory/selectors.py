@@ -11,11 +11,6 @@ from doctors.models import Doctor
 from scheduling.selectors import bookable_slots
 
 
-def listed_doctors() -> QuerySet[Doctor]:
-    """Doctors the public directory shows: confirmed and with an active account."""
-    return Doctor.objects.filter(is_confirmed=True, user__is_active=True)
-
-
 def associations_with_next_slot() -> Prefetch:
     """The doctors' current clinics (as `active_associations`), each annotated with
     `next_slot`: the first bookable slot there as `{"slot_id", "start", "clinic_id"}`, or None.

@@ -52,11 +52,6 @@ def operation_outcome(status: int, errors: list[dict]) -> dict:
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def outcome_response(status: int, code: str, detail: str, *, attr: str | None = None):
-    body = operation_outcome(status, [{"code": code, "detail": detail, "attr": attr}])
-    return HttpResponse(json.dumps(body), status=status, content_type=FHIR_JSON)
-
-
 def _errors_of(response) -> list[dict] | None:
     """The errors of a response, or None when it is not one."""
     if response.streaming or response.status_code < 400:

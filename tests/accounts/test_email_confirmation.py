@@ -7,13 +7,12 @@ from django.utils import timezone
 
 from accounts.tokens import make_email_confirmation_token
 from tests.errors import assert_error
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import LOGIN_URL, PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CONFIRM_URL = "/api/v1/auth/email/confirm/"
 RESEND_URL = "/api/v1/auth/email/resend/"
-LOGIN_URL = "/api/v1/auth/login/"
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.services import issue_tokens
 from tests.errors import assert_error
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import LOGIN_URL, PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-LOGIN_URL = "/api/v1/auth/login/"
 REFRESH_URL = "/api/v1/auth/token/refresh/"
 LOGOUT_URL = "/api/v1/auth/logout/"
 ME_URL = "/api/v1/auth/me/"

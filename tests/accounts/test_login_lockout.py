@@ -8,11 +8,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from tests.errors import assert_error
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import LOGIN_URL, PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-LOGIN_URL = "/api/v1/auth/login/"
 EMAIL = "pat@example.com"
 
 

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.tokens import UntypedToken
 from accounts.models import TokenFamily
 from accounts.services import issue_tokens
 from tests.errors import assert_error
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import LOGIN_URL, PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,6 @@ RESET_URL = "/api/v1/auth/password/reset/"
 RESET_CONFIRM_URL = "/api/v1/auth/password/reset/confirm/"
 CHANGE_URL = "/api/v1/auth/password/change/"
 REFRESH_URL = "/api/v1/auth/token/refresh/"
-LOGIN_URL = "/api/v1/auth/login/"
 ME_URL = "/api/v1/auth/me/"
 NEW_PASSWORD = "Another-Long-Passphrase-77"
 

@@ -5,11 +5,10 @@ import pytest
 from django.conf import settings
 
 from tests.errors import assert_error
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import LOGIN_URL, PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-LOGIN_URL = "/api/v1/auth/login/"
 REGISTER_URL = "/api/v1/auth/register/patient/"
 RESET_URL = "/api/v1/auth/password/reset/"
 RESEND_URL = "/api/v1/auth/email/resend/"

@@ -10,12 +10,11 @@ import redis
 from django.conf import settings
 
 from tests.errors import assert_error
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import LOGIN_URL, PASSWORD, UserFactory
 from tests.servers import REDIS_URL, call, gunicorns
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LOGIN_URL = "/api/v1/auth/login/"
 EMAIL = "pat@example.com"
 PROXY_APPENDED = "203.0.113.7"
 # What a client may put in X-Forwarded-For itself; the last one hides a proxy-appended address

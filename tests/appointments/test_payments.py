@@ -4,18 +4,10 @@ import pytest
 import time_machine
 
 from appointments.models import PaymentEvent
-from appointments.services import book_appointment
 from tests.errors import assert_error
-from tests.factories import PatientFactory, SlotFactory, clinic_admin_of, in_hours, user_with_role
+from tests.factories import clinic_admin_of, user_with_role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def booked():
-    return book_appointment(
-        patient=PatientFactory(), slot_id=SlotFactory(start=in_hours(72)).pk
-    ).appointment
 
 
 def url(appointment):

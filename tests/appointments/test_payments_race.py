@@ -9,14 +9,9 @@ from django.db import connection, transaction
 
 from appointments.models import PaymentEvent
 from appointments.payments import record_provider_payment
-from appointments.services import book_appointment
-from tests.factories import PatientFactory, SlotFactory
+from tests.factories import booked_appointment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def booked():
-    return book_appointment(patient=PatientFactory(), slot_id=SlotFactory().pk).appointment
 
 
 def _someone_waits_for_a_lock() -> bool:
@@ -30,7 +25,7 @@ def _someone_waits_for_a_lock() -> bool:
 
 
 def test_the_second_delivery_waits_for_the_first_and_is_not_processed():
-    first, second = booked(), booked()
+    first, second = booked_appointment(), booked_appointment()
     inserted, results = threading.Event(), {}
 
     def first_delivery():

@@ -9,9 +9,8 @@ import time_machine
 
 from appointments.models import PaymentEvent
 from appointments.payments import sign_webhook
-from appointments.services import book_appointment
 from tests.errors import assert_error
-from tests.factories import PatientFactory, SlotFactory, clinic_admin_of
+from tests.factories import booked_appointment, clinic_admin_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +21,6 @@ SECRET = "whsec-rules-0123456789"
 @pytest.fixture(autouse=True)
 def _secret(settings):
     settings.PAYMENT_WEBHOOK_SECRET = SECRET
-
-
-def booked():
-    return book_appointment(patient=PatientFactory(), slot_id=SlotFactory().pk).appointment
 
 
 def body_for(appointment, event_id="evt_rules") -> bytes:
@@ -49,7 +44,7 @@ def post(api_client, body: bytes, header: str):
 
 
 def test_an_unknown_header_field_with_an_equals_sign_in_its_value_is_ignored(api_client):
-    appointment = booked()
+    appointment = booked_appointment()
     body = body_for(appointment)
     header = sign_webhook(body=body, timestamp=int(time.time()), secret=SECRET) + ",v0=a=b"
     response = post(api_client, body, header)
@@ -61,7 +56,7 @@ def test_an_unknown_header_field_with_an_equals_sign_in_its_value_is_ignored(api
 
 def test_a_second_malformed_timestamp_field_makes_the_header_invalid(api_client):
     # The last `t=` counts; a header that also carries a junk one is not the provider's.
-    appointment = booked()
+    appointment = booked_appointment()
     body = body_for(appointment)
     header = sign_webhook(body=body, timestamp=int(time.time()), secret=SECRET) + ",t=1=2"
     assert_error(post(api_client, body, header), 401, "invalid_signature")
@@ -72,7 +67,7 @@ def test_a_second_malformed_timestamp_field_makes_the_header_invalid(api_client)
 
 @pytest.mark.parametrize("offset", [-1, 1])
 def test_a_timestamp_just_outside_the_tolerance_either_way_is_stale(api_client, settings, offset):
-    appointment = booked()
+    appointment = booked_appointment()
     body = body_for(appointment)
     too_far = settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS + 5
     stamp = int(time.time()) + offset * too_far
@@ -83,7 +78,7 @@ def test_a_timestamp_just_outside_the_tolerance_either_way_is_stale(api_client, 
 
 
 def test_a_timestamp_inside_the_tolerance_is_accepted(api_client, settings):
-    appointment = booked()
+    appointment = booked_appointment()
     body = body_for(appointment)
     stamp = int(time.time()) - settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS + 5
     response = post(api_client, body, sign_webhook(body=body, timestamp=stamp, secret=SECRET))
@@ -93,7 +88,7 @@ def test_a_timestamp_inside_the_tolerance_is_accepted(api_client, settings):
 def test_payment_events_without_a_provider_id_are_not_a_replay(api_client, client_for):
     # A clinic's manual payment logs an event with no provider id; a provider event for
     # another appointment is still new.
-    manual = booked()
+    manual = booked_appointment()
     admin = clinic_admin_of(manual.clinic)
     recorded = client_for(admin).post(
         f"/api/v1/appointments/{manual.pk}/payment/",
@@ -102,7 +97,7 @@ def test_payment_events_without_a_provider_id_are_not_a_replay(api_client, clien
     assert recorded.status_code == 200, recorded.content
     assert PaymentEvent.objects.filter(provider_event_id=None).exists()
 
-    appointment = booked()
+    appointment = booked_appointment()
     body = body_for(appointment, event_id="evt_new")
     response = post(
         api_client, body, sign_webhook(body=body, timestamp=int(time.time()), secret=SECRET)
@@ -131,14 +126,14 @@ def test_payment_events_without_a_provider_id_are_not_a_replay(api_client, clien
     ],
 )
 def test_a_timestamp_has_at_most_twelve_digits(api_client, timestamp, code):
-    appointment = booked()
+    appointment = booked_appointment()
     body = body_for(appointment)
     response = post(api_client, body, sign_webhook(body=body, timestamp=timestamp, secret=SECRET))
     assert_error(response, 401, code)
 
 
 def test_a_timestamp_exactly_at_the_tolerance_is_still_accepted(api_client, settings):
-    appointment = booked()
+    appointment = booked_appointment()
     body = body_for(appointment)
     now = int(time.time())
     stamp = now - settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS
@@ -148,7 +143,7 @@ def test_a_timestamp_exactly_at_the_tolerance_is_still_accepted(api_client, sett
 
 
 def test_a_refused_transition_says_which_one(client_for):
-    appointment = booked()
+    appointment = booked_appointment()
     client = client_for(clinic_admin_of(appointment.clinic))
     path = f"/api/v1/appointments/{appointment.pk}/payment/"
     response = client.post(path, {"payment_status": "refunded", "reference": "r"})
@@ -158,7 +153,7 @@ def test_a_refused_transition_says_which_one(client_for):
 
 def test_the_event_logs_the_appointments_own_amount_and_currency(client_for, settings):
     settings.CURRENCY = "CHF"
-    appointment = booked()
+    appointment = booked_appointment()
     settings.CURRENCY = "EUR"  # what the appointment was booked in is what the event logs
     admin = clinic_admin_of(appointment.clinic)
     response = client_for(admin).post(

@@ -5,9 +5,7 @@ import pytest
 
 from appointments.models import PaymentEvent
 from appointments.payments import sign_webhook
-from appointments.services import book_appointment
 from tests.errors import assert_error
-from tests.factories import PatientFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +16,6 @@ SECRET = "whsec-test-0123456789"
 @pytest.fixture(autouse=True)
 def _secret(settings):
     settings.PAYMENT_WEBHOOK_SECRET = SECRET
-
-
-@pytest.fixture
-def booked():
-    return book_appointment(patient=PatientFactory(), slot_id=SlotFactory().pk).appointment
 
 
 def event(appointment, event_id="evt_1", amount=None, currency="EUR"):

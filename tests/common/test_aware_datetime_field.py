@@ -3,19 +3,12 @@
 import pytest
 
 from tests.errors import assert_error
-from tests.factories import AssociationFactory, DoctorFactory, in_hours
+from tests.factories import in_hours
 
 pytestmark = pytest.mark.django_db
 
 START = in_hours(48).replace(hour=12, minute=0, second=0, microsecond=0)
 DAY = START.date().isoformat()
-
-
-@pytest.fixture
-def doctor():
-    doctor = DoctorFactory()
-    doctor.clinic = AssociationFactory(doctor=doctor).clinic
-    return doctor
 
 
 def _post_slot(client, doctor, start, end):

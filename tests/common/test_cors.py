@@ -5,11 +5,11 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from tests.errors import assert_error
+from tests.factories import LOGIN_URL
 
 pytestmark = pytest.mark.django_db
 
 APP = "https://app.careslot.example"
-LOGIN_URL = "/api/v1/auth/login/"
 ME_URL = "/api/v1/auth/me/"
 
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 from doctors.models import Specialty
 from tests.errors import assert_error
 from tests.factories import (
-    AssociationFactory,
     ClinicFactory,
     DoctorFactory,
     PatientFactory,
@@ -24,13 +23,6 @@ pytestmark = pytest.mark.django_db
 def a_monday_ahead() -> str:
     today = timezone.localdate()
     return (today + timedelta(days=14 - today.weekday())).isoformat()
-
-
-@pytest.fixture
-def doctor():
-    doctor = DoctorFactory()
-    doctor.clinic = AssociationFactory(doctor=doctor).clinic
-    return doctor
 
 
 @pytest.mark.parametrize(
@@ -128,7 +120,6 @@ def test_query_string_serializers_still_parse_text():
 @pytest.mark.django_db
 def test_decimals_are_json_strings(client_for):
     from tests.errors import assert_error
-    from tests.factories import DoctorFactory
 
     doctor = DoctorFactory()
     response = client_for(doctor.user).patch(

@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from appointments.models import Appointment, PaymentEvent
-from appointments.services import book_appointment
 from audit.models import AdminActionLog
 from clinics.models import DoctorClinicAssociation
 from loyalty.models import PointsTransaction
@@ -28,6 +27,7 @@ from tests.factories import (
     DoctorFactory,
     PatientFactory,
     SlotFactory,
+    booked_appointment,
     clinic_admin_of,
     in_hours,
     user_with_role,
@@ -53,9 +53,7 @@ class Case:
 
 
 def _upcoming(hours: float = 48, **slot) -> Appointment:
-    return book_appointment(
-        patient=PatientFactory(), slot_id=SlotFactory(start=in_hours(hours), **slot).pk
-    ).appointment
+    return booked_appointment(start=in_hours(hours), **slot)
 
 
 def deactivate_patient(client_for, text):

@@ -13,12 +13,11 @@ from accounts.services import issue_tokens
 from appointments.models import Appointment
 from tests.conftest import CheckedAPIClient
 from tests.errors import assert_error
-from tests.factories import PASSWORD, PatientFactory, SlotFactory, UserFactory
+from tests.factories import LOGIN_URL, PASSWORD, PatientFactory, SlotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOOK_URL = "/api/v1/appointments/"
-LOGIN_URL = "/api/v1/auth/login/"
 
 
 class Fault:

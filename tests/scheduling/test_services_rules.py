@@ -9,18 +9,11 @@ from django.utils import timezone
 
 from scheduling.models import Slot
 from tests.errors import assert_error
-from tests.factories import AssociationFactory, DoctorFactory, SlotFactory, in_hours
+from tests.factories import AssociationFactory, SlotFactory, in_hours
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/slots/"
-
-
-@pytest.fixture
-def doctor():
-    doctor = DoctorFactory()
-    doctor.clinic = AssociationFactory(doctor=doctor).clinic
-    return doctor
 
 
 def test_a_slot_stretched_over_its_own_old_times_does_not_overlap_itself(client_for, doctor):

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/slots/"
 
 
-@pytest.fixture
-def doctor():
-    doctor = DoctorFactory()
-    doctor.clinic = AssociationFactory(doctor=doctor).clinic
-    return doctor
-
-
 def iso(moment):
     return moment.isoformat()
 

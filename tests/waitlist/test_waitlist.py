@@ -27,13 +27,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/waitlist/"
 
 
-@pytest.fixture
-def doctor():
-    doctor = DoctorFactory()
-    doctor.clinic = AssociationFactory(doctor=doctor, clinic=ClinicFactory()).clinic
-    return doctor
-
-
 def booked_slot(doctor, hours=72):
     """A booked slot of the doctor, and its appointment (someone else's)."""
     appointment = AppointmentFactory(
