@@ -3,6 +3,8 @@
 from django.db.models import QuerySet
 from rest_framework.exceptions import APIException, NotFound
 
+from common.profiles import own_profile
+
 from .models import Doctor, Specialty
 
 
@@ -13,7 +15,4 @@ def all_specialties() -> QuerySet[Specialty]:
 def own_doctor_profile(user, *, refusal: type[APIException] = NotFound) -> Doctor:
     """The caller's own doctor profile; `refusal` (404 unless the caller's context says 403)
     when they have none."""
-    doctor = Doctor.objects.select_related("user").filter(user=user).first()
-    if doctor is None:
-        raise refusal("You have no doctor profile.")
-    return doctor
+    return own_profile(Doctor, user, refusal=refusal, kind="doctor")

@@ -3,6 +3,7 @@ from rest_framework.exceptions import APIException, NotFound
 
 from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
+from common.profiles import own_profile
 
 from .models import Patient
 from .permissions import patients_treated_by
@@ -24,7 +25,4 @@ def patients_visible_to(user) -> QuerySet[Patient]:
 def own_patient_profile(user, *, refusal: type[APIException] = NotFound) -> Patient:
     """The caller's own patient profile; `refusal` (404 unless the caller's context says 403)
     when they have none."""
-    patient = Patient.objects.select_related("user").filter(user=user).first()
-    if patient is None:
-        raise refusal("You have no patient profile.")
-    return patient
+    return own_profile(Patient, user, refusal=refusal, kind="patient")
