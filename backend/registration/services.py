@@ -7,7 +7,6 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Role, User, normalize_email
 from accounts.services import create_user, grant_role
-from common.errors import field_error
 from doctors.models import Doctor, DoctorLanguage, Specialty
 from patients.models import Patient
 
@@ -23,10 +22,14 @@ class Registration:
     roles: list[str]
 
 
-def _registered(*, email: str, user: User | None, role: str) -> Registration:
+def _registered(
+    *, email: str, user: User | None, role: str, license_taken: bool = False
+) -> Registration:
     """Queue the email that follows a registration (the worker decides which one)."""
     tasks.send_registration_email.enqueue(
-        email=normalize_email(email), user_id=None if user is None else str(user.pk)
+        email=normalize_email(email),
+        user_id=None if user is None else str(user.pk),
+        license_taken=license_taken,
     )
     return Registration(email=normalize_email(email), roles=[role])
 
@@ -79,14 +82,21 @@ def register_doctor(
     consultation_fee=0,
 ) -> Registration:
     """Create an unconfirmed doctor account; a platform admin confirms it later. An email
-    that has an account already is handled as for patients."""
-    user = create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-    )
-    if user is None:
-        return _registered(email=email, user=None, role=Role.DOCTOR)
+    that has an account already is handled as for patients. A license number that is taken
+    creates nothing either and answers the same: license numbers are public (the directory,
+    FHIR `Practitioner.identifier`), so a refusal would tell whether the email has an account;
+    the worker writes to the address instead."""
     try:
         with transaction.atomic():
+            user = create_user(
+                email=email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone,
+            )
+            if user is None:
+                return _registered(email=email, user=None, role=Role.DOCTOR)
             doctor = Doctor.objects.create(
                 user=user,
                 specialty=specialty,
@@ -94,10 +104,8 @@ def register_doctor(
                 bio=bio,
                 consultation_fee=consultation_fee,
             )
-    except IntegrityError as exc:
-        raise field_error(
-            "license_number", "A doctor with this license number exists.", code="license_taken"
-        ) from exc
+    except IntegrityError:
+        return _registered(email=email, user=None, role=Role.DOCTOR, license_taken=True)
     DoctorLanguage.objects.bulk_create(
         DoctorLanguage(doctor=doctor, language=code) for code in set(languages or [])
     )

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, DoctorFactory, SpecialtyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,9 @@ def test_registering_a_taken_email_answers_and_enqueues_like_a_new_one(
     assert (taken[0], new[0]) == (201, 201)
     assert taken[1] == {**new[1], "email": "taken@example.com"}
     assert (
-        taken[3] == new[3] == [("registration.tasks.send_registration_email", ["email", "user_id"])]
+        taken[3]
+        == new[3]
+        == [("registration.tasks.send_registration_email", ["email", "license_taken", "user_id"])]
     )
     # Both hash the password and try the same INSERT first; only the new one then creates the
     # profile and role rows. docs/security.md has the measured difference.
@@ -99,3 +101,52 @@ def test_registering_a_taken_email_answers_and_enqueues_like_a_new_one(
 
     assert run_tasks() == 2
     assert sorted(message.to[0] for message in outbox) == ["new@example.com", "taken@example.com"]
+
+
+DOCTOR_REGISTER = "/api/v1/auth/register/doctor/"
+
+
+def test_doctor_registration_answers_alike_whatever_is_taken(api_client, outbox, run_tasks):
+    """License numbers are public: a refusal for a taken one would tell, for any email sent
+    with it, whether that email has an account. Taken or new, email and license alike, the
+    answer, its headers and the enqueued task are the same."""
+    UserFactory(email="taken@example.com")
+    DoctorFactory(license_number="PUBLIC-1")
+    specialty = SpecialtyFactory(slug="cardiology")
+    payload = {
+        "password": PASSWORD,
+        "first_name": "Hanna",
+        "last_name": "Herz",
+        "specialty": specialty.slug,
+    }
+    cases = [
+        ("new@example.com", "NEW-1"),
+        ("taken@example.com", "NEW-2"),
+        ("other@example.com", "PUBLIC-1"),
+        ("taken@example.com", "PUBLIC-1"),
+    ]
+    answers = []
+    for email, license_number in cases:
+        body = {**payload, "email": email, "license_number": license_number}
+        before = set(DBTaskResult.objects.values_list("pk", flat=True))
+        response = api_client.post(DOCTOR_REGISTER, body)
+        enqueued = DBTaskResult.objects.exclude(pk__in=before)
+        answers.append(
+            (
+                response.status_code,
+                {**response.json(), "email": None},
+                sorted(k for k in response.headers if k.lower() not in ("x-request-id", "date")),
+                [(t.task_path, sorted(t.args_kwargs["kwargs"])) for t in enqueued],
+            )
+        )
+    assert answers[0][0] == 201
+    assert all(answer == answers[0] for answer in answers[1:]), answers
+
+    assert run_tasks() == 4
+    subjects = sorted((m.to[0], m.subject) for m in outbox)
+    assert subjects == [
+        ("new@example.com", "Confirm your CareSlot email address"),
+        ("other@example.com", "Your CareSlot doctor registration could not be completed"),
+        ("taken@example.com", "Someone tried to register with your CareSlot email address"),
+        ("taken@example.com", "Someone tried to register with your CareSlot email address"),
+    ]

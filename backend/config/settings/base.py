@@ -245,6 +245,8 @@ vars().update(EMAIL_CONFIG)
 # A worker waiting on a dead SMTP server gives up (and retries later) well within its lease.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CareSlot <no-reply@careslot.local>")
+# Where a mail tells people to write when something needs a person (a disputed license number).
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@careslot.local")
 # Links in emails point at the front end that hosts the confirm/reset pages.
 FRONTEND_URL = env("FRONTEND_URL", default="http://127.0.0.1:8000")
 EMAIL_CONFIRMATION_MAX_AGE = env.int("EMAIL_CONFIRMATION_MAX_AGE", default=3 * 24 * 3600)
