@@ -105,6 +105,9 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
         raise UnsafeDestination("The URL's port is not valid.") from exc
+    if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS and port not in settings.WEBHOOK_ALLOWED_PORTS:
+        allowed = ", ".join(str(allowed) for allowed in settings.WEBHOOK_ALLOWED_PORTS)
+        raise UnsafeDestination(f"The URL's port is not allowed (allowed: {allowed}).")
     host = parts.hostname
     if not host:
         raise UnsafeDestination("The URL has no host.")
@@ -126,9 +129,9 @@ def resolve(url: str) -> Destination:
     for _family, _type, _proto, _name, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
         if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS and not is_public_address(address):
-            raise UnsafeDestination(
-                f"The host {host} resolves to {address}, which is not a public address."
-            )
+            # Which address is kept to ourselves: naming it would answer DNS questions about
+            # the private network to anyone who may save an endpoint.
+            raise UnsafeDestination(f"The host {host} resolves to an address that is not allowed.")
         if str(address) not in addresses:
             addresses.append(str(address))
     if not addresses:

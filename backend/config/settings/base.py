@@ -442,10 +442,11 @@ POINTS_FOR_FREE_BOOKING = env.int("POINTS_FOR_FREE_BOOKING", default=100)
 PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
 
-# Outgoing webhooks (docs/webhooks.md). Endpoints must be https and resolve to public addresses;
-# WEBHOOK_ALLOW_PRIVATE_NETWORKS lifts the address rule for local development (never in
-# production: it lets clinics make the worker call the private network).
+# Outgoing webhooks (docs/webhooks.md). Endpoints must be https, on an allowed port, and resolve
+# to public addresses; WEBHOOK_ALLOW_PRIVATE_NETWORKS lifts the address and port rules for local
+# development (never in production: it lets clinics make the worker call the private network).
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOK_ALLOWED_PORTS = [int(port) for port in env.list("WEBHOOK_ALLOWED_PORTS", default=[443, 80])]
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOK_TOTAL_TIMEOUT_SECONDS", default=30.0)
