@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -77,3 +78,26 @@ def test_clinic_admin_lists_their_clinics_appointments_with_patient_names_only(c
 )
 def test_bad_list_filters(client_for, query, attr, code):
     assert_error(client_for(PatientFactory().user).get(f"{URL}?{query}"), 400, code, attr=attr)
+
+
+def test_the_patient_filter_does_not_tell_which_patient_ids_exist(client_for):
+    """Another clinic's patient and an id nobody has answer alike: an empty page."""
+    stranger = AppointmentFactory().patient
+    outsider = AppointmentFactory()
+    client = client_for(outsider.patient.user)
+    known = client.get(f"/api/v1/appointments/?patient={stranger.pk}")
+    unknown = client.get(f"/api/v1/appointments/?patient={uuid.uuid4()}")
+    assert known.status_code == unknown.status_code == 200
+    assert (
+        known.json()
+        == unknown.json()
+        == {
+            "count": 0,
+            "next": None,
+            "previous": None,
+            "results": [],
+        }
+    )
+    assert client.get("/api/v1/appointments/?patient=not-a-uuid").status_code == 400
+    own = client.get(f"/api/v1/appointments/?patient={outsider.patient.pk}")
+    assert [row["id"] for row in own.json()["results"]] == [str(outsider.pk)]

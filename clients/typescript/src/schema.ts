@@ -2379,10 +2379,11 @@ export interface components {
              */
             attr: "patient";
             /**
-             * @description * `invalid_choice` - invalid_choice
+             * @description * `invalid` - invalid
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
              * @enum {string}
              */
-            code: "invalid_choice";
+            code: "invalid" | "null_characters_not_allowed";
             detail: string;
         };
         AppointmentsListStatusErrorComponent: {
@@ -10757,6 +10758,7 @@ export interface operations {
                 page?: number;
                 /** @description Results per page (default 20; larger values are capped at 100). */
                 page_size?: number;
+                /** @description A patient's id */
                 patient?: string;
                 /**
                  * @description * `booked` - Booked
