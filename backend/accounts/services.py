@@ -25,7 +25,7 @@ from common import metrics
 from common.errors import DomainError, field_error
 from common.models import assign_fields
 
-from . import tasks
+from . import signals, tasks
 from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
     FAMILY_CLAIM,
@@ -212,10 +212,12 @@ def log_out(*, user: User, raw_refresh: str) -> None:
 
 @transaction.atomic
 def revoke_all_tokens(*, user: User) -> None:
-    """Invalidate every access and refresh token `user` holds."""
+    """Invalidate every access and refresh token `user` holds, and every other credential of
+    theirs the apps above keep (signals.sessions_revoked)."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
     _end_families(TokenFamily.objects.filter(user=user), reason=TokenFamilyEnd.REVOKED)
+    signals.sessions_revoked.send(sender=User, user=user)
 
 
 # --- passwords ---------------------------------------------------------------------------------

@@ -61,3 +61,9 @@ def rotate_feed(*, feed: CalendarFeed) -> tuple[CalendarFeed, str]:
 @transaction.atomic
 def revoke_feed(*, feed: CalendarFeed) -> None:
     feed.delete()
+
+
+def revoke_feeds_of(*, user: User) -> int:
+    """Every feed URL of `user` stops working (their sessions were ended); returns how many."""
+    deleted, _ = CalendarFeed.objects.filter(user=user).delete()
+    return deleted

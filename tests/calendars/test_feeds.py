@@ -5,8 +5,11 @@ SEQUENCE, cancelled events marked; rotation and revocation kill the old URL."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from icalendar import Calendar
 
 from accounts.models import UserRole
@@ -17,11 +20,13 @@ from calendars.services import create_feed, hash_token
 from patients.models import Patient
 from tests.errors import assert_error
 from tests.factories import (
+    PASSWORD,
     AppointmentFactory,
     DoctorFactory,
     PatientFactory,
     SlotFactory,
     in_hours,
+    user_with_role,
 )
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +237,35 @@ def test_appointments_the_feed_owner_does_not_have_stay_out(client_for, patient)
     assert str(event["UID"]) == f"{treated.pk}@careslot"
     assert Appointment.objects.count() == 2
     assert event.decoded("DTSTART") - event.decoded("DTEND") == -timedelta(minutes=30)
+
+
+def _reset_confirm(user) -> dict:
+    return {
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "new_password": "A-whole-new-password-2026",
+    }
+
+
+@pytest.mark.parametrize("ending", ["password reset", "password change", "deactivation"])
+def test_what_ends_every_session_ends_the_feeds_for_good(client_for, patient, ending):
+    """A feed URL is a credential: a reset, a change of password or a deactivation ends it,
+    and it does not come back with the account."""
+    _, token = create_feed(user=patient.user, role="patient")
+    path = f"{V1}/calendar/{token}.ics"
+    assert client_for(None).get(path).status_code == 200
+    user = patient.user
+    if ending == "password reset":
+        response = client_for(None).post(f"{V1}/auth/password/reset/confirm/", _reset_confirm(user))
+    elif ending == "password change":
+        response = client_for(user).post(
+            f"{V1}/auth/password/change/",
+            {"current_password": PASSWORD, "new_password": "A-whole-new-password-2026"},
+        )
+    else:
+        admin = user_with_role("platform_admin")
+        response = client_for(admin).post(f"{V1}/users/{user.pk}/deactivate/", {"reason": "x"})
+        client_for(admin).post(f"{V1}/users/{user.pk}/activate/", {"reason": "appeal"})
+    assert response.status_code == 200, response.content
+    assert not CalendarFeed.objects.filter(user=user).exists()
+    assert_error(client_for(None).get(path), 404, "not_found")
