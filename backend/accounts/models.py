@@ -130,6 +130,7 @@ class TokenFamilyEnd(models.TextChoices):
     LOGOUT = "logout", "Logged out"
     REUSE = "reuse", "A rotated refresh token was presented again"
     REVOKED = "revoked", "Every session revoked (password change, deactivation)"
+    EXPIRED = "expired", "The session reached SESSION_MAX_AGE"
 
 
 class TokenFamily(models.Model):

@@ -1,5 +1,7 @@
 """Account writes: accounts, confirmation, login, passwords, roles and token revocation."""
 
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -29,6 +31,7 @@ from . import signals, tasks
 from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
     FAMILY_CLAIM,
+    SESSION_START_CLAIM,
     VersionedRefreshToken,
     read_email_confirmation_token,
     token_matches_user,
@@ -154,6 +157,11 @@ class InvalidRefreshToken(AuthenticationFailed):
     default_detail = "The refresh token is invalid, expired or revoked."
 
 
+class SessionExpired(AuthenticationFailed):
+    default_code = "session_expired"
+    default_detail = "This session has reached its maximum age; log in again."
+
+
 class RefreshTokenReused(AuthenticationFailed):
     default_code = "refresh_token_reused"
     default_detail = (
@@ -181,20 +189,38 @@ def rotate_refresh_token(*, raw: str) -> dict[str, str]:
     token, and nobody can tell which is which, so the whole family ends (RFC 9700 §4.14.2)."""
     token, user = _read_refresh_token(raw)
     family_id, used_jti = token[FAMILY_CLAIM], token["jti"]
+    now = timezone.now()
     token.set_jti()
-    token.set_exp()
-    token.set_iat()
+    token.set_exp(from_time=now, lifetime=_refresh_lifetime(token, now))
+    token.set_iat(at_time=now)
     won = TokenFamily.objects.filter(
-        pk=family_id, user=user, current_jti=used_jti, ended_at__isnull=True
-    ).update(current_jti=token["jti"], rotated_at=timezone.now())
+        pk=family_id,
+        user=user,
+        current_jti=used_jti,
+        ended_at__isnull=True,
+        created_at__gt=now - settings.SESSION_MAX_AGE,
+    ).update(current_jti=token["jti"], rotated_at=now)
     if won:
         return {"refresh": str(token), "access": str(token.access_token)}
     family = TokenFamily.objects.filter(pk=family_id, user=user).first()
     if family is None or family.current_jti == used_jti:  # the session ended some other way
+        if family is not None and family.ended_at is None:  # it is too old to go on
+            _end_families(TokenFamily.objects.filter(pk=family.pk), reason=TokenFamilyEnd.EXPIRED)
+            raise SessionExpired()
         raise InvalidRefreshToken()
     # A family's current jti only ever moves on to fresh ones, so this token stays a reuse.
     _end_families(TokenFamily.objects.filter(pk=family.pk), reason=TokenFamilyEnd.REUSE)
     raise RefreshTokenReused()
+
+
+def _refresh_lifetime(token, now) -> timedelta:
+    """A refresh token's own lifetime, cut to what is left of its session's maximum age."""
+    lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    started = token.get(SESSION_START_CLAIM)
+    if started is None:  # issued before sessions had a maximum age: the family row decides
+        return lifetime
+    left = datetime.fromtimestamp(started, tz=UTC) + settings.SESSION_MAX_AGE - now
+    return max(min(lifetime, left), timedelta(0))
 
 
 def _end_families(families, *, reason: str) -> int:

@@ -9,6 +9,7 @@ from .models import TokenFamily, User
 
 TOKEN_VERSION_CLAIM = "ver"
 FAMILY_CLAIM = "fam"
+SESSION_START_CLAIM = "sst"  # when the login that started the session happened (epoch seconds)
 _CONFIRMATION_SALT = "accounts.email-confirmation"
 
 
@@ -22,6 +23,7 @@ class VersionedRefreshToken(RefreshToken):
         token[TOKEN_VERSION_CLAIM] = user.token_version
         family = TokenFamily.objects.create(user=user, current_jti=token["jti"])
         token[FAMILY_CLAIM] = str(family.pk)
+        token[SESSION_START_CLAIM] = int(family.created_at.timestamp())
         # simplejwt recorded the token before the claim was added; keep the record exact.
         OutstandingToken.objects.filter(jti=token["jti"]).update(token=str(token))
         return token

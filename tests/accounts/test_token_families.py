@@ -1,8 +1,12 @@
 """Refresh-token families (RFC 9700 §4.14.2): rotation, reuse detection, logout."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import TokenFamily
@@ -118,3 +122,42 @@ def test_refresh_costs_three_queries_and_the_family_check_none(
 
 def login_family(pair) -> str:
     return RefreshToken(pair["refresh"])["fam"]
+
+
+def test_a_session_ends_at_its_maximum_age_however_often_it_is_refreshed(
+    api_client, user, settings
+):
+    """Refreshing every six days kept a session alive forever; now it ends SESSION_MAX_AGE
+    after the login, and the last refresh token before that expires with the session."""
+    settings.SESSION_MAX_AGE = timedelta(days=30)
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        current = issue_tokens(user=user)["refresh"]
+    for day in (6, 12, 18, 24):
+        with time_machine.travel(start + timedelta(days=day), tick=False):
+            response = refresh(api_client, current)
+            assert response.status_code == 200, (day, response.content)
+            current = response.json()["refresh"]
+    # Refreshed on day 24: a week's lifetime would reach day 31, the session ends on day 30.
+    assert RefreshToken(current, verify=False)["exp"] == int(
+        (start + timedelta(days=30)).timestamp()
+    )
+    with time_machine.travel(start + timedelta(days=29, hours=23), tick=False):
+        response = refresh(api_client, current)
+        assert response.status_code == 200
+        current = response.json()["refresh"]
+    with time_machine.travel(start + timedelta(days=30, seconds=1), tick=False):
+        assert_error(refresh(api_client, current), 401, "token_not_valid")
+
+
+def test_a_session_older_than_the_maximum_age_is_ended_on_its_next_refresh(
+    api_client, user, settings
+):
+    """Its refresh token has not expired (the cap was lowered, or it predates the claim): the
+    family's age decides, and the session is ended with its reason."""
+    login = issue_tokens(user=user)
+    TokenFamily.objects.filter(user=user).update(created_at=timezone.now() - timedelta(days=31))
+    assert_error(refresh(api_client, login["refresh"]), 401, "session_expired")
+    family = TokenFamily.objects.get(user=user)
+    assert (family.end_reason, family.ended_at is not None) == ("expired", True)
+    assert_error(me(api_client, login["access"]), 401, "token_revoked")

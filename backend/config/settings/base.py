@@ -327,6 +327,9 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+# A session (the refresh tokens one login starts) ends this long after the login however often it
+# is refreshed: rotation renews a refresh token's own expiry, never the session's.
+SESSION_MAX_AGE = timedelta(days=env.int("SESSION_MAX_AGE_DAYS", default=30))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CareSlot API",
