@@ -60,6 +60,11 @@ MAIL_FAILURES = Counter(
     "careslot_mail_delivery_failures", "Emails the mail server refused or never took"
 )
 THROTTLED = Counter("careslot_throttled_requests", "Requests refused by a throttle", ["scope"])
+SLOT_HOLDS = Counter(
+    "careslot_slot_holds",
+    "Slot holds patients asked for: created, or refused (live_limit, cooldown, daily_limit)",
+    ["outcome"],
+)
 LOGIN_FAILURES = Counter(
     "careslot_login_failures",
     "Refused logins: invalid_credentials, or locked_out (an attempt during a lockout, axes)",

@@ -1,6 +1,7 @@
 """Slot writes. Each runs under a lock on the doctor's row, so a doctor's slot changes are
 serialized; PostgreSQL's exclusion constraint is the last word on overlaps."""
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -11,6 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 
 from clinics.models import Clinic, DoctorClinicAssociation
 from common.errors import ConflictError, field_error
+from common.metrics import SLOT_HOLDS
 from common.timezones import local_datetime, zone_or_error
 from doctors.models import Doctor
 from patients.models import Patient
@@ -44,6 +46,14 @@ class SlotNotBookable(ConflictError):
 
 class TooManyHolds(ConflictError):
     default_code = "too_many_holds"
+
+
+class HoldCooldown(ConflictError):
+    default_code = "hold_cooldown"
+
+
+class DailyHoldLimit(ConflictError):
+    default_code = "too_many_holds_today"
 
 
 class HoldNotFound(NotFound):
@@ -262,11 +272,7 @@ def hold_slot(
     if slot.doctor.user_id == patient.user_id:
         raise SlotNotBookable("You cannot hold your own slot.")
     if source == HoldSource.PATIENT:
-        active = live_holds(now).filter(patient=patient, source=HoldSource.PATIENT).count()
-        if active >= settings.MAX_ACTIVE_HOLDS_PER_PATIENT:
-            raise TooManyHolds(
-                f"You already hold {active} slots, the most allowed at once; book or release one."
-            )
+        _check_hold_limits(patient, slot, now)
     expires_at = now + timedelta(minutes=minutes or settings.SLOT_HOLD_MINUTES)
     hold = SlotHold(
         slot=slot,
@@ -281,7 +287,46 @@ def hold_slot(
             hold.save()
     except IntegrityError as exc:  # the exclusion constraint caught what the lock should have
         raise SlotHeld() from exc
+    if source == HoldSource.PATIENT:
+        transaction.on_commit(SLOT_HOLDS.labels("created").inc)
     return HoldResult(hold, created=True)
+
+
+def _check_hold_limits(patient: Patient, slot: Slot, now: datetime) -> None:
+    """A patient's own holds: a few live at once, a cool-off before holding a slot again
+    (else a hold renewed as it lapses keeps the slot from everyone), a cap per 24 hours. The
+    patient's row lock, taken by the caller, keeps these counts from racing."""
+    active = live_holds(now).filter(patient=patient, source=HoldSource.PATIENT).count()
+    if active >= settings.MAX_ACTIVE_HOLDS_PER_PATIENT:
+        SLOT_HOLDS.labels("live_limit").inc()
+        raise TooManyHolds(
+            f"You already hold {active} slots, the most allowed at once; book or release one."
+        )
+    cooldown = timedelta(minutes=settings.SLOT_HOLD_COOLDOWN_MINUTES)
+    last = (
+        SlotHold.objects.filter(slot=slot, patient=patient, ends_at__gt=now - cooldown)
+        .exclude(outcome=HoldOutcome.BOOKED)
+        .order_by("-ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    if last is not None:
+        SLOT_HOLDS.labels("cooldown").inc()
+        wait = math.ceil((last + cooldown - now).total_seconds() / 60)
+        raise HoldCooldown(
+            f"You held this slot a moment ago; others get a turn. Book it now, or hold it "
+            f"again in {wait} minutes."
+        )
+    day = now - timedelta(days=1)
+    placed = SlotHold.objects.filter(
+        patient=patient, source=HoldSource.PATIENT, ends_at__gt=day, held_at__gt=day
+    ).count()
+    if placed >= settings.MAX_HOLDS_PER_PATIENT_PER_DAY:
+        SLOT_HOLDS.labels("daily_limit").inc()
+        raise DailyHoldLimit(
+            f"You placed {placed} holds in the last 24 hours, the most allowed; book a slot "
+            "directly instead."
+        )
 
 
 def end_hold(*, hold: SlotHold, outcome: str) -> SlotHold:

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from appointments.models import Appointment
 from scheduling.models import SlotHold
@@ -213,3 +214,61 @@ def test_the_bench_hold_scenario_holds_distinct_slots(client_for):
     for r in requests:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {r['token']}")
         assert client.post(r["path"]).status_code == 201
+
+
+def holds_counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("careslot_slot_holds_total", {"outcome": outcome}) or 0.0
+
+
+def test_a_lapsed_hold_cannot_be_renewed_at_once_so_the_slot_goes_public(slot, holder, other):
+    """Holding again the moment a hold lapses kept a slot from everyone for ever: the same
+    patient now waits SLOT_HOLD_COOLDOWN_MINUTES, while anyone else may hold or book it."""
+    _, client = holder
+    _, other_client = other
+    assert client.post(hold_url(slot)).status_code == 201
+    lapsed = timezone.now() + timedelta(minutes=10, seconds=1)
+    with time_machine.travel(lapsed, tick=False):
+        refused = holds_counted("cooldown")
+        response = client.post(hold_url(slot))
+        assert_error(response, 409, "hold_cooldown")
+        assert "in 30 minutes" in response.json()["errors"][0]["detail"]
+        assert holds_counted("cooldown") == refused + 1
+        assert str(slot.pk) in search_ids(other_client)
+    with time_machine.travel(lapsed + timedelta(minutes=29), tick=False):
+        assert_error(client.post(hold_url(slot)), 409, "hold_cooldown")
+        assert other_client.post(hold_url(slot)).status_code == 201
+    assert SlotHold.objects.filter(slot=slot).count() == 2
+
+
+def test_a_released_hold_cools_off_too_but_booking_is_never_refused(slot, holder):
+    _, client = holder
+    client.post(hold_url(slot))
+    client.delete(hold_url(slot))
+    assert_error(client.post(hold_url(slot)), 409, "hold_cooldown")
+    response = client.post(BOOK, {"slot": str(slot.pk)})
+    assert response.status_code == 201, response.content
+
+
+def test_after_the_cooldown_the_patient_may_hold_the_slot_again(settings, slot, holder):
+    settings.SLOT_HOLD_COOLDOWN_MINUTES = 5
+    _, client = holder
+    client.post(hold_url(slot))
+    with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=2), tick=False):
+        assert client.post(hold_url(slot)).status_code == 201
+
+
+def test_holds_per_patient_per_day_are_capped(settings, holder, django_capture_on_commit_callbacks):
+    """Three accounts holding nine slots in turn, all day: the daily cap ends it."""
+    settings.MAX_HOLDS_PER_PATIENT_PER_DAY = 4
+    _, client = holder
+    slots = [SlotFactory(start=in_hours(48 + i)) for i in range(6)]
+    created = holds_counted("created")
+    with django_capture_on_commit_callbacks(execute=True):
+        for slot in slots[:4]:
+            assert client.post(hold_url(slot)).status_code == 201
+            assert client.delete(hold_url(slot)).status_code == 204
+    assert holds_counted("created") == created + 4
+    assert_error(client.post(hold_url(slots[4])), 409, "too_many_holds_today")
+    assert holds_counted("daily_limit") >= 1
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1), tick=False):
+        assert client.post(hold_url(slots[5])).status_code == 201

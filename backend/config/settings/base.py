@@ -430,6 +430,11 @@ MAX_PATIENT_CANCELLATIONS_PER_DAY = env.int("MAX_PATIENT_CANCELLATIONS_PER_DAY",
 # Slot holds (checkout) and the waitlist's offers (docs/holds-and-waitlist.md).
 SLOT_HOLD_MINUTES = env.int("SLOT_HOLD_MINUTES", default=10)
 MAX_ACTIVE_HOLDS_PER_PATIENT = env.int("MAX_ACTIVE_HOLDS_PER_PATIENT", default=3)
+# Against hoarding (docs/holds-and-waitlist.md): after a patient's hold on a slot ends without a
+# booking, the slot is everyone's for this long before that patient may hold it again; and a
+# patient places at most this many holds in any 24 hours.
+SLOT_HOLD_COOLDOWN_MINUTES = env.int("SLOT_HOLD_COOLDOWN_MINUTES", default=30)
+MAX_HOLDS_PER_PATIENT_PER_DAY = env.int("MAX_HOLDS_PER_PATIENT_PER_DAY", default=20)
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=30)
 MAX_WAITLIST_ENTRIES_PER_PATIENT = env.int("MAX_WAITLIST_ENTRIES_PER_PATIENT", default=10)
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=256 * 1024)
