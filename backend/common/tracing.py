@@ -4,6 +4,11 @@ for it (OTEL_TRACES_EXPORTER, or an OTLP endpoint), and never when OTEL_SDK_DISA
 On, the Django requests, the psycopg statements and the worker's tasks are spans. A task's span
 is a root of its own trace (it runs later, in another process) with a link to the span of the
 request that enqueued it, whose context the task carries (common.task_backend).
+
+Every span leaves the process through `RedactingExporter`, which holds traces to the rule the
+logs keep (docs/operations.md, "No patient data"): the route template, never the path or the
+query string (search terms, calendar-feed tokens); no user agent; an exception's type, never
+its message or stack trace (psycopg's DETAIL carries row values).
 """
 
 import os
@@ -11,6 +16,8 @@ from contextlib import contextmanager
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 tracer = trace.get_tracer("careslot.tasks")
@@ -43,11 +50,14 @@ def configure_tracing(environ=os.environ) -> bool:
     for name in (environ.get("OTEL_TRACES_EXPORTER") or "otlp").split(","):
         name = name.strip().lower()
         if name == "console":
-            provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+            exporter = ConsoleSpanExporter()
         elif name in ("otlp", "otlp_proto_http"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            exporter = OTLPSpanExporter()
+        else:
+            continue
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(exporter)))
     trace.set_tracer_provider(provider)
     instrument()
     return True
@@ -99,3 +109,66 @@ def task_span(task_path: str, task_id: str, context: dict):
         except BaseException as exc:
             span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
             raise
+
+
+# Attributes that carry the path, the query string or the client's software.
+_PATH_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.path")
+_DROPPED_ATTRIBUTES = ("url.query", "http.user_agent", "user_agent.original")
+_DROPPED_PREFIXES = ("http.request.header.", "http.response.header.")
+
+
+def redacted_attributes(attributes) -> dict:
+    kept = {
+        key: value
+        for key, value in (attributes or {}).items()
+        if key not in _DROPPED_ATTRIBUTES and not key.startswith(_DROPPED_PREFIXES)
+    }
+    route = kept.get("http.route")
+    for key in _PATH_ATTRIBUTES:
+        if key in kept:
+            kept[key] = route or "(unresolved)"
+    return kept
+
+
+def redacted_event(event: Event) -> Event:
+    """An exception event keeps the exception's type only."""
+    if event.name != "exception":
+        return event
+    attributes = {k: v for k, v in (event.attributes or {}).items() if k == "exception.type"}
+    return Event(event.name, attributes, timestamp=event.timestamp)
+
+
+def redact(span: ReadableSpan) -> ReadableSpan:
+    attributes = redacted_attributes(span.attributes)
+    route, method = attributes.get("http.route"), attributes.get("http.method")
+    name = f"{method} {route}" if route and method else span.name
+    return ReadableSpan(
+        name=name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=[redacted_event(event) for event in span.events],
+        links=span.links,
+        kind=span.kind,
+        status=Status(span.status.status_code),
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+class RedactingExporter(SpanExporter):
+    """Exports through `exporter` what `redact` leaves of each span."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+
+    def export(self, spans) -> SpanExportResult:
+        return self.exporter.export([redact(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)

@@ -20,7 +20,7 @@ def _provider() -> TracerProvider:
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(_exporter))
+        provider.add_span_processor(SimpleSpanProcessor(tracing.RedactingExporter(_exporter)))
         trace.set_tracer_provider(provider)
     return provider
 
