@@ -132,5 +132,7 @@ class DoctorViewSet(
     def _update(self, request: Request, doctor: Doctor) -> Response:
         data = DoctorUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        doctor = services.update_doctor_profile(doctor=doctor, **data.validated_data)
+        doctor = services.update_doctor_profile(
+            doctor=doctor, changed_by=request.user, **data.validated_data
+        )
         return Response(DoctorSerializer(self._reload(doctor)).data)

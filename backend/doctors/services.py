@@ -13,13 +13,26 @@ from . import tasks
 from .models import Doctor, DoctorLanguage, Specialty
 
 PROFILE_FIELDS = ("specialty", "bio", "consultation_fee")
+# What a platform admin vouched for when confirming the doctor.
+REVIEWED_FIELDS = ("first_name", "last_name", "specialty")
 
 
 @transaction.atomic
-def update_doctor_profile(*, doctor: Doctor, **fields) -> Doctor:
-    """Update the profile fields a doctor controls; rating and confirmation are not among them."""
+def update_doctor_profile(*, doctor: Doctor, changed_by: User, **fields) -> Doctor:
+    """Update the profile fields a doctor controls; rating and confirmation are not among them.
+    A confirmed doctor who changes what the confirmation vouched for (name, specialty) goes
+    back to review: out of the directory, no new slots, until a platform admin confirms again.
+    A platform admin's own edit needs no review."""
+    reviewed_before = {name: _reviewed_value(doctor, name) for name in REVIEWED_FIELDS}
     update_account(user=doctor.user, **fields)
     changed = assign_fields(doctor, fields, PROFILE_FIELDS)
+    if doctor.is_confirmed and changed_by.pk == doctor.user_id and any(
+        _reviewed_value(doctor, name) != value for name, value in reviewed_before.items()
+    ):
+        doctor.is_confirmed = False
+        doctor.confirmed_at = None
+        doctor.confirmed_by = None
+        changed += ["is_confirmed", "confirmed_at", "confirmed_by"]
     if changed:
         doctor.save(update_fields=[*changed, "updated_at"])
     if "languages" in fields:
@@ -29,6 +42,10 @@ def update_doctor_profile(*, doctor: Doctor, **fields) -> Doctor:
             for code in sorted(set(fields["languages"]))
         )
     return doctor
+
+
+def _reviewed_value(doctor: Doctor, name: str):
+    return doctor.specialty_id if name == "specialty" else getattr(doctor.user, name)
 
 
 class DoctorAlreadyConfirmed(ConflictError):

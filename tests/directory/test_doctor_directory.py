@@ -213,3 +213,39 @@ def test_confirming_a_doctor_lists_them_and_emails_them(client_for, directory, o
     assert "Hidden" in names(patient.get(URL))
     assert_error(admin.post(f"{URL}{hidden.pk}/confirm/"), 409, "doctor_already_confirmed")
     assert Doctor.objects.get(pk=hidden.pk).confirmed_by_id is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "reviewed_again"),
+    [
+        ({"first_name": "Annette"}, True),
+        ({"last_name": "Adlerova"}, True),
+        ({"specialty": "dermatology"}, True),
+        ({"bio": "Now with a longer bio", "consultation_fee": "130.00"}, False),
+        ({"first_name": "Anna", "specialty": "cardiology"}, False),  # the same values again
+    ],
+)
+def test_a_confirmed_doctor_who_changes_name_or_specialty_goes_back_to_review(
+    client_for, patient_client, directory, change, reviewed_again
+):
+    """What the confirmation vouched for cannot be changed under it: a new name or specialty
+    takes the doctor out of the directory until a platform admin confirms them again."""
+    anna = directory["anna"]
+    response = client_for(anna.user).patch(f"{URL}me/", change)
+    assert response.status_code == 200, response.content
+    anna.refresh_from_db()
+    assert anna.is_confirmed is not reviewed_again
+    assert ("Adler" in names(patient_client.get(URL))) is not reviewed_again
+    if reviewed_again:
+        admin = client_for(user_with_role("platform_admin"))
+        assert admin.post(f"{URL}{anna.pk}/confirm/", {}).status_code == 200
+        assert len(names(patient_client.get(URL))) == 3
+
+
+def test_a_platform_admins_edit_of_a_name_needs_no_review(client_for, directory):
+    anna = directory["anna"]
+    admin = client_for(user_with_role("platform_admin"))
+    response = admin.patch(f"{URL}{anna.pk}/", {"last_name": "Adler-Berg"})
+    assert response.status_code == 200, response.content
+    anna.refresh_from_db()
+    assert anna.is_confirmed is True
