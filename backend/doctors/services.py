@@ -26,8 +26,10 @@ def update_doctor_profile(*, doctor: Doctor, changed_by: User, **fields) -> Doct
     reviewed_before = {name: _reviewed_value(doctor, name) for name in REVIEWED_FIELDS}
     update_account(user=doctor.user, **fields)
     changed = assign_fields(doctor, fields, PROFILE_FIELDS)
-    if doctor.is_confirmed and changed_by.pk == doctor.user_id and any(
-        _reviewed_value(doctor, name) != value for name, value in reviewed_before.items()
+    if (
+        doctor.is_confirmed
+        and changed_by.pk == doctor.user_id
+        and any(_reviewed_value(doctor, name) != value for name, value in reviewed_before.items())
     ):
         doctor.is_confirmed = False
         doctor.confirmed_at = None
