@@ -266,8 +266,17 @@ APPOINTMENT_REMINDER_HOURS = [
     int(hours) for hours in env.list("APPOINTMENT_REMINDER_HOURS", default=["24", "2"])
 ]
 
+
+def bounded_cache(config: dict) -> dict:
+    """Redis down or hung costs a request at most a second per call, not a worker's timeout:
+    the throttles and the replica stickiness then degrade (docs/operations.md, "Faults")."""
+    if config["BACKEND"] == "django_redis.cache.RedisCache":
+        config.setdefault("OPTIONS", {}).update(SOCKET_CONNECT_TIMEOUT=1, SOCKET_TIMEOUT=1)
+    return config
+
+
 # Throttle counters live here: several server processes must share one (Redis, CACHE_URL).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://careslot")}
+CACHES = {"default": bounded_cache(env.cache_url("CACHE_URL", default="locmemcache://careslot"))}
 
 # How many reverse proxies stand in front of the API (docs/security.md). 0: the socket address
 # is the client. Throttles, django-axes and the access logs all read it via common.client_ip.
