@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from traceback import format_exception
 
 import structlog
@@ -103,6 +104,12 @@ def database_lost(exc: BaseException) -> bool:
 def reconnect_delay(failures: int) -> float:
     ceiling = min(RECONNECT_MAX_SECONDS, RECONNECT_BASE_SECONDS * 2 ** (failures - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
+
+
+def beat() -> None:
+    """Mark the worker alive (TASK_WORKER_HEARTBEAT_FILE's time) for a health check."""
+    if settings.TASK_WORKER_HEARTBEAT_FILE:
+        Path(settings.TASK_WORKER_HEARTBEAT_FILE).touch()
 
 
 def _record_error(db_task: DBTaskResult, exc: BaseException) -> None:
@@ -181,6 +188,7 @@ class CareSlotWorker(Worker):
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # noqa: S311 - spreads workers started together
         while self.running:
+            beat()
             close_old_connections()
             try:
                 db_task = self.poll()
@@ -228,6 +236,7 @@ class CareSlotWorker(Worker):
         )
         connections.close_all()
         self._next_recovery = 0.0
+        beat()  # waiting for the database is alive: a restart would not bring it back
         self._wake.wait(delay)
 
     def ready_tasks(self):

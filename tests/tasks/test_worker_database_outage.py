@@ -48,12 +48,17 @@ def enqueue_mail(email: str) -> DBTaskResult:
     return DBTaskResult.objects.get()  # the only task of the test
 
 
-def test_connections_killed_between_polls_do_not_end_the_worker(smtp_server, start_worker):
+def test_connections_killed_between_polls_do_not_end_the_worker(
+    smtp_server, start_worker, tmp_path
+):
     smtp_server.start()
-    worker = start_worker(smtp_server.port, **WORKER_ENV)
+    heartbeat = tmp_path / "alive"
+    worker = start_worker(smtp_server.port, TASK_WORKER_HEARTBEAT_FILE=str(heartbeat), **WORKER_ENV)
     for _ in range(3):
         wait_for(worker_connected)
         assert terminate_worker_connections() >= 1
+    beaten = heartbeat.stat().st_mtime
+    wait_for(lambda: heartbeat.stat().st_mtime > beaten)  # the loop still turns
     task = enqueue_mail("polls@example.com")
 
     wait_for(lambda: smtp_server.mailbox.to("polls@example.com"))

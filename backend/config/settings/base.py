@@ -260,6 +260,9 @@ TASK_RETRY_MAX_SECONDS = env.float("TASK_RETRY_MAX_SECONDS", default=3600.0)
 TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
 # /readyz answers 503 when the oldest task ready to run has waited longer than this.
 TASK_HEALTH_MAX_LAG_SECONDS = env.int("TASK_HEALTH_MAX_LAG_SECONDS", default=300)
+# The worker touches this file on every turn of its loop (polling, or waiting for the
+# database): compose's health check of the worker reads its age. Empty: no file.
+TASK_WORKER_HEARTBEAT_FILE = env("TASK_WORKER_HEARTBEAT_FILE", default="")
 # Reminders before each appointment, in hours; whole days are counted in the clinic's calendar
 # (the 24-hour reminder comes at the same local time the day before, across DST changes too).
 APPOINTMENT_REMINDER_HOURS = [
