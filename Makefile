@@ -17,7 +17,7 @@ BACKUP_CHECK_SERVER ?= postgres://postgres@127.0.0.1:5432
 REPLICA_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot_replica
 REPLICA_TEST_PORT ?= 5434
 
-.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain \
+.PHONY: help install run serve fault-test test fuzz lint format schema lock check-db deploy-check clean bench explain \
 	backup-check scale-up scale-down scale-status replica-test bench-scale contract-lint contract-typecheck contract-journeys contract-newman mutate
 
 help:
@@ -25,6 +25,8 @@ help:
 	@echo "              with a task worker beside it (supervisord.conf); Ctrl-C stops both"
 	@echo "make test     ruff + the whole pytest suite against PostgreSQL"
 	@echo "make serve    gunicorn (production-like) on $(HOST):$(PORT), with a task worker"
+	@echo "make fault-test  make serve on its own PostgreSQL and Redis under database, Redis and"
+	@echo "              process faults; prints its figures (docs/operations.md)"
 	@echo "make fuzz     schemathesis over the live API (PostgreSQL, gunicorn), one run per role"
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
 	@echo "make lint     ruff format --check, ruff check, import-linter (layers)"
@@ -84,6 +86,11 @@ serve: install
 	@rm -rf var/metrics && mkdir -p var/metrics
 	$(call SUPERVISE,DEBUG=$${DEBUG:-false} PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics \
 		CARESLOT_DEV=false CARESLOT_WEB=true)
+
+# The whole process set under faults (docs/operations.md, "Processes and faults"): its own
+# PostgreSQL cluster and Redis (restarted and stopped), `make serve`, 10 clients for 30 s.
+fault-test: install
+	CARESLOT_FAULT_TEST=1 $(BIN)/pytest tests/faults -p no:randomly -p no:cacheprovider -s $(PYTEST_ARGS)
 
 check-db: install
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/check_database.py

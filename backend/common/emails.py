@@ -7,6 +7,7 @@ Message-ID (derived from the key), so mail clients can tell the two copies are o
 """
 
 import hashlib
+import logging
 import time
 from collections.abc import Iterable
 from email.utils import parseaddr
@@ -18,6 +19,8 @@ from django.template.loader import render_to_string
 
 from . import metrics
 from .models import EmailDelivery
+
+logger = logging.getLogger(__name__)
 
 Attachment = tuple[str, bytes, str]
 
@@ -77,9 +80,15 @@ def _record_delivery(key: str) -> None:
         try:
             EmailDelivery.objects.get_or_create(key=key)
             return
-        except (OperationalError, InterfaceError):
+        except (OperationalError, InterfaceError) as exc:
             if connection.in_atomic_block:
                 raise
+            logger.warning(
+                "Mail %s sent, the database lost (%s); retrying the record in %ss",
+                key,
+                type(exc).__name__,
+                delay,
+            )
             connection.close()
             time.sleep(delay)
     EmailDelivery.objects.get_or_create(key=key)
