@@ -16,6 +16,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -164,6 +165,7 @@ class ProcessSet:
     def __init__(self, pg: PostgresCluster, redis: RedisServer, smtp: SMTPServer) -> None:
         self.port = free_port()
         self.log = ROOT / "var" / f"fault-test-{self.port}.log"
+        self.supervisor_dir = ROOT / "var" / f"supervisor-{self.port}"  # make serve's
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -225,7 +227,7 @@ class ProcessSet:
             return False
 
     def supervisorctl(self, *args: str) -> str:
-        env = {**self.env, "CARESLOT_SUPERVISOR_DIR": str(ROOT / "var" / f"supervisor-{self.port}")}
+        env = {**self.env, "CARESLOT_SUPERVISOR_DIR": str(self.supervisor_dir)}
         return subprocess.run(
             [str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", "supervisord.conf", *args],
             cwd=ROOT,
@@ -262,6 +264,7 @@ class ProcessSet:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.5)
+        shutil.rmtree(self.supervisor_dir, ignore_errors=True)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
