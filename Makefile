@@ -17,14 +17,16 @@ BACKUP_CHECK_SERVER ?= postgres://postgres@127.0.0.1:5432
 REPLICA_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/careslot_replica
 REPLICA_TEST_PORT ?= 5434
 
-.PHONY: help install run serve test fuzz lint format schema lock check-db deploy-check clean bench explain \
+.PHONY: help install run serve fault-test test fuzz lint format schema lock check-db deploy-check clean bench explain \
 	backup-check scale-up scale-down scale-status replica-test bench-scale contract-lint contract-typecheck contract-journeys contract-newman mutate
 
 help:
 	@echo "make run      set up .venv, migrate SQLite, load demo data, serve on $(HOST):$(PORT)"
-	@echo "              with a task worker beside it (Procfile, honcho); Ctrl-C stops both"
+	@echo "              with a task worker beside it (supervisord.conf); Ctrl-C stops both"
 	@echo "make test     ruff + the whole pytest suite against PostgreSQL"
 	@echo "make serve    gunicorn (production-like) on $(HOST):$(PORT), with a task worker"
+	@echo "make fault-test  make serve on its own PostgreSQL and Redis under database, Redis and"
+	@echo "              process faults; prints its figures (docs/operations.md)"
 	@echo "make fuzz     schemathesis over the live API (PostgreSQL, gunicorn), one run per role"
 	@echo "make schema   regenerate api_schema/openapi.yaml and the Postman collection"
 	@echo "make lint     ruff format --check, ruff check, import-linter (layers)"
@@ -58,6 +60,14 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --silent
 	@touch $@
 
+# supervisord (supervisord.conf) runs the processes and starts again any that exits; its pid file
+# and control socket live per port, so two `make run`s on different ports stay apart.
+# `exec`: supervisord takes make's place in the shell, so Ctrl-C and SIGTERM reach it.
+SUPERVISOR_DIR := $(CURDIR)/var/supervisor-$(PORT)
+SUPERVISE = mkdir -p $(SUPERVISOR_DIR) && $(1) CARESLOT_SUPERVISOR_DIR=$(SUPERVISOR_DIR) \
+	CARESLOT_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} \
+	exec $(BIN)/supervisord --configuration supervisord.conf
+
 run: install
 	@mkdir -p var/static
 	$(MANAGE) migrate --noinput
@@ -67,15 +77,20 @@ run: install
 	@echo "  Swagger UI:    http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Redoc:         http://$(HOST):$(PORT)/api/redoc/"
 	@echo ""
-	CARESLOT_BIND=$(HOST):$(PORT) $(BIN)/honcho start dev worker
+	$(call SUPERVISE,CARESLOT_DEV=true CARESLOT_WEB=false)
 
 serve: install
 	@mkdir -p var/static
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput -v0
 	@rm -rf var/metrics && mkdir -p var/metrics
-	DEBUG=$${DEBUG:-false} CARESLOT_BIND=$(HOST):$(PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics \
-		$(BIN)/honcho start web worker
+	$(call SUPERVISE,DEBUG=$${DEBUG:-false} PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics \
+		CARESLOT_DEV=false CARESLOT_WEB=true)
+
+# The whole process set under faults (docs/operations.md, "Processes and faults"): its own
+# PostgreSQL cluster and Redis (restarted and stopped), `make serve`, 10 clients for 30 s.
+fault-test: install
+	CARESLOT_FAULT_TEST=1 $(BIN)/pytest tests/faults -p no:randomly -p no:cacheprovider -s $(PYTEST_ARGS)
 
 check-db: install
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python scripts/check_database.py

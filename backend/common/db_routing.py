@@ -31,6 +31,8 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import InterfaceError, OperationalError
 
+from .cache_health import CACHE_ERRORS, cache_degraded
+
 logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
@@ -80,11 +82,21 @@ def _sticky_key(client_id) -> str:
 def mark_client_wrote(client_id) -> None:
     """The client (a user's id) wrote: its reads use the primary for REPLICA_STICKY_SECONDS."""
     if client_id is not None and replica_configured():
-        cache.set(_sticky_key(client_id), 1, timeout=settings.REPLICA_STICKY_SECONDS)
+        try:
+            cache.set(_sticky_key(client_id), 1, timeout=settings.REPLICA_STICKY_SECONDS)
+        except CACHE_ERRORS as exc:
+            cache_degraded("replica_sticky", exc)
 
 
 def client_wrote_recently(client_id) -> bool:
-    return client_id is not None and cache.get(_sticky_key(client_id)) is not None
+    """Unknown while the cache is down: taken as yes, so the reads stay on the primary."""
+    if client_id is None:
+        return False
+    try:
+        return cache.get(_sticky_key(client_id)) is not None
+    except CACHE_ERRORS as exc:
+        cache_degraded("replica_sticky", exc)
+        return True
 
 
 @contextmanager

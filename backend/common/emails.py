@@ -7,15 +7,20 @@ Message-ID (derived from the key), so mail clients can tell the two copies are o
 """
 
 import hashlib
+import logging
+import time
 from collections.abc import Iterable
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import InterfaceError, OperationalError, connection
 from django.template.loader import render_to_string
 
 from . import metrics
 from .models import EmailDelivery
+
+logger = logging.getLogger(__name__)
 
 Attachment = tuple[str, bytes, str]
 
@@ -60,5 +65,30 @@ def deliver_email(
     except Exception:
         metrics.MAIL_FAILURES.inc()
         raise
-    EmailDelivery.objects.get_or_create(key=key)
+    _record_delivery(key)
     return True
+
+
+# About 30 s: longer than a PostgreSQL restart, shorter than the task lease.
+RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 8, 8)
+
+
+def _record_delivery(key: str) -> None:
+    """The server took the message: record it through a database blip (reconnecting), or the
+    task's retry would send it again. Inside a transaction the caller's retry must do it."""
+    for delay in RECORD_RETRY_DELAYS:
+        try:
+            EmailDelivery.objects.get_or_create(key=key)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block:
+                raise
+            logger.warning(
+                "Mail %s sent, the database lost (%s); retrying the record in %ss",
+                key,
+                type(exc).__name__,
+                delay,
+            )
+            connection.close()
+            time.sleep(delay)
+    EmailDelivery.objects.get_or_create(key=key)

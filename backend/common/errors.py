@@ -1,9 +1,16 @@
 """Domain errors: services raise these; the exception handler renders them in the error shape."""
 
+import logging
+
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+
+from . import metrics
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(APIException):
@@ -57,3 +64,37 @@ def errors_json_response(
 def request_too_large() -> JsonResponse:
     detail = f"The request body is larger than {settings.MAX_REQUEST_BODY_BYTES} bytes."
     return error_json_response(413, "request_too_large", detail)
+
+
+# A PostgreSQL restart takes a few seconds; a client retrying sooner would only add load.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(APIException):
+    """The database could not be reached or answer (down, restarting, the connection lost):
+    a 503 the client may retry, never a 500 (docs/operations.md, "Faults")."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+    default_detail = "The database is unavailable. Try again in a few seconds."
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """A failure of the database connection or server, rather than of our SQL."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def note_database_unavailable(exc: BaseException) -> None:
+    metrics.DATABASE_UNAVAILABLE.inc()
+    logger.warning("Database unavailable (%s); answering 503", type(exc).__name__)
+
+
+def database_unavailable_response() -> JsonResponse:
+    """The 503 for answers given outside DRF (middleware, Django's error handlers)."""
+    response = error_json_response(
+        DatabaseUnavailable.status_code,
+        DatabaseUnavailable.default_code,
+        DatabaseUnavailable.default_detail,
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response

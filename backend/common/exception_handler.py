@@ -11,7 +11,13 @@ from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework_simplejwt.exceptions import DetailDictMixin
 
-from .errors import DomainError
+from .errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    DatabaseUnavailable,
+    DomainError,
+    is_database_unavailable,
+    note_database_unavailable,
+)
 
 
 class RequestTooLarge(DomainError):
@@ -45,4 +51,19 @@ class CareSlotExceptionHandler(ExceptionHandler):
         # Model validation (full_clean) in a service is a 400 with field errors, not a 500.
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(as_serializer_error(exc))
+        if is_database_unavailable(exc):
+            note_database_unavailable(exc)
+            return DatabaseUnavailable()
         return super().convert_known_exceptions(exc)
+
+    def report_exception(self, exc: exceptions.APIException, response) -> None:
+        # An outage is one warning line per request (note_database_unavailable), not a
+        # traceback each: those stay for the 500s that are bugs.
+        if not isinstance(exc, DatabaseUnavailable):
+            super().report_exception(exc, response)
+
+    def get_headers(self, exc: exceptions.APIException) -> dict:
+        headers = super().get_headers(exc)
+        if isinstance(exc, DatabaseUnavailable):
+            headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return headers

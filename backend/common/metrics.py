@@ -65,6 +65,19 @@ SLOT_HOLDS = Counter(
     "Slot holds patients asked for: created, or refused (live_limit, cooldown, daily_limit)",
     ["outcome"],
 )
+WORKER_DATABASE_ERRORS = Counter(
+    "careslot_worker_database_errors",
+    "Times the task worker lost the database and backed off to reconnect",
+)
+DATABASE_UNAVAILABLE = Counter(
+    "careslot_database_unavailable_responses",
+    "Requests answered 503 database_unavailable because the database could not be reached",
+)
+CACHE_UNAVAILABLE = Counter(
+    "careslot_cache_unavailable",
+    "Cache (Redis) calls that failed, by the feature that degraded: throttle, replica_sticky",
+    ["feature"],
+)
 LOGIN_FAILURES = Counter(
     "careslot_login_failures",
     "Refused logins: invalid_credentials, or locked_out (an attempt during a lockout, axes)",

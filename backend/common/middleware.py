@@ -10,7 +10,13 @@ from django.http.request import RawPostDataException
 from django.utils.cache import patch_cache_control
 from psycopg import pq
 
-from .errors import error_json_response, request_too_large
+from .errors import (
+    database_unavailable_response,
+    error_json_response,
+    is_database_unavailable,
+    note_database_unavailable,
+    request_too_large,
+)
 from .parsers import forbidden_character
 from .throttling import RATE_LIMIT_ATTRIBUTE
 
@@ -157,17 +163,29 @@ class RetryOnLostConnectionMiddleware:
         try:
             with connection.execute_wrapper(watch):
                 response = view_func(request, *view_args, **view_kwargs)
-        except DatabaseError:
+        except DatabaseError as exc:
             if not watch.may_retry():
-                raise
+                return _unavailable_or_raise(exc)
         else:
-            if response.status_code != 500 or not watch.may_retry():
+            # DRF's handler answered the lost connection itself: 503 (or 500 for other errors).
+            if response.status_code not in (500, 503) or not watch.may_retry():
                 return response
         logger.warning(
             "Database connection lost; running %s %s again", request.method, request.path
         )
         connection.close()
-        return view_func(request, *view_args, **view_kwargs)
+        try:
+            return view_func(request, *view_args, **view_kwargs)
+        except DatabaseError as exc:
+            return _unavailable_or_raise(exc)
+
+
+def _unavailable_or_raise(exc: DatabaseError):
+    """A view outside DRF lost the database: 503 like DRF's views, whatever DEBUG says."""
+    if not is_database_unavailable(exc):
+        raise exc
+    note_database_unavailable(exc)
+    return database_unavailable_response()
 
 
 def _body_kept(request) -> bool:

@@ -11,6 +11,7 @@ import math
 from rest_framework.throttling import ScopedRateThrottle
 
 from . import metrics
+from .cache_health import CACHE_ERRORS, cache_degraded
 from .client_ip import client_ip
 
 RATE_LIMIT_ATTRIBUTE = "careslot_rate_limit"
@@ -23,7 +24,11 @@ class ClientScopedRateThrottle(ScopedRateThrottle):
         return client_ip(request) or "unknown"
 
     def allow_request(self, request, view) -> bool:
-        allowed = super().allow_request(request, view)
+        try:
+            allowed = super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            cache_degraded("throttle", exc)
+            return True
         if not allowed:
             metrics.THROTTLED.labels(self.scope or "unscoped").inc()
         if self.rate is not None:

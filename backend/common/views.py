@@ -1,5 +1,7 @@
 """Liveness and readiness checks and the JSON fallbacks for errors raised outside DRF views."""
 
+import sys
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
@@ -10,7 +12,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .errors import error_json_response, errors_json_response, request_too_large
+from .errors import (
+    database_unavailable_response,
+    error_json_response,
+    errors_json_response,
+    is_database_unavailable,
+    note_database_unavailable,
+    request_too_large,
+)
 from .fields import StrictCharField, StrictIntegerField
 from .readiness import readiness
 from .schema import error_response
@@ -101,6 +110,11 @@ def not_found(request, exception=None) -> JsonResponse:
 
 
 def server_error(request) -> JsonResponse:
+    # Django calls this handler inside its `except`: the exception is still at hand.
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        note_database_unavailable(exc)
+        return database_unavailable_response()
     return error_json_response(500, "error", "A server error occurred.")
 
 

@@ -103,7 +103,7 @@ def test_a_booking_whose_statement_is_cut_runs_again_without_a_key(booking, faul
 def test_an_unkeyed_write_whose_commit_is_cut_is_not_repeated(booking, fault):
     client, _, slot = booking
     fault.arm("appointments_appointment", at_commit=True)
-    assert_error(book(client, slot), 500, "error")
+    assert_error(book(client, slot), 503, "database_unavailable")
     assert fault.runs() == 1  # its outcome was unknown: the client decides
     assert not Appointment.objects.exists()
 
@@ -113,7 +113,7 @@ def test_a_request_that_may_have_committed_a_write_is_not_repeated(client, fault
     user = UserFactory(email="pat@example.com")
     fault.arm("accounts_loginevent", at_commit=False)
     response = client.post(LOGIN_URL, {"email": "pat@example.com", "password": PASSWORD})
-    assert_error(response, 500, "error")
+    assert_error(response, 503, "database_unavailable")
     assert fault.runs() == 1
     user.refresh_from_db()
     assert user.last_login is not None
@@ -123,6 +123,6 @@ def test_a_request_that_may_have_committed_a_write_is_not_repeated(client, fault
 def test_it_runs_again_once_only(booking, fault):
     client, _, slot = booking
     fault.arm("appointments_appointment", at_commit=False, shots=2)
-    assert_error(book(client, slot, key="twice"), 500, "error")
+    assert_error(book(client, slot, key="twice"), 503, "database_unavailable")
     assert fault.runs() == 2
     assert not Appointment.objects.exists()

@@ -8,7 +8,8 @@ Connections killed between requests are replaced by the health check; requests w
 dies while connecting, mid-transaction, at COMMIT or after it are run again by
 common.middleware.RetryOnLostConnectionMiddleware (a booking replayed after its COMMIT landed
 answers 200 with the same appointment). Cancellations are left out: one whose COMMIT is cut
-has an unknown outcome and carries no key, so it stays a 500 by design (docs/security.md).
+has an unknown outcome and carries no key, so it answers 503 `database_unavailable` by design
+(docs/security.md).
 """
 
 import random

@@ -1,5 +1,5 @@
 """Issue #23.4: on SIGTERM, gunicorn and the task worker finish the work in hand and exit 0,
-as real processes (what `docker stop`, honcho and Kubernetes send)."""
+as real processes (what `docker stop`, supervisord and Kubernetes send)."""
 
 import signal
 import threading

@@ -264,14 +264,26 @@ TASK_RETRY_MAX_SECONDS = env.float("TASK_RETRY_MAX_SECONDS", default=3600.0)
 TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
 # /readyz answers 503 when the oldest task ready to run has waited longer than this.
 TASK_HEALTH_MAX_LAG_SECONDS = env.int("TASK_HEALTH_MAX_LAG_SECONDS", default=300)
+# The worker touches this file on every turn of its loop (polling, or waiting for the
+# database): compose's health check of the worker reads its age. Empty: no file.
+TASK_WORKER_HEARTBEAT_FILE = env("TASK_WORKER_HEARTBEAT_FILE", default="")
 # Reminders before each appointment, in hours; whole days are counted in the clinic's calendar
 # (the 24-hour reminder comes at the same local time the day before, across DST changes too).
 APPOINTMENT_REMINDER_HOURS = [
     int(hours) for hours in env.list("APPOINTMENT_REMINDER_HOURS", default=["24", "2"])
 ]
 
+
+def bounded_cache(config: dict) -> dict:
+    """Redis down or hung costs a request at most a second per call, not a worker's timeout:
+    the throttles and the replica stickiness then degrade (docs/operations.md, "Faults")."""
+    if config["BACKEND"] == "django_redis.cache.RedisCache":
+        config.setdefault("OPTIONS", {}).update(SOCKET_CONNECT_TIMEOUT=1, SOCKET_TIMEOUT=1)
+    return config
+
+
 # Throttle counters live here: several server processes must share one (Redis, CACHE_URL).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://careslot")}
+CACHES = {"default": bounded_cache(env.cache_url("CACHE_URL", default="locmemcache://careslot"))}
 
 # How many reverse proxies stand in front of the API (docs/security.md). 0: the socket address
 # is the client. Throttles, django-axes and the access logs all read it via common.client_ip.

@@ -1,7 +1,7 @@
 """Test settings: PostgreSQL, fast hashing, in-memory email."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import bounded_cache, env
 
 INSTALLED_APPS = [*INSTALLED_APPS, *DEVTOOLS_APPS]  # noqa: F405
 
@@ -11,7 +11,7 @@ DATABASES = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The suite runs in one process; servers it starts in several share CACHE_URL (Redis).
-CACHES = {"default": env.cache_url("TEST_CACHE_URL", default="locmemcache://")}
+CACHES = {"default": bounded_cache(env.cache_url("TEST_CACHE_URL", default="locmemcache://"))}
 DEBUG = False
 STATIC_ROOT = None  # nothing is collected in tests; keeps WhiteNoise from warning
 # A replica configured (DATABASE_REPLICA_URL), or a real one for tests/scaling

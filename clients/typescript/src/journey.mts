@@ -112,7 +112,7 @@ function readMail(): string {
   const files = statSync(mailPath).isDirectory()
     ? readdirSync(mailPath).sort().map((name) => `${mailPath}/${name}`)
     : [mailPath];
-  // honcho prefixes each line of `make run` with "HH:MM:SS worker.1 | "
+  // A process manager may prefix each line with "HH:MM:SS name | " (supervisord does not)
   return files
     .map((file) => readFileSync(file, "utf8"))
     .join("\n")

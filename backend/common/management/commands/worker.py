@@ -1,4 +1,4 @@
-"""`manage.py worker`: run background tasks (the Procfile's and compose's worker process)."""
+"""`manage.py worker`: run background tasks (supervisord.conf's and compose's worker process)."""
 
 import os
 
