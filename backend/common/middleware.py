@@ -18,6 +18,7 @@ from .errors import (
     request_too_large,
 )
 from .parsers import forbidden_character
+from .request_log import route_template
 from .throttling import RATE_LIMIT_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
@@ -170,8 +171,9 @@ class RetryOnLostConnectionMiddleware:
             # DRF's handler answered the lost connection itself: 503 (or 500 for other errors).
             if response.status_code not in (500, 503) or not watch.may_retry():
                 return response
+        # The route, not the path: a path can hold a calendar feed's token or a patient's id.
         logger.warning(
-            "Database connection lost; running %s %s again", request.method, request.path
+            "Database connection lost; running %s %s again", request.method, route_template(request)
         )
         connection.close()
         try:

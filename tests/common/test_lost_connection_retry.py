@@ -126,3 +126,19 @@ def test_it_runs_again_once_only(booking, fault):
     assert_error(book(client, slot, key="twice"), 503, "database_unavailable")
     assert fault.runs() == 2
     assert not Appointment.objects.exists()
+
+
+def test_the_retry_is_logged_by_route_not_by_path(booking, fault, caplog):
+    """A path holds ids (and a calendar feed's token): the retry's log line names the route."""
+    client, _, slot = booking
+    appointment = book(client, slot).json()
+    fault.arm("django_tasks_database_dbtaskresult", at_commit=False)
+    with caplog.at_level("WARNING"):
+        response = client.post(f"{BOOK_URL}{appointment['id']}/cancel/", {"reason": "x"})
+    assert response.status_code == 200, response.content
+    assert fault.runs() == 2
+    retried = [r.getMessage() for r in caplog.records if "running" in r.getMessage()]
+    assert retried == [
+        "Database connection lost; running POST /api/v1/appointments/{pk}/cancel/ again"
+    ]
+    assert appointment["id"] not in caplog.text
