@@ -10,6 +10,7 @@ performs every operation with recognizable personal values and finds none of the
 
 import logging
 import re
+import traceback
 import uuid
 
 import structlog
@@ -57,7 +58,10 @@ def logging_settings(*, json: bool, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"route_not_path": {"()": "common.logs.RouteNotPathFilter"}},
+        "filters": {
+            "route_not_path": {"()": "common.logs.RouteNotPathFilter"},
+            "no_database_error_text": {"()": "common.logs.DatabaseErrorTextFilter"},
+        },
         "formatters": {
             "structured": {
                 "()": structlog.stdlib.ProcessorFormatter,
@@ -72,7 +76,7 @@ def logging_settings(*, json: bool, level: str) -> dict:
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": "structured",
-                "filters": ["route_not_path"],
+                "filters": ["route_not_path", "no_database_error_text"],
             }
         },
         "root": {"handlers": ["console"], "level": level},
@@ -100,6 +104,43 @@ class RouteNotPathFilter(logging.Filter):
             record.msg, record.args = "%s: %s", (reason, route_template(request))
             del record.request  # a renderer listing extras must not find the request in it
         return True
+
+
+class DatabaseErrorTextFilter(logging.Filter):
+    """A database error's text quotes the rows it concerns (PostgreSQL's DETAIL: `Key
+    (email)=(...)`). A record carrying one keeps its traceback's frames and each exception's
+    type, never that text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and _holds_database_error(record.exc_info[1]):
+            frames = "".join(_without_messages(traceback.TracebackException(*record.exc_info)))
+            record.msg, record.args = "%s\n%s", (record.getMessage(), frames.rstrip())
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _holds_database_error(exc: BaseException | None) -> bool:
+    from django.db import Error as DjangoDatabaseError
+    from psycopg import Error as PsycopgError
+
+    while exc is not None:
+        if isinstance(exc, DjangoDatabaseError | PsycopgError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _without_messages(exception: traceback.TracebackException):
+    """Python's traceback text for the chain, each exception named by its type alone."""
+    if exception.__cause__ is not None:
+        yield from _without_messages(exception.__cause__)
+        yield "\nThe above exception was the direct cause of the following exception:\n\n"
+    elif exception.__context__ is not None and not exception.__suppress_context__:
+        yield from _without_messages(exception.__context__)
+        yield "\nDuring handling of the above exception, another exception occurred:\n\n"
+    yield "Traceback (most recent call last):\n"
+    yield from exception.stack.format()
+    yield f"{exception.exc_type.__module__}.{exception.exc_type.__qualname__}\n"
 
 
 def request_id_from_header(value: str | None) -> str | None:

@@ -21,7 +21,7 @@ from django.db import transaction
 
 from accounts.models import User
 from appointments.models import Appointment
-from common.logs import RouteNotPathFilter, logging_settings
+from common.logs import DatabaseErrorTextFilter, RouteNotPathFilter, logging_settings
 from patients.models import Patient
 from reviews.models import Review
 from tests.authz import call
@@ -49,6 +49,7 @@ class LogCapture:
             handler = logging.StreamHandler(stream)
             handler.setFormatter(structlog.stdlib.ProcessorFormatter(**options))
             handler.addFilter(RouteNotPathFilter())
+            handler.addFilter(DatabaseErrorTextFilter())
             self.handlers.append(handler)
 
     def __enter__(self) -> "LogCapture":
