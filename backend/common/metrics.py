@@ -134,7 +134,7 @@ def exposition() -> bytes:
 def metrics_view(request):
     """GET /metrics: for a scraper holding METRICS_TOKEN (`Authorization: Bearer ...`) or
     calling from METRICS_ALLOWED_NETWORKS; everyone else gets a plain 404."""
-    if not _may_scrape(request):
+    if not may_read_metrics(request):
         return error_json_response(404, "not_found", "Not found.")
     if request.method != "GET":
         return error_json_response(405, "method_not_allowed", f'Method "{request.method}".')
@@ -142,7 +142,8 @@ def metrics_view(request):
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
-def _may_scrape(request) -> bool:
+def may_read_metrics(request) -> bool:
+    """The metrics audience: a scraper holding METRICS_TOKEN or calling from an allowed network."""
     token = settings.METRICS_TOKEN
     if token:
         sent = request.headers.get("Authorization", "")

@@ -21,6 +21,7 @@ from .errors import (
     request_too_large,
 )
 from .fields import StrictCharField, StrictIntegerField
+from .metrics import may_read_metrics
 from .readiness import readiness
 from .schema import error_response
 
@@ -58,8 +59,10 @@ def healthz(request: Request) -> Response:
 @extend_schema(
     summary="Readiness",
     description=(
-        "Answers 200 with the applied migrations and the task queue's depth and lag when this "
-        "server can do its work; 503 naming each thing that is not ready: the database is "
+        "Answers 200 when this server can do its work, with the applied migrations and the task "
+        "queue's depth and lag for the metrics audience (METRICS_TOKEN or "
+        "METRICS_ALLOWED_NETWORKS); 503 naming each thing that is not ready (the details, again, "
+        "for the metrics audience only): the database is "
         "unreachable (`database_unavailable`), migrations of this code are not applied "
         "(`migrations_pending`), or the oldest ready task has waited longer than "
         "`TASK_HEALTH_MAX_LAG_SECONDS` (`tasks_lagging`: no worker runs, or too few)."
@@ -70,8 +73,8 @@ def healthz(request: Request) -> Response:
             "Readiness",
             {
                 "status": StrictCharField(),
-                "migrations": MigrationsStateSerializer(),
-                "tasks": QueueHealthSerializer(),
+                "migrations": MigrationsStateSerializer(required=False),
+                "tasks": QueueHealthSerializer(required=False),
             },
         ),
         503: error_response(
@@ -89,8 +92,14 @@ def healthz(request: Request) -> Response:
 @permission_classes([AllowAny])
 def readyz(request: Request) -> Response | JsonResponse:
     state = readiness()
+    # Migration names and queue figures are for the operators (the metrics audience): anyone
+    # may probe readiness, but only they learn why.
+    insider = may_read_metrics(request)
     if state.problems:
-        return errors_json_response(503, [(p.code, p.detail) for p in state.problems])
+        problems = [(p.code, p.detail if insider else NOT_READY) for p in state.problems]
+        return errors_json_response(503, problems)
+    if not insider:
+        return Response({"status": "ok"})
     queue = state.queue
     return Response(
         {
@@ -103,6 +112,9 @@ def readyz(request: Request) -> Response | JsonResponse:
             },
         }
     )
+
+
+NOT_READY = "This server is not ready."
 
 
 def not_found(request, exception=None) -> JsonResponse:

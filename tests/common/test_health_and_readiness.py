@@ -17,6 +17,12 @@ from tests.servers import call, gunicorns
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def operators(settings):
+    """The test client calls from 127.0.0.1: the metrics audience, who read /readyz's details."""
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 def test_healthz_is_alive_without_a_single_query(api_client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = api_client.get("/healthz")
@@ -76,3 +82,17 @@ def test_a_server_whose_database_is_down_is_alive_but_not_ready():
         body = assert_error(response, 503, "database_unavailable")
         assert [error["code"] for error in body["errors"]] == ["database_unavailable"]
         assert "no-store" in response["Cache-Control"]
+
+
+def test_outsiders_learn_whether_the_server_is_ready_but_not_why(api_client, settings):
+    """Migration names and queue figures are for operators (METRICS_TOKEN or an allowed
+    network); a probe from anywhere else gets the status and the codes only."""
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    settings.METRICS_TOKEN = "operators-token"
+    assert api_client.get("/readyz").json() == {"status": "ok"}
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer operators-token")
+    assert api_client.get("/readyz").json()["migrations"]["applied"] > 100
+    api_client.credentials()
+    MigrationRecorder.Migration.objects.filter(app="loyalty", name="0001_initial").delete()
+    body = assert_error(api_client.get("/readyz"), 503, "migrations_pending")
+    assert body["errors"][0]["detail"] == "This server is not ready."

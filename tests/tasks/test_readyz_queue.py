@@ -15,6 +15,12 @@ from tests.errors import assert_error
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def operators(settings):
+    """The test client calls from 127.0.0.1: the metrics audience, who read /readyz's details."""
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 def test_readyz_reports_depth_and_lag_and_turns_unhealthy_past_the_limit(
     api_client, settings, run_tasks
 ):

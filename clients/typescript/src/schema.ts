@@ -1913,7 +1913,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 with the applied migrations and the task queue's depth and lag when this server can do its work; 503 naming each thing that is not ready: the database is unreachable (`database_unavailable`), migrations of this code are not applied (`migrations_pending`), or the oldest ready task has waited longer than `TASK_HEALTH_MAX_LAG_SECONDS` (`tasks_lagging`: no worker runs, or too few).
+         * @description Answers 200 when this server can do its work, with the applied migrations and the task queue's depth and lag for the metrics audience (METRICS_TOKEN or METRICS_ALLOWED_NETWORKS); 503 naming each thing that is not ready (the details, again, for the metrics audience only): the database is unreachable (`database_unavailable`), migrations of this code are not applied (`migrations_pending`), or the oldest ready task has waited longer than `TASK_HEALTH_MAX_LAG_SECONDS` (`tasks_lagging`: no worker runs, or too few).
          */
         get: operations["getReadiness"];
         put?: never;
@@ -7793,8 +7793,8 @@ export interface components {
         };
         Readiness: {
             status: string;
-            migrations: components["schemas"]["MigrationsState"];
-            tasks: components["schemas"]["QueueHealth"];
+            migrations?: components["schemas"]["MigrationsState"];
+            tasks?: components["schemas"]["QueueHealth"];
         };
         ReadyzRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         ReasonRequest: {
