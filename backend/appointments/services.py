@@ -95,6 +95,14 @@ class PaidFeeMismatch(ConflictError):
     )
 
 
+class PaidClinicChange(ConflictError):
+    default_code = "paid_clinic_change"
+    default_detail = (
+        "The appointment is paid to its clinic and the new slot is at another clinic: cancel it "
+        "(the clinic refunds) and book the new slot instead."
+    )
+
+
 class NoPendingProposal(ConflictError):
     default_code = "no_pending_proposal"
     default_detail = "The appointment has no pending reschedule proposal."
@@ -638,11 +646,14 @@ def _fees_after_move(appointment: Appointment, target: Slot) -> Fees | None:
     """The fee rule of a move (docs/payments.md): with the same doctor the price agreed at
     booking holds (None: unchanged); with another doctor the fees follow the new doctor's
     current consultation fee. A waived appointment stays waived (its points cover the new
-    fees too); a paid (or refunded) one may move only where the total stays the same."""
+    fees too); a paid (or refunded) one may move only within its clinic, which holds the
+    payment, and only where the total stays the same."""
+    settled = appointment.payment_status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
+    if settled and target.clinic_id != appointment.clinic_id:
+        raise PaidClinicChange()
     if target.doctor_id == appointment.doctor_id:
         return None
     fees = fees_for(target.doctor.consultation_fee)
-    settled = appointment.payment_status in (PaymentStatus.PAID, PaymentStatus.REFUNDED)
     if settled and (fees.total_amount, fees.currency) != (
         appointment.total_amount,
         appointment.currency,

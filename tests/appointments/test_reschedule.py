@@ -307,8 +307,19 @@ def test_a_paid_appointment_moves_only_where_the_total_stays(client_for, booked)
         409,
         "paid_fee_mismatch",
     )
+    elsewhere = SlotFactory(
+        doctor=DoctorFactory(consultation_fee=appointment.consultation_fee),
+        start=in_hours(110),
+    )
+    # The payment belongs to the clinic it was made to: a move elsewhere is a new booking.
+    assert_error(
+        client.post(reschedule_url(appointment), {"slot": str(elsewhere.pk)}),
+        409,
+        "paid_clinic_change",
+    )
     same_price = SlotFactory(
         doctor=DoctorFactory(consultation_fee=appointment.consultation_fee),
+        clinic=appointment.clinic,
         start=in_hours(120),
     )
     response = client.post(reschedule_url(appointment), {"slot": str(same_price.pk)})
