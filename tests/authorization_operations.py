@@ -54,6 +54,8 @@ ROW_OPERATIONS = {
     "associations-list": "GET /api/v1/doctor-clinic-associations/",
     "associations-create": "POST /api/v1/doctor-clinic-associations/",
     "associations-detail": "GET /api/v1/doctor-clinic-associations/{id}/",
+    "associations-accept": "POST /api/v1/doctor-clinic-associations/{id}/accept/",
+    "associations-decline": "POST /api/v1/doctor-clinic-associations/{id}/decline/",
     "associations-end": "POST /api/v1/doctor-clinic-associations/{id}/end/",
     "doctors-list": "GET /api/v1/doctors/",
     "doctors-me": "GET /api/v1/doctors/me/",

@@ -113,6 +113,7 @@ class AssociationFactory(factory.django.DjangoModelFactory):
     clinic = factory.SubFactory(ClinicFactory)
     title = "Consultant"
     started_on = date(2024, 1, 1)
+    accepted_at = factory.LazyFunction(timezone.now)
 
 
 def clinic_admin_of(clinic, **fields) -> User:

@@ -46,7 +46,12 @@ class ClinicUserObjectPermission(UserObjectPermissionBase):
 
 
 class DoctorClinicAssociation(TimeStampedModel):
-    """A doctor working at a clinic (the doctor_clinic_associations table). Ended, never deleted."""
+    """A doctor working at a clinic (the doctor_clinic_associations table). Ended, never deleted.
+
+    An association a clinic (or a platform admin) makes is an invitation until the doctor
+    accepts it: `pending` (inactive, not accepted, not ended), then `active` (accepted), then
+    ended. Only an active one lists the doctor at the clinic, lets them publish slots there and
+    lets the clinic's admins act on their appointments (docs/security.md)."""
 
     doctor = models.ForeignKey(
         "doctors.Doctor", on_delete=models.PROTECT, related_name="associations"
@@ -55,6 +60,7 @@ class DoctorClinicAssociation(TimeStampedModel):
     title = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
     started_on = models.DateField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -69,13 +75,14 @@ class DoctorClinicAssociation(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["doctor", "clinic"],
-                condition=Q(is_active=True),
-                name="association_one_active_per_pair",
+                condition=Q(ended_on__isnull=True),
+                name="association_one_open_per_pair",
             ),
             models.CheckConstraint(
-                condition=Q(is_active=True, ended_on__isnull=True)
-                | Q(is_active=False, ended_on__isnull=False),
-                name="association_ended_iff_inactive",
+                condition=Q(is_active=True, ended_on__isnull=True, accepted_at__isnull=False)
+                | Q(is_active=False, ended_on__isnull=False)
+                | Q(is_active=False, ended_on__isnull=True, accepted_at__isnull=True),
+                name="association_active_pending_or_ended",
             ),
         ]
         indexes = [

@@ -50,6 +50,15 @@ class CanChangeClinic(BasePermission):
         return request.method in SAFE_METHODS or may_manage_clinic(request.user, obj)
 
 
+class IsTheInvitedDoctor(BasePermission):
+    """Only the doctor an association names answers its invitation."""
+
+    message = "Only the doctor this association names may accept or decline it."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return obj.doctor.user_id == request.user.pk
+
+
 class CanManageAssociation(BasePermission):
     """Associations are changed by the clinic's admins or platform admins."""
 

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from rest_framework import serializers
 
 from accounts.models import User
@@ -53,9 +55,15 @@ class ClinicAdminInputSerializer(serializers.Serializer):
     )
 
 
+AssociationStatus = Literal["pending", "active", "ended"]
+
+
 class AssociationSerializer(StrictModelSerializer):
     doctor_name = StrictCharField(source="doctor.user.full_name", read_only=True)
     clinic_name = StrictCharField(source="clinic.name", read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="pending: waiting for the doctor to accept; active; ended (or declined)"
+    )
 
     class Meta:
         model = DoctorClinicAssociation
@@ -66,11 +74,20 @@ class AssociationSerializer(StrictModelSerializer):
             "clinic",
             "clinic_name",
             "title",
+            "status",
             "is_active",
             "started_on",
+            "accepted_at",
             "ended_on",
         ]
         read_only_fields = fields
+
+    def get_status(
+        self, association: DoctorClinicAssociation
+    ) -> Literal["pending", "active", "ended"]:
+        if association.is_active:
+            return "active"
+        return "ended" if association.ended_on is not None else "pending"
 
 
 class AssociationInputSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from audit.services import record_admin_action
 from common.errors import ConflictError, field_error
 from doctors.models import Doctor
 
+from . import tasks
 from .models import Clinic, DoctorClinicAssociation
 from .permissions import (
     clinics_administered_by,
@@ -82,12 +83,16 @@ def create_association(
     title: str = "",
     started_on: date | None = None,
 ) -> DoctorClinicAssociation:
+    """Invite the doctor to the clinic: the association stays pending (the doctor is not listed
+    there, cannot publish slots there, and the clinic's admins cannot act on their patients)
+    until the doctor accepts it. The doctor is emailed."""
     if not clinic.is_active:
         raise field_error("clinic", "This clinic is deactivated.", code="clinic_inactive")
     association = DoctorClinicAssociation(
         doctor=doctor,
         clinic=clinic,
         title=title,
+        is_active=False,
         started_on=started_on or timezone.localdate(),
         created_by=created_by,
     )
@@ -97,9 +102,41 @@ def create_association(
     except IntegrityError as exc:
         raise field_error(
             "doctor",
-            "This doctor already has an active association with this clinic.",
+            "This doctor already has an open association with this clinic (pending or active).",
             code="association_exists",
         ) from exc
+    tasks.send_association_invitation.enqueue(association_id=str(association.pk))
+    return association
+
+
+class AssociationNotPending(ConflictError):
+    default_code = "association_not_pending"
+    default_detail = "This association is not waiting for the doctor's answer."
+
+
+@transaction.atomic
+def accept_association(*, association: DoctorClinicAssociation) -> DoctorClinicAssociation:
+    """The doctor accepts the clinic's invitation: from now on they work there."""
+    association = DoctorClinicAssociation.objects.select_for_update().get(pk=association.pk)
+    if association.is_active or association.ended_on is not None:
+        raise AssociationNotPending()
+    association.is_active = True
+    association.accepted_at = timezone.now()
+    association.save(update_fields=["is_active", "accepted_at", "updated_at"])
+    return association
+
+
+@transaction.atomic
+def decline_association(
+    *, association: DoctorClinicAssociation, declined_by: User
+) -> DoctorClinicAssociation:
+    """The doctor declines the invitation: it ends without ever having been active."""
+    association = DoctorClinicAssociation.objects.select_for_update().get(pk=association.pk)
+    if association.is_active or association.ended_on is not None:
+        raise AssociationNotPending()
+    association.ended_on = max(timezone.localdate(), association.started_on)
+    association.ended_by = declined_by
+    association.save(update_fields=["ended_on", "ended_by", "updated_at"])
     return association
 
 
@@ -114,7 +151,7 @@ def end_association(
 ) -> DoctorClinicAssociation:
     """End the association; the row stays, with its end date, for history."""
     association = DoctorClinicAssociation.objects.select_for_update().get(pk=association.pk)
-    if not association.is_active:
+    if association.ended_on is not None:
         raise AssociationAlreadyEnded()
     ended_on = ended_on or timezone.localdate()
     if ended_on < association.started_on:

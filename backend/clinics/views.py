@@ -13,7 +13,12 @@ from common.schema import error_response
 from . import services
 from .filters import AssociationFilter, ClinicFilter
 from .models import Clinic
-from .permissions import CanChangeClinic, CanManageAssociation, may_manage_clinic
+from .permissions import (
+    CanChangeClinic,
+    CanManageAssociation,
+    IsTheInvitedDoctor,
+    may_manage_clinic,
+)
 from .selectors import associations_visible_to, clinic_admins, clinics_visible_to
 from .serializers import (
     AssociationEndSerializer,
@@ -166,8 +171,18 @@ class AssociationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         return associations_visible_to(self.request.user)
 
+    def get_permissions(self):
+        if self.action in ("accept", "decline"):
+            return [IsAuthenticated(), IsTheInvitedDoctor()]
+        return super().get_permissions()
+
     @extend_schema(
         summary="Add a doctor to a clinic (the clinic's admins or platform admins)",
+        description=(
+            "An invitation: the association is `pending` until the doctor accepts it (they are "
+            "emailed). Until then the doctor is not listed at the clinic, cannot publish slots "
+            "there, and the clinic's admins cannot act on their appointments."
+        ),
         tags=TAGS,
         request=AssociationInputSerializer,
         responses={201: AssociationSerializer},
@@ -185,8 +200,52 @@ class AssociationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
 
     @extend_schema(
+        summary="Accept a clinic's invitation (the doctor it names)",
+        description=(
+            "The pending association becomes active: the doctor is listed at the clinic, may "
+            "publish slots there, and its admins manage their appointments there."
+        ),
+        tags=TAGS,
+        request=None,
+        responses={
+            200: AssociationSerializer,
+            409: error_response(
+                "AssociationNotPending", "Not waiting for an answer.", "association_not_pending"
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        association = services.accept_association(association=self.get_object())
+        return Response(AssociationSerializer(self.get_queryset().get(pk=association.pk)).data)
+
+    @extend_schema(
+        summary="Decline a clinic's invitation (the doctor it names)",
+        description="The association ends without ever having been active.",
+        tags=TAGS,
+        request=None,
+        responses={
+            200: AssociationSerializer,
+            409: error_response(
+                "AssociationNotPendingToDecline",
+                "Not waiting for an answer.",
+                "association_not_pending",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk=None) -> Response:
+        association = services.decline_association(
+            association=self.get_object(), declined_by=request.user
+        )
+        return Response(AssociationSerializer(self.get_queryset().get(pk=association.pk)).data)
+
+    @extend_schema(
         summary="End an association (the clinic's admins or platform admins)",
-        description="The row is kept with its end date.",
+        description=(
+            "The row is kept with its end date. Ending a pending association withdraws the "
+            "invitation."
+        ),
         tags=TAGS,
         request=AssociationEndSerializer,
         responses={

@@ -64,6 +64,8 @@ OPERATION_IDS = {
     "doctor_clinic_associations_list": "listDoctorClinicAssociations",
     "doctor_clinic_associations_create": "createDoctorClinicAssociation",
     "doctor_clinic_associations_retrieve": "getDoctorClinicAssociation",
+    "doctor_clinic_associations_accept_create": "acceptClinicInvitation",
+    "doctor_clinic_associations_decline_create": "declineClinicInvitation",
     "doctor_clinic_associations_end_create": "endDoctorClinicAssociation",
     "doctors_list": "listDoctors",
     "doctors_retrieve": "getDoctor",

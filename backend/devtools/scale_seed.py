@@ -390,6 +390,7 @@ class ScaleSeeder:
                     "Consultant",
                     True,
                     (user["joined"] - timedelta(days=rng.randint(0, 900))).date(),
+                    user["joined"],
                     None,
                     admin["id"],
                 )
@@ -427,6 +428,7 @@ class ScaleSeeder:
                 "title",
                 "is_active",
                 "started_on",
+                "accepted_at",
                 "ended_on",
                 "created_by",
             ],

@@ -88,3 +88,72 @@ def test_doctor_sees_own_ended_associations_patients_only_active(client_for):
     AssociationFactory(doctor=doctor, is_active=False, ended_on="2024-02-01")
     assert client_for(doctor.user).get(URL).json()["count"] == 2
     assert client_for(user_with_role("patient")).get(URL).json()["count"] == 1
+
+
+def test_a_clinic_cannot_attach_a_doctor_without_the_doctors_acceptance(
+    setup, client_for, run_tasks, outbox
+):
+    """A clinic admin attached any doctor, then published their slots and moved patients onto
+    them: now an association is an invitation, and nothing follows from it until the doctor
+    accepts (issue 28, finding 2)."""
+    clinic, client = setup
+    doctor = DoctorFactory(user__last_name="Invited")
+    created = client.post(URL, {"doctor": str(doctor.pk), "clinic": str(clinic.pk)})
+    assert created.status_code == 201, created.content
+    invitation = created.json()
+    assert (invitation["status"], invitation["is_active"], invitation["accepted_at"]) == (
+        "pending",
+        False,
+        None,
+    )
+    assert run_tasks() == 1
+    [mail] = outbox
+    assert mail.to == [doctor.user.email]
+    assert f"/clinics/invitations/{invitation['id']}" in mail.body
+
+    anyone = client_for(user_with_role("patient"))
+    directory = anyone.get(f"/api/v1/doctors/{doctor.pk}/").json()
+    assert directory.get("clinics", []) == []
+    slot = client_for(doctor.user).post(
+        "/api/v1/slots/",
+        {
+            "clinic": str(clinic.pk),
+            "start": (timezone.now() + timedelta(days=3)).isoformat(),
+            "end": (timezone.now() + timedelta(days=3, minutes=30)).isoformat(),
+        },
+    )
+    assert slot.status_code in (400, 403), slot.content
+
+    url = f"{URL}{invitation['id']}/accept/"
+    assert_error(client.post(url), 403, "permission_denied")  # the clinic cannot accept
+    assert_error(client_for(DoctorFactory().user).post(url), 404, "not_found")
+    accepted = client_for(doctor.user).post(url)
+    assert accepted.status_code == 200, accepted.content
+    assert (accepted.json()["status"], accepted.json()["is_active"]) == ("active", True)
+    assert_error(client_for(doctor.user).post(url), 409, "association_not_pending")
+    assert [
+        c["clinic_id"] for c in anyone.get(f"/api/v1/doctors/{doctor.pk}/").json()["clinics"]
+    ] == [str(clinic.pk)]
+
+
+def test_a_doctor_declines_and_a_clinic_withdraws_an_invitation(setup, client_for):
+    clinic, client = setup
+    doctor = DoctorFactory()
+    first = client.post(URL, {"doctor": str(doctor.pk), "clinic": str(clinic.pk)}).json()
+    declined = client_for(doctor.user).post(f"{URL}{first['id']}/decline/")
+    assert declined.status_code == 200, declined.content
+    assert (declined.json()["status"], declined.json()["accepted_at"]) == ("ended", None)
+    second = client.post(URL, {"doctor": str(doctor.pk), "clinic": str(clinic.pk)}).json()
+    assert_error(
+        client.post(URL, {"doctor": str(doctor.pk), "clinic": str(clinic.pk)}),
+        400,
+        "association_exists",
+        attr="doctor",
+    )
+    withdrawn = client.post(f"{URL}{second['id']}/end/")
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert_error(
+        client_for(doctor.user).post(f"{URL}{second['id']}/accept/"),
+        409,
+        "association_not_pending",
+    )

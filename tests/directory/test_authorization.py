@@ -3,9 +3,17 @@
 import pytest
 
 from tests.authz import Endpoint, cases, check, expect
-from tests.factories import ClinicFactory, SpecialtyFactory, UserFactory
+from tests.factories import AssociationFactory, ClinicFactory, SpecialtyFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
+
+
+def invitation(w):
+    """Another clinic's pending invitation of the world's doctor (only they may answer it)."""
+    return AssociationFactory(
+        doctor=w.doctor, clinic=ClinicFactory(), is_active=False, accepted_at=None
+    )
+
 
 V1 = "/api/v1"
 
@@ -188,6 +196,18 @@ ENDPOINTS = [
         lambda w: f"{V1}/doctor-clinic-associations/",
         expect(403, clinic_admin=201, platform_admin=201),
         body=lambda w: {"doctor": str(w.other_doctor.pk), "clinic": str(w.clinic.pk)},
+    ),
+    Endpoint(
+        "associations-accept",
+        "POST",
+        lambda w: f"{V1}/doctor-clinic-associations/{invitation(w).pk}/accept/",
+        expect(404, doctor=200, platform_admin=403),
+    ),
+    Endpoint(
+        "associations-decline",
+        "POST",
+        lambda w: f"{V1}/doctor-clinic-associations/{invitation(w).pk}/decline/",
+        expect(404, doctor=200, platform_admin=403),
     ),
     Endpoint(
         "associations-end",

@@ -671,7 +671,7 @@ export interface paths {
         put?: never;
         /**
          * Add a doctor to a clinic (the clinic's admins or platform admins)
-         * @description The doctor starts working at the clinic and may publish slots there. One active association per doctor and clinic (`association_exists`).
+         * @description An invitation: the association is `pending` until the doctor accepts it (they are emailed). Until then the doctor is not listed at the clinic, cannot publish slots there, and the clinic's admins cannot act on their appointments.
          */
         post: operations["createDoctorClinicAssociation"];
         delete?: never;
@@ -700,6 +700,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/doctor-clinic-associations/{id}/accept/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a clinic's invitation (the doctor it names)
+         * @description The pending association becomes active: the doctor is listed at the clinic, may publish slots there, and its admins manage their appointments there.
+         */
+        post: operations["acceptClinicInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/doctor-clinic-associations/{id}/decline/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a clinic's invitation (the doctor it names)
+         * @description The association ends without ever having been active.
+         */
+        post: operations["declineClinicInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/doctor-clinic-associations/{id}/end/": {
         parameters: {
             query?: never;
@@ -711,7 +751,7 @@ export interface paths {
         put?: never;
         /**
          * End an association (the clinic's admins or platform admins)
-         * @description The row is kept with its end date.
+         * @description The row is kept with its end date. Ending a pending association withdraws the invitation.
          */
         post: operations["endDoctorClinicAssociation"];
         delete?: never;
@@ -2587,10 +2627,13 @@ export interface components {
             readonly clinic: string;
             readonly clinic_name: string;
             readonly title: string;
-            /** @default true */
+            /** @description pending: waiting for the doctor to accept; active; ended (or declined) */
+            readonly status: components["schemas"]["AssociationStatusEnum"];
             readonly is_active: boolean;
             /** Format: date */
             readonly started_on: string;
+            /** Format: date-time */
+            readonly accepted_at: string | null;
             /** Format: date */
             readonly ended_on: string | null;
         };
@@ -2627,6 +2670,34 @@ export interface components {
              */
             started_on?: string;
         };
+        AssociationNotPending: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AssociationNotPendingErrorComponent"][];
+        };
+        AssociationNotPendingErrorComponent: {
+            /**
+             * @description * `association_not_pending` - association_not_pending
+             * @enum {string}
+             */
+            code: "association_not_pending";
+            detail: string;
+            attr: string | null;
+        };
+        AssociationNotPendingToDecline: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AssociationNotPendingToDeclineErrorComponent"][];
+        };
+        AssociationNotPendingToDeclineErrorComponent: {
+            /**
+             * @description * `association_not_pending` - association_not_pending
+             * @enum {string}
+             */
+            code: "association_not_pending";
+            detail: string;
+            attr: string | null;
+        };
+        /** @enum {string} */
+        AssociationStatusEnum: "pending" | "active" | "ended";
         AuthEmailConfirmCreateError: components["schemas"]["AuthEmailConfirmCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AuthEmailConfirmCreateTokenErrorComponent"] | components["schemas"]["OtherValidationError"];
         AuthEmailConfirmCreateErrorResponse400: components["schemas"]["AuthEmailConfirmCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         AuthEmailConfirmCreateNonFieldErrorsErrorComponent: {
@@ -4365,6 +4436,7 @@ export interface components {
             timezone: string;
             title: string;
         };
+        DoctorClinicAssociationsAcceptCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         DoctorClinicAssociationsCreateClinicErrorComponent: {
             /**
              * @description * `clinic` - clinic
@@ -4454,6 +4526,7 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["DoctorClinicAssociationsCreateError"][];
         };
+        DoctorClinicAssociationsDeclineCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         DoctorClinicAssociationsEndCreateEndedOnErrorComponent: {
             /**
              * @description * `ended_on` - ended_on
@@ -14518,6 +14591,196 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    acceptClinicInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this doctor clinic association. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Association"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoctorClinicAssociationsAcceptCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description Not waiting for an answer. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssociationNotPending"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    declineClinicInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this doctor clinic association. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Association"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DoctorClinicAssociationsDeclineCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description Not waiting for an answer. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssociationNotPendingToDecline"];
                 };
             };
             413: {

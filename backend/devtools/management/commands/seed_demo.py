@@ -251,7 +251,11 @@ class Command(BaseCommand):
                 DoctorLanguage(doctor=doctor, language=code) for code in languages
             )
             DoctorClinicAssociation.objects.create(
-                doctor=doctor, clinic=clinics[clinic_slug], title=title, started_on=date(2024, 1, 1)
+                doctor=doctor,
+                clinic=clinics[clinic_slug],
+                title=title,
+                started_on=date(2024, 1, 1),
+                accepted_at=timezone.now(),
             )
 
     def _reviewed_visit(self, patient_email, doctor_email, start, rating, comment) -> None:
