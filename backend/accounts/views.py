@@ -120,6 +120,7 @@ class TokenRefreshView(PublicView):
                 "Invalid, expired or revoked token, or a reused one (the session has ended).",
                 "token_not_valid",
                 "refresh_token_reused",
+                "session_expired",
             ),
         },
     )

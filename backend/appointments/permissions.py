@@ -52,12 +52,12 @@ class CanReschedule(BasePermission):
 
 
 class CanProposeReschedule(BasePermission):
-    """Only the appointment's doctor proposes a new time."""
+    """The appointment's doctor, or an admin of its clinic, proposes a new time."""
 
-    message = "Only the appointment's doctor may propose a new time."
+    message = "Only the appointment's doctor or its clinic's admins may propose a new time."
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
-        return obj.doctor.user_id == request.user.pk
+        return obj.doctor.user_id == request.user.pk or administers_clinic(request.user, obj.clinic)
 
 
 class IsAppointmentPatient(BasePermission):
@@ -70,9 +70,11 @@ class IsAppointmentPatient(BasePermission):
 
 
 class CanDeclineProposal(BasePermission):
-    """The patient declines a proposal; the doctor withdraws it."""
+    """The patient declines a proposal; the doctor or the clinic's admins withdraw it."""
 
-    message = "Only the patient or the doctor may decline or withdraw a proposal."
+    message = "Only the patient, the doctor or the clinic's admins may decline or withdraw it."
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
-        return request.user.pk in (obj.patient.user_id, obj.doctor.user_id)
+        return request.user.pk in (obj.patient.user_id, obj.doctor.user_id) or (
+            administers_clinic(request.user, obj.clinic)
+        )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import is_platform_admin
-from clinics.permissions import administers_clinic
+from clinics.permissions import administers_clinic, clinics_administered_by
 from common.errors import ConflictError, DomainError, UnprocessableError, field_error
 from loyalty.services import (
     award_points_for_completion,
@@ -100,6 +100,14 @@ class PaidClinicChange(ConflictError):
     default_detail = (
         "The appointment is paid to its clinic and the new slot is at another clinic: cancel it "
         "(the clinic refunds) and book the new slot instead."
+    )
+
+
+class PatientConsentRequired(ConflictError):
+    default_code = "patient_consent_required"
+    default_detail = (
+        "Moving the appointment to another doctor needs the patient's consent: propose the slot "
+        "(POST .../reschedule-proposal/) and the patient accepts it."
     )
 
 
@@ -484,7 +492,8 @@ def reschedule_appointment(*, appointment: Appointment, slot_id, actor: User) ->
         return RescheduleResult(appointment, moved=False)
     now = timezone.now()
     _check_still_open(appointment, now)
-    by_staff = administers_clinic(actor, appointment.clinic)
+    by_patient = actor.pk == appointment.patient.user_id
+    by_staff = not by_patient and administers_clinic(actor, appointment.clinic)
     if not by_staff:
         _check_patient_window(appointment, now, verb="rescheduled")
     moved = _move(appointment, slot_id=slot_id, actor=actor, staff_only_own_clinics=by_staff)
@@ -492,14 +501,20 @@ def reschedule_appointment(*, appointment: Appointment, slot_id, actor: User) ->
 
 
 @transaction.atomic
-def propose_reschedule(*, appointment: Appointment, slot_id, doctor_user: User) -> Appointment:
-    """The doctor proposes another of their own free slots; the patient accepts (the move runs
-    then, if the slot is still free) or declines. A new proposal replaces a pending one. The
-    proposal does not hold the slot."""
+def propose_reschedule(*, appointment: Appointment, slot_id, proposer: User) -> Appointment:
+    """The doctor proposes another of their own free slots, or an admin of the appointment's
+    clinic a free slot of any doctor at a clinic they administer; the patient accepts (the move
+    runs then, if the slot is still free) or declines. A new proposal replaces a pending one.
+    The proposal does not hold the slot."""
     appointment = _lock(appointment)
     now = timezone.now()
     _check_still_open(appointment, now)
-    target = bookable_slots().filter(pk=slot_id, doctor__user=doctor_user).first()
+    offered = bookable_slots().filter(pk=slot_id)
+    if proposer.pk == appointment.doctor.user_id:
+        offered = offered.filter(doctor__user=proposer)
+    else:
+        offered = offered.filter(clinic__in=clinics_administered_by(proposer))
+    target = offered.first()
     if target is None:
         raise _unavailable(slot_id, now)
     appointment.proposed_slot = target
@@ -579,6 +594,10 @@ def _move(
             "Clinic admins move appointments only to slots of clinics they administer.",
             code="slot_outside_clinic",
         )
+    # A move to another doctor gives that doctor the patient's history: only with the patient's
+    # own booking or acceptance (docs/security.md), so the clinic proposes it instead.
+    if staff_only_own_clinics and target.doctor_id != appointment.doctor_id:
+        raise PatientConsentRequired()
     fees = _fees_after_move(appointment, target)
 
     previous_slot_id, previous_doctor = appointment.slot_id, appointment.doctor

@@ -110,7 +110,12 @@ def send_reschedule_notice(
 def send_reschedule_proposal(context: TaskContext, appointment_id: str) -> None:
     """Ask the patient about the doctor's proposed new time (if it is still pending)."""
     appointment = Appointment.objects.select_related(
-        "patient__user", "doctor__user", "doctor__specialty", "clinic", "proposed_slot__clinic"
+        "patient__user",
+        "doctor__user",
+        "doctor__specialty",
+        "clinic",
+        "proposed_slot__clinic",
+        "proposed_slot__doctor__user",
     ).get(pk=appointment_id)
     proposed = appointment.proposed_slot
     if proposed is None or appointment.status != AppointmentStatus.BOOKED:
@@ -118,12 +123,13 @@ def send_reschedule_proposal(context: TaskContext, appointment_id: str) -> None:
     deliver_email(
         key=task_message_key(context),
         to=appointment.patient.user.email,
-        subject=f"Dr. {appointment.doctor.user.last_name} proposes a new time",
+        subject="A new time is proposed for your appointment",
         template="appointments/email/reschedule_proposed",
         context=email_context(
             appointment,
             proposed_when=local_text(proposed.start, proposed.end, proposed.clinic.timezone),
             proposed_clinic=proposed.clinic,
+            proposed_doctor=proposed.doctor,
         ),
     )
 

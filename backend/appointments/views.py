@@ -68,6 +68,8 @@ RESCHEDULE_CONFLICT = error_response(
     "slot_in_past",
     "patient_overlap",
     "paid_fee_mismatch",
+    "paid_clinic_change",
+    "patient_consent_required",
     "invalid_transition",
     "appointment_started",
     "cancellation_window_closed",
@@ -113,7 +115,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "create": [IsPatient()],
             "cancel": [CanCancelAppointment()],
             "reschedule": [CanReschedule()],
-            "propose_reschedule": [IsDoctor(), CanProposeReschedule()],
+            "propose_reschedule": [CanProposeReschedule()],
             "accept_proposal": [IsAppointmentPatient()],
             "decline_proposal": [CanDeclineProposal()],
             "record_payment": [CanRecordPayment()],
@@ -262,7 +264,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = services.propose_reschedule(
             appointment=self.get_object(),
             slot_id=data.validated_data["slot"].pk,
-            doctor_user=request.user,
+            proposer=request.user,
         )
         return Response(self._fresh(appointment))
 
@@ -285,6 +287,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "slot_held",
                 "slot_in_past",
                 "patient_overlap",
+                "paid_fee_mismatch",
+                "paid_clinic_change",
                 "invalid_transition",
                 "appointment_started",
             ),

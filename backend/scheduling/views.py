@@ -46,10 +46,13 @@ IsDoctor = any_role(Role.DOCTOR)
 IsPatient = any_role(Role.PATIENT)
 HOLD_CONFLICT = error_response(
     "SlotHoldConflict",
-    "The slot is booked, blocked or past, someone else holds it, or you hold too many.",
+    "The slot is booked, blocked or past, someone else holds it, you hold too many, you held "
+    "it a moment ago, or you placed too many holds today.",
     "slot_unavailable",
     "slot_held",
     "too_many_holds",
+    "hold_cooldown",
+    "too_many_holds_today",
 )
 
 

@@ -364,7 +364,7 @@ def test_doctor_proposes_and_the_patient_accepts(client_for, booked, outbox, run
     assert response.json()["slot"] == str(appointment.slot_id)  # nothing moved yet
     run_tasks()
     assert [m.to for m in outbox] == [[appointment.patient.user.email]]
-    assert "proposes" in outbox[0].subject
+    assert outbox[0].subject == "A new time is proposed for your appointment"
 
     patient = client_for(appointment.patient.user)
     response = patient.post(f"{URL}{appointment.pk}/reschedule-proposal/accept/")
@@ -458,3 +458,59 @@ def test_cancelling_an_appointment_whose_slot_was_not_booked_sends_no_slot_freed
     appointment = AppointmentFactory(slot__status="available")
     cancel_appointment(appointment=appointment, cancelled_by=appointment.patient.user)
     assert [name for name, _ in signals] == ["appointment_cancelled"]
+
+
+def test_a_clinic_admin_moves_a_patient_to_another_doctor_only_with_their_consent(
+    client_for, booked, run_tasks, outbox
+):
+    """An admin who could move any patient onto a doctor's slot could hand that doctor the
+    patient's history: a move to another doctor is a proposal the patient accepts (issue 28,
+    finding 2); a move to another slot of the same doctor stays direct."""
+    appointment, same_doctor = booked
+    clinic = appointment.clinic
+    admin = client_for(clinic_admin_of(clinic))
+    colleague = SlotFactory(clinic=clinic, start=in_hours(100))
+    assert_error(
+        admin.post(reschedule_url(appointment), {"slot": str(colleague.pk)}),
+        409,
+        "patient_consent_required",
+    )
+    assert not patients_treated_by(colleague.doctor.user).filter(pk=appointment.patient_id)
+    outbox.clear()
+    proposed = admin.post(
+        f"{URL}{appointment.pk}/reschedule-proposal/", {"slot": str(colleague.pk)}
+    )
+    assert proposed.status_code == 200, proposed.content
+    run_tasks()
+    [mail] = [m for m in outbox if m.subject == "A new time is proposed for your appointment"]
+    assert f"to Dr. {colleague.doctor.user.full_name}" in " ".join(mail.body.split())
+    assert not patients_treated_by(colleague.doctor.user).filter(pk=appointment.patient_id)
+    accepted = client_for(appointment.patient.user).post(
+        f"{URL}{appointment.pk}/reschedule-proposal/accept/"
+    )
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["doctor"]["id"] == str(colleague.doctor.pk)
+    assert patients_treated_by(colleague.doctor.user).filter(pk=appointment.patient_id).exists()
+
+    moved = admin.post(reschedule_url(appointment), {"slot": str(same_doctor.pk)})
+    assert moved.status_code == 409  # the target belongs to the first doctor now: consent again
+    back = SlotFactory(doctor=colleague.doctor, clinic=clinic, start=in_hours(130))
+    assert admin.post(reschedule_url(appointment), {"slot": str(back.pk)}).status_code == 200
+
+
+def test_a_clinic_admin_proposes_only_slots_of_clinics_they_run(client_for, booked):
+    appointment, _ = booked
+    admin = client_for(clinic_admin_of(appointment.clinic))
+    elsewhere = SlotFactory(start=in_hours(100))
+    assert_error(
+        admin.post(f"{URL}{appointment.pk}/reschedule-proposal/", {"slot": str(elsewhere.pk)}),
+        409,
+        "slot_unavailable",
+    )
+    outsider = client_for(clinic_admin_of(elsewhere.clinic))
+    assert (
+        outsider.post(
+            f"{URL}{appointment.pk}/reschedule-proposal/", {"slot": str(elsewhere.pk)}
+        ).status_code
+        == 404
+    )

@@ -7819,11 +7819,13 @@ export interface components {
              *     * `slot_held` - slot_held
              *     * `slot_in_past` - slot_in_past
              *     * `patient_overlap` - patient_overlap
+             *     * `paid_fee_mismatch` - paid_fee_mismatch
+             *     * `paid_clinic_change` - paid_clinic_change
              *     * `invalid_transition` - invalid_transition
              *     * `appointment_started` - appointment_started
              * @enum {string}
              */
-            code: "no_pending_proposal" | "slot_unavailable" | "slot_held" | "slot_in_past" | "patient_overlap" | "invalid_transition" | "appointment_started";
+            code: "no_pending_proposal" | "slot_unavailable" | "slot_held" | "slot_in_past" | "patient_overlap" | "paid_fee_mismatch" | "paid_clinic_change" | "invalid_transition" | "appointment_started";
             detail: string;
             attr: string | null;
         };
@@ -7911,9 +7913,10 @@ export interface components {
             /**
              * @description * `token_not_valid` - token_not_valid
              *     * `refresh_token_reused` - refresh_token_reused
+             *     * `session_expired` - session_expired
              * @enum {string}
              */
-            code: "token_not_valid" | "refresh_token_reused";
+            code: "token_not_valid" | "refresh_token_reused" | "session_expired";
             detail: string;
             attr: string | null;
         };
@@ -7984,12 +7987,14 @@ export interface components {
              *     * `slot_in_past` - slot_in_past
              *     * `patient_overlap` - patient_overlap
              *     * `paid_fee_mismatch` - paid_fee_mismatch
+             *     * `paid_clinic_change` - paid_clinic_change
+             *     * `patient_consent_required` - patient_consent_required
              *     * `invalid_transition` - invalid_transition
              *     * `appointment_started` - appointment_started
              *     * `cancellation_window_closed` - cancellation_window_closed
              * @enum {string}
              */
-            code: "slot_unavailable" | "slot_held" | "slot_in_past" | "patient_overlap" | "paid_fee_mismatch" | "invalid_transition" | "appointment_started" | "cancellation_window_closed";
+            code: "slot_unavailable" | "slot_held" | "slot_in_past" | "patient_overlap" | "paid_fee_mismatch" | "paid_clinic_change" | "patient_consent_required" | "invalid_transition" | "appointment_started" | "cancellation_window_closed";
             detail: string;
             attr: string | null;
         };
@@ -8640,9 +8645,11 @@ export interface components {
              * @description * `slot_unavailable` - slot_unavailable
              *     * `slot_held` - slot_held
              *     * `too_many_holds` - too_many_holds
+             *     * `hold_cooldown` - hold_cooldown
+             *     * `too_many_holds_today` - too_many_holds_today
              * @enum {string}
              */
-            code: "slot_unavailable" | "slot_held" | "too_many_holds";
+            code: "slot_unavailable" | "slot_held" | "too_many_holds" | "hold_cooldown" | "too_many_holds_today";
             detail: string;
             attr: string | null;
         };
@@ -19260,7 +19267,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse406"];
                 };
             };
-            /** @description The slot is booked, blocked or past, someone else holds it, or you hold too many. */
+            /** @description The slot is booked, blocked or past, someone else holds it, you hold too many, you held it a moment ago, or you placed too many holds today. */
             409: {
                 headers: {
                     [name: string]: unknown;
