@@ -143,7 +143,8 @@ def slot():
 
 
 def test_a_taken_slot_is_a_409_conflict(client_for, slot):
-    assert post_fhir(client_for(PatientFactory().user), f"{R4}/Appointment", booking(slot.pk))
+    first = post_fhir(client_for(PatientFactory().user), f"{R4}/Appointment", booking(slot.pk))
+    assert first.status_code == 201, first.content
     response = post_fhir(client_for(PatientFactory().user), f"{R4}/Appointment", booking(slot.pk))
     body = assert_outcome(response, 409, "slot_unavailable")
     assert body["issue"][0]["code"] == "conflict"
