@@ -3,6 +3,7 @@ appointments, no medical data, a doctor sees first names and last initials, stab
 SEQUENCE, cancelled events marked; rotation and revocation kill the old URL."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -15,6 +16,7 @@ from appointments.services import book_appointment, cancel_appointment, reschedu
 from calendars.models import CalendarFeed
 from calendars.services import create_feed, hash_token
 from patients.models import Patient
+from scheduling.models import Slot
 from tests.errors import assert_error
 from tests.factories import (
     AppointmentFactory,
@@ -232,3 +234,40 @@ def test_appointments_the_feed_owner_does_not_have_stay_out(client_for, patient)
     assert str(event["UID"]) == f"{treated.pk}@careslot"
     assert Appointment.objects.count() == 2
     assert event.decoded("DTSTART") - event.decoded("DTEND") == -timedelta(minutes=30)
+
+
+def test_a_feed_carries_at_most_500_events_the_earliest_first(client_for, patient):
+    doctor = DoctorFactory()
+    clinic = AppointmentFactory(patient=patient, slot__doctor=doctor).clinic
+    first = in_hours(24 * 20)
+    slots = Slot.objects.bulk_create(
+        Slot(
+            doctor=doctor,
+            clinic=clinic,
+            start=first + timedelta(minutes=30 * i),
+            end=first + timedelta(minutes=30 * (i + 1)),
+            status="booked",
+        )
+        for i in range(500)
+    )
+    Appointment.objects.bulk_create(
+        Appointment(
+            patient=patient,
+            slot=slot,
+            doctor=doctor,
+            clinic=clinic,
+            start=slot.start,
+            end=slot.end,
+            consultation_fee=Decimal("80.00"),
+            transaction_fee=Decimal("2.90"),
+            total_amount=Decimal("82.90"),
+            currency="EUR",
+        )
+        for slot in slots
+    )
+    assert Appointment.objects.filter(patient=patient).count() == 501
+    path = new_feed(client_for, patient.user, "patient")
+    uids = [str(e["UID"]) for e in events(client_for(None).get(path))]
+    assert len(uids) == 500
+    latest = Appointment.objects.filter(patient=patient).order_by("-start").first()
+    assert f"{latest.pk}@careslot" not in uids  # the cap drops the latest, not the next ones
