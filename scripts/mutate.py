@@ -15,6 +15,10 @@ MUTATE_RECHECK=1 keeps a module's scratch tree and runs again only the mutants t
 killed (after new tests were written): mutmut maps the new tests incrementally, and the killed
 mutants keep their verdict, which tests that were only added cannot change.
 
+Each module's run gets a test database of its own, made fresh from the migrations and dropped
+afterwards (`<DATABASE_URL's name>_mutate_<module>_<pid>`): a test database that `make test` or
+an earlier run left behind (once without guardian's Permission rows) is never reused.
+
 Mutants run one at a time by default (MUTATE_CHILDREN): the forked children would share one
 test database, and the transactional tests of one would flush the rows of another.
 
@@ -29,6 +33,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND = ROOT / "backend"
@@ -70,17 +75,67 @@ MODULES: dict[str, list[str]] = {
         "tests/administration/test_doctor_vetting.py",
         "tests/accounts/test_services_rules.py",
     ],
-    "scheduling/services.py": [
+    "scheduling/services.py": [  # the slot holds included
         "tests/scheduling",
         "tests/appointments/test_reschedule.py",
         "tests/waitlist",
+        "tests/concurrency/test_hold_race.py",
     ],
     "appointments/services.py": [
         "tests/appointments",
         "tests/loyalty/test_points.py",
         "tests/waitlist",
     ],
+    # The newer rule-bearing modules (issue 34).
+    "webhooks/services.py": [
+        "tests/webhooks",
+        "tests/appointments/test_reschedule.py",
+    ],
+    "webhooks/network.py": [
+        "tests/webhooks/test_ssrf.py",
+        "tests/webhooks/test_https_delivery.py",
+        "tests/webhooks/test_delivery.py",
+        "tests/webhooks/test_endpoints.py",
+    ],
+    "waitlist/services.py": [
+        "tests/waitlist",
+        "tests/concurrency/test_waitlist_race.py",
+    ],
+    "calendars/services.py": [
+        "tests/calendars",
+    ],
+    # The FHIR booking path: the create, update and patch of Appointment live in its views.
+    "fhir_r4/views.py": [
+        "tests/fhir_r4",
+    ],
+    # The worker's claim, lease and retry steps, through run_tasks and the worker's own
+    # methods; tests that start `manage.py worker` processes run the unmutated code.
+    "common/worker.py": [
+        "tests/tasks/test_retries.py",
+        "tests/tasks/test_reminders.py",
+        "tests/tasks/test_readyz_queue.py",
+        "tests/concurrency/test_waitlist_race.py",
+    ],
 }
+
+
+def _database_url_for_this_run(module: str) -> tuple[str, str]:
+    """(DATABASE_URL, test database name) of a database that exists only for this module's run:
+    pytest-django creates `test_<name>` fresh with every migration (and the Permission rows
+    guardian reads), and the script drops it afterwards. A test database left behind by `make
+    test` or an earlier run is never reused."""
+    base = urlsplit(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/careslot")
+    stem = module.removesuffix(".py").replace("/", "_")
+    name = f"{base.path.lstrip('/') or 'careslot'}_mutate_{stem}_{os.getpid()}"[:50]
+    return urlunsplit(base._replace(path=f"/{name}")), f"test_{name}"
+
+
+def _drop_database(database_url: str, name: str) -> None:
+    import psycopg
+
+    server = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _toml(value) -> str:
@@ -169,7 +224,13 @@ def main(argv: list[str]) -> int:
         else:
             print(f"==> mutmut on {module} ({work.relative_to(ROOT)})", flush=True)
             command = [mutmut, "run", "--max-children", children, *names]
-            run = subprocess.run(command, cwd=work, check=False)
+            database_url, test_database = _database_url_for_this_run(module)
+            _drop_database(database_url, test_database)
+            env = {**os.environ, "DATABASE_URL": database_url}
+            try:
+                run = subprocess.run(command, cwd=work, check=False, env=env)
+            finally:
+                _drop_database(database_url, test_database)
             if run.returncode != 0:
                 print(f"mutmut failed on {module} (exit {run.returncode})", file=sys.stderr)
                 failed = True
