@@ -109,9 +109,8 @@ def test_requests_bookings_logins_throttles_and_the_queue_are_counted(
 
 
 def test_task_runs_retries_failures_and_mail_failures_are_counted(
-    api_client, world, run_tasks, settings
+    api_client, world, run_tasks, settings, refusing_smtp
 ):
-    settings.EMAIL_BACKEND = "tests.common.test_request_log.RefusingEmailBackend"
     settings.TASK_MAX_ATTEMPTS = 2
     settings.TASK_RETRY_BASE_SECONDS = 0
     before = scrape(api_client)
@@ -121,6 +120,7 @@ def test_task_runs_retries_failures_and_mail_failures_are_counted(
     assert reset.status_code == 202
     # Refused, ready again at once (no backoff), refused again: out of attempts, failed.
     assert run_tasks() == 2
+    assert refusing_smtp.mailbox.connections == 2  # both attempts reached the server
     after = scrape(api_client)
     task = "accounts.tasks.send_password_reset_email"
     for outcome in ("retry", "failed"):

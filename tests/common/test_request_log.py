@@ -10,7 +10,6 @@ from django_tasks_db.models import DBTaskResult
 from common.request_log import route_template
 from tests.common.test_no_patient_data_in_logs import LogCapture
 from tests.factories import PASSWORD, SlotFactory, in_hours
-from tests.tasks.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
 
@@ -132,21 +131,6 @@ def test_the_request_id_follows_the_request_into_its_tasks(client_for, world, ru
     }
     assert run_tasks() == 1
     assert len(outbox) == 1  # the task still sees its own arguments only
-
-
-@pytest.fixture
-def refusing_smtp(settings):
-    """A real SMTP server (aiosmtpd) that refuses every message with a temporary error."""
-    server = SMTPServer()
-    server.mailbox.refuse_with = "451 4.3.0 Try again later"
-    server.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 def test_worker_log_lines_carry_the_request_id(
