@@ -16,8 +16,9 @@ killed (after new tests were written): mutmut maps the new tests incrementally, 
 mutants keep their verdict, which tests that were only added cannot change.
 
 Each module's run gets a test database of its own, made fresh from the migrations and dropped
-afterwards (`<DATABASE_URL's name>_mutate_<module>_<pid>`): a test database that `make test` or
-an earlier run left behind (once without guardian's Permission rows) is never reused.
+afterwards (`<DATABASE_URL's name>_mutate_<pid>`, with the `test_test_...` ones that mutmut's
+children make): a test database that `make test` or an earlier run left behind (once without
+guardian's Permission rows) is never reused.
 
 Mutants run one at a time by default (MUTATE_CHILDREN): the forked children would share one
 test database, and the transactional tests of one would flush the rows of another.
@@ -119,23 +120,35 @@ MODULES: dict[str, list[str]] = {
 }
 
 
-def _database_url_for_this_run(module: str) -> tuple[str, str]:
+def _database_url_for_this_run() -> tuple[str, str]:
     """(DATABASE_URL, test database name) of a database that exists only for this module's run:
     pytest-django creates `test_<name>` fresh with every migration (and the Permission rows
     guardian reads), and the script drops it afterwards. A test database left behind by `make
     test` or an earlier run is never reused."""
     base = urlsplit(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/careslot")
-    stem = module.removesuffix(".py").replace("/", "_")
-    name = f"{base.path.lstrip('/') or 'careslot'}_mutate_{stem}_{os.getpid()}"[:50]
+    # Short enough that the `test_test_...` names of mutmut's children (see _drop_database)
+    # stay within PostgreSQL's 63 characters: every module of a run reuses the name, dropped
+    # before and after each module.
+    name = f"{(base.path.lstrip('/') or 'careslot')[:20]}_mutate_{os.getpid()}"
     return urlunsplit(base._replace(path=f"/{name}")), f"test_{name}"
 
 
 def _drop_database(database_url: str, name: str) -> None:
+    """Drop the run's test database and the ones named after it: mutmut's forked children
+    start a pytest session whose settings already name `test_<name>`, so pytest-django makes
+    `test_test_<name>` (and so on) beside it."""
     import psycopg
 
     server = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT datname FROM pg_database WHERE datname ~ %s", [f"^(test_)+{name[5:]}"]
+            )
+        ]
+        for database in names:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _toml(value) -> str:
@@ -224,7 +237,7 @@ def main(argv: list[str]) -> int:
         else:
             print(f"==> mutmut on {module} ({work.relative_to(ROOT)})", flush=True)
             command = [mutmut, "run", "--max-children", children, *names]
-            database_url, test_database = _database_url_for_this_run(module)
+            database_url, test_database = _database_url_for_this_run()
             _drop_database(database_url, test_database)
             env = {**os.environ, "DATABASE_URL": database_url}
             try:
