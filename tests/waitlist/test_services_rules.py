@@ -93,9 +93,12 @@ def test_a_lapsed_offer_of_another_slot_does_not_skip_the_patient(doctor, run_ta
         run_tasks()
         # The first patient's only offer is closed and was for another slot: first in line.
         assert (first.patient_id, later.pk) in open_offers()
+        # Leaving withdraws the open offer; the lapsed one stays as it was.
+        leave_waitlist(entry=first)
     lapsed = WaitlistOffer.objects.get(entry=first, slot=earlier)
     assert lapsed.status == OfferStatus.LAPSED
     assert lapsed.closed_at is not None
+    assert WaitlistOffer.objects.get(entry=first, slot=later).status == OfferStatus.WITHDRAWN
 
 
 @pytest.mark.parametrize(
