@@ -30,6 +30,7 @@ scores below the target.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tomllib
@@ -223,6 +224,8 @@ def main(argv: list[str]) -> int:
         print(f"unknown module(s) {unknown}; known: {', '.join(MODULES)}", file=sys.stderr)
         return 2
     mutmut = str(ROOT / ".venv" / "bin" / "mutmut")
+    # A stopped run (SIGTERM, e.g. from `timeout`) still stops mutmut and drops its databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     children = os.environ.get("MUTATE_CHILDREN", "1")
     scores_file = WORK / "scores.json"
     scores = {}
