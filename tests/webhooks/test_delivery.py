@@ -203,6 +203,7 @@ def test_a_run_of_failures_disables_the_endpoint_and_mails_the_clinic_admins(
     assert endpoint.enabled is False
     assert endpoint.consecutive_failures == 3
     assert endpoint.disabled_reason == "3 deliveries failed in a row."
+    assert endpoint.disabled_at is not None
     assert len(receiver.received) == 6  # 3 deliveries x 2 attempts
     (mail,) = outbox
     assert mail.to == [clinic_admin.email]
@@ -298,19 +299,28 @@ def test_disabling_the_endpoint_stops_what_was_queued(
     local_webhooks, clinic, clinic_admin, receiver, client_for, run_tasks
 ):
     endpoint = make_endpoint(clinic, receiver.url())
-    (delivery,) = queue_event(clinic_id=clinic.pk, event_type="slot.created", data={"slots": []})
-    assert _queued_delivery_tasks() == [str(delivery.pk)]
+    kept = make_endpoint(clinic, receiver.url("/kept"))
+    delivery, other = queue_event(
+        clinic_id=clinic.pk, event_type="slot.created", data={"slots": []}
+    )
+    if delivery.endpoint_id != endpoint.pk:
+        delivery, other = other, delivery
+    assert sorted(_queued_delivery_tasks()) == sorted([str(delivery.pk), str(other.pk)])
+    assert delivery.event_type == "slot.created"
+    assert set(delivery.payload) == {"type", "timestamp", "data"}
     response = client_for(clinic_admin).patch(
         f"{URL}{endpoint.pk}/", {"enabled": False}, format="json"
     )
     assert response.status_code == 200, response.content
 
-    assert run_tasks() == 1
+    assert run_tasks() == 2
 
-    assert receiver.received == []
+    # Only the disabled endpoint's delivery was abandoned; the other endpoint's went out.
+    assert [r.path for r in receiver.received] == ["/kept"]
     delivery.refresh_from_db()
-    assert delivery.status == "failed"
-    assert delivery.attempt_count == 0
+    assert (delivery.status, delivery.attempt_count) == ("failed", 0)
+    other.refresh_from_db()
+    assert (other.endpoint_id, other.status) == (kept.pk, "succeeded")
 
 
 def _queued_delivery_tasks() -> list[str]:
