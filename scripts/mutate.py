@@ -15,6 +15,11 @@ MUTATE_RECHECK=1 keeps a module's scratch tree and runs again only the mutants t
 killed (after new tests were written): mutmut maps the new tests incrementally, and the killed
 mutants keep their verdict, which tests that were only added cannot change.
 
+Each module's run gets a test database of its own, made fresh from the migrations and dropped
+afterwards (`<DATABASE_URL's name>_mutate_<pid>`, with the `test_test_...` ones that mutmut's
+children make): a test database that `make test` or an earlier run left behind (once without
+guardian's Permission rows) is never reused.
+
 Mutants run one at a time by default (MUTATE_CHILDREN): the forked children would share one
 test database, and the transactional tests of one would flush the rows of another.
 
@@ -25,10 +30,12 @@ scores below the target.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND = ROOT / "backend"
@@ -70,17 +77,79 @@ MODULES: dict[str, list[str]] = {
         "tests/administration/test_doctor_vetting.py",
         "tests/accounts/test_services_rules.py",
     ],
-    "scheduling/services.py": [
+    "scheduling/services.py": [  # the slot holds included
         "tests/scheduling",
         "tests/appointments/test_reschedule.py",
         "tests/waitlist",
+        "tests/concurrency/test_hold_race.py",
     ],
     "appointments/services.py": [
         "tests/appointments",
         "tests/loyalty/test_points.py",
         "tests/waitlist",
     ],
+    # The newer rule-bearing modules (issue 34).
+    "webhooks/services.py": [
+        "tests/webhooks",
+        "tests/appointments/test_reschedule.py",
+    ],
+    "webhooks/network.py": [
+        "tests/webhooks/test_ssrf.py",
+        "tests/webhooks/test_https_delivery.py",
+        "tests/webhooks/test_delivery.py",
+        "tests/webhooks/test_endpoints.py",
+    ],
+    "waitlist/services.py": [
+        "tests/waitlist",
+        "tests/concurrency/test_waitlist_race.py",
+    ],
+    "calendars/services.py": [
+        "tests/calendars",
+    ],
+    # The FHIR booking path: the create, update and patch of Appointment live in its views.
+    "fhir_r4/views.py": [
+        "tests/fhir_r4",
+    ],
+    # The worker's claim, lease and retry steps, through run_tasks and the worker's own
+    # methods; tests that start `manage.py worker` processes run the unmutated code.
+    "common/worker.py": [
+        "tests/tasks/test_retries.py",
+        "tests/tasks/test_reminders.py",
+        "tests/tasks/test_readyz_queue.py",
+        "tests/concurrency/test_waitlist_race.py",
+    ],
 }
+
+
+def _database_url_for_this_run() -> tuple[str, str]:
+    """(DATABASE_URL, test database name) of a database that exists only for this module's run:
+    pytest-django creates `test_<name>` fresh with every migration (and the Permission rows
+    guardian reads), and the script drops it afterwards. A test database left behind by `make
+    test` or an earlier run is never reused."""
+    base = urlsplit(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/careslot")
+    # Short enough that the `test_test_...` names of mutmut's children (see _drop_database)
+    # stay within PostgreSQL's 63 characters: every module of a run reuses the name, dropped
+    # before and after each module.
+    name = f"{(base.path.lstrip('/') or 'careslot')[:20]}_mutate_{os.getpid()}"
+    return urlunsplit(base._replace(path=f"/{name}")), f"test_{name}"
+
+
+def _drop_database(database_url: str, name: str) -> None:
+    """Drop the run's test database and the ones named after it: mutmut's forked children
+    start a pytest session whose settings already name `test_<name>`, so pytest-django makes
+    `test_test_<name>` (and so on) beside it."""
+    import psycopg
+
+    server = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT datname FROM pg_database WHERE datname ~ %s", [f"^(test_)+{name[5:]}"]
+            )
+        ]
+        for database in names:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _toml(value) -> str:
@@ -155,6 +224,8 @@ def main(argv: list[str]) -> int:
         print(f"unknown module(s) {unknown}; known: {', '.join(MODULES)}", file=sys.stderr)
         return 2
     mutmut = str(ROOT / ".venv" / "bin" / "mutmut")
+    # A stopped run (SIGTERM, e.g. from `timeout`) still stops mutmut and drops its databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     children = os.environ.get("MUTATE_CHILDREN", "1")
     scores_file = WORK / "scores.json"
     scores = {}
@@ -169,7 +240,13 @@ def main(argv: list[str]) -> int:
         else:
             print(f"==> mutmut on {module} ({work.relative_to(ROOT)})", flush=True)
             command = [mutmut, "run", "--max-children", children, *names]
-            run = subprocess.run(command, cwd=work, check=False)
+            database_url, test_database = _database_url_for_this_run()
+            _drop_database(database_url, test_database)
+            env = {**os.environ, "DATABASE_URL": database_url}
+            try:
+                run = subprocess.run(command, cwd=work, check=False, env=env)
+            finally:
+                _drop_database(database_url, test_database)
             if run.returncode != 0:
                 print(f"mutmut failed on {module} (exit {run.returncode})", file=sys.stderr)
                 failed = True

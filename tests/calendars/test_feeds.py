@@ -3,6 +3,7 @@ appointments, no medical data, a doctor sees first names and last initials, stab
 SEQUENCE, cancelled events marked; rotation and revocation kill the old URL."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -18,6 +19,7 @@ from appointments.services import book_appointment, cancel_appointment, reschedu
 from calendars.models import CalendarFeed
 from calendars.services import create_feed, hash_token
 from patients.models import Patient
+from scheduling.models import Slot
 from tests.errors import assert_error
 from tests.factories import (
     PASSWORD,
@@ -269,3 +271,40 @@ def test_what_ends_every_session_ends_the_feeds_for_good(client_for, patient, en
     assert response.status_code == 200, response.content
     assert not CalendarFeed.objects.filter(user=user).exists()
     assert_error(client_for(None).get(path), 404, "not_found")
+
+
+def test_a_feed_carries_at_most_500_events_the_earliest_first(client_for, patient):
+    doctor = DoctorFactory()
+    clinic = AppointmentFactory(patient=patient, slot__doctor=doctor).clinic
+    first = in_hours(24 * 20)
+    slots = Slot.objects.bulk_create(
+        Slot(
+            doctor=doctor,
+            clinic=clinic,
+            start=first + timedelta(minutes=30 * i),
+            end=first + timedelta(minutes=30 * (i + 1)),
+            status="booked",
+        )
+        for i in range(500)
+    )
+    Appointment.objects.bulk_create(
+        Appointment(
+            patient=patient,
+            slot=slot,
+            doctor=doctor,
+            clinic=clinic,
+            start=slot.start,
+            end=slot.end,
+            consultation_fee=Decimal("80.00"),
+            transaction_fee=Decimal("2.90"),
+            total_amount=Decimal("82.90"),
+            currency="EUR",
+        )
+        for slot in slots
+    )
+    assert Appointment.objects.filter(patient=patient).count() == 501
+    path = new_feed(client_for, patient.user, "patient")
+    uids = [str(e["UID"]) for e in events(client_for(None).get(path))]
+    assert len(uids) == 500
+    latest = Appointment.objects.filter(patient=patient).order_by("-start").first()
+    assert f"{latest.pk}@careslot" not in uids  # the cap drops the latest, not the next ones

@@ -1,13 +1,16 @@
 """Prometheus metrics (issue 23.2): /metrics is not public, parses with Prometheus' own text
 parser, counts what the alert rules watch, and adds up several gunicorn processes."""
 
+import json
 import re
+import socket
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.cache import cache
 from django_tasks_db.models import DBTaskResult
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import SlotFactory, in_hours
@@ -106,9 +109,8 @@ def test_requests_bookings_logins_throttles_and_the_queue_are_counted(
 
 
 def test_task_runs_retries_failures_and_mail_failures_are_counted(
-    api_client, world, run_tasks, settings
+    api_client, world, run_tasks, settings, refusing_smtp
 ):
-    settings.EMAIL_BACKEND = "tests.common.test_request_log.RefusingEmailBackend"
     settings.TASK_MAX_ATTEMPTS = 2
     settings.TASK_RETRY_BASE_SECONDS = 0
     before = scrape(api_client)
@@ -118,6 +120,7 @@ def test_task_runs_retries_failures_and_mail_failures_are_counted(
     assert reset.status_code == 202
     # Refused, ready again at once (no backoff), refused again: out of attempts, failed.
     assert run_tasks() == 2
+    assert refusing_smtp.mailbox.connections == 2  # both attempts reached the server
     after = scrape(api_client)
     task = "accounts.tasks.send_password_reset_email"
     for outcome in ("retry", "failed"):
@@ -149,13 +152,38 @@ def test_the_alert_rules_watch_metrics_that_exist(api_client):
 def test_several_gunicorn_processes_add_up(tmp_path):
     env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "METRICS_TOKEN": TOKEN}
     with gunicorns(1, env=env, workers=3) as [server]:
-        for _ in range(30):
-            assert call(server.port, "GET", "/api/v1/auth/me/").status == 401
+        # A sync worker that accepted a connection serves nothing else until its request ends:
+        # two idle connections hold two workers, so the third serves the next 28 requests and
+        # the held two one each. Three processes then count this route.
+        host = f"Host: 127.0.0.1:{server.port}\r\nConnection: close"
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in "ab"]
+        try:
+            for _ in range(28):
+                assert call(server.port, "GET", "/api/v1/auth/me/").status == 401
+            for conn in held:
+                conn.sendall(f"GET /api/v1/auth/me/ HTTP/1.1\r\n{host}\r\n\r\n".encode())
+                assert conn.recv(64).startswith(b"HTTP/1.1 401"), "a held worker did not answer"
+        finally:
+            for conn in held:
+                conn.close()
         scraped = call(server.port, "GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert scraped.status == 200
     figures = samples(scraped.content.decode())
     me = {"method": "GET", "route": "/api/v1/auth/me/", "status": "401"}
+    per_process = _counts_per_process(tmp_path, "careslot_http_requests_total", me)
+    # Several processes counted the requests, and the scrape added them all up.
+    assert len(per_process) == 3, per_process
+    assert sorted(per_process.values()) == [1, 1, 28]
     assert value(figures, "careslot_http_requests_total", **me) == 30
-    # Each worker process writes its own files there; the scrape added them all up.
-    pids = {m.group(1) for p in tmp_path.iterdir() if (m := re.search(r"_(\d+)\.db$", p.name))}
-    assert len(pids) >= 3, sorted(p.name for p in tmp_path.iterdir())
+
+
+def _counts_per_process(directory: Path, name: str, labels: dict) -> dict[str, float]:
+    """{pid: value} of one counter sample, read from each process's own multiprocess file."""
+    counts: dict[str, float] = {}
+    for path in directory.glob("counter_*.db"):
+        pid = re.search(r"_(\d+)\.db$", path.name).group(1)
+        for key, figure, *_ in MmapedDict.read_all_values_from_file(str(path)):
+            _, sample, sample_labels, _ = json.loads(key)
+            if sample == name and sample_labels == labels and figure:
+                counts[pid] = counts.get(pid, 0) + figure
+    return counts

@@ -5,6 +5,8 @@ slot never has two open offers, however many workers and repeated tasks run at o
 from collections import Counter
 
 import pytest
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from accounts.services import issue_tokens
 from common.worker import run_ready_tasks
@@ -56,8 +58,15 @@ def test_concurrent_cancellations_go_to_the_earliest_patients_in_order_three_tim
 
         statuses = run_together([cancel_call(token, a) for a in appointments])
         assert statuses == [200] * 4
-        # Four workers drain the offer tasks at once (claims use SKIP LOCKED).
-        run_together([lambda i=i: run_ready_tasks(worker_id=f"w{i}") for i in range(4)])
+        # Four workers drain the offer tasks at once (claims use SKIP LOCKED): none raises,
+        # each task runs exactly once, none fails, and nothing ready is left behind.
+        finished_before = DBTaskResult.objects.filter(finished_at__isnull=False).count()
+        ran = run_together([lambda i=i: run_ready_tasks(worker_id=f"w{i}") for i in range(4)])
+        assert all(type(count) is int for count in ran), ran
+        finished = DBTaskResult.objects.filter(finished_at__isnull=False).count()
+        assert sum(ran) == finished - finished_before >= 4, ran
+        assert not DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).exists()
+        assert run_ready_tasks() == 0
 
         offers = open_offers_by_entry(doctor)
         assert set(offers) == {entry.pk for entry in entries[:4]}, "the first four, nobody else"

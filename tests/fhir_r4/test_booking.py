@@ -143,7 +143,8 @@ def slot():
 
 
 def test_a_taken_slot_is_a_409_conflict(client_for, slot):
-    assert post_fhir(client_for(PatientFactory().user), f"{R4}/Appointment", booking(slot.pk))
+    first = post_fhir(client_for(PatientFactory().user), f"{R4}/Appointment", booking(slot.pk))
+    assert first.status_code == 201, first.content
     response = post_fhir(client_for(PatientFactory().user), f"{R4}/Appointment", booking(slot.pk))
     body = assert_outcome(response, 409, "slot_unavailable")
     assert body["issue"][0]["code"] == "conflict"
@@ -365,3 +366,35 @@ def test_a_slot_held_by_another_patient_is_hidden_and_refused(client_for):
     assert as_holder.get(f"{R4}/Slot").json()["total"] == 1
     assert_outcome(post_fhir(as_other, f"{R4}/Appointment", booking(slot.pk)), 409, "slot_held")
     assert post_fhir(as_holder, f"{R4}/Appointment", booking(slot.pk)).status_code == 201
+
+
+@pytest.mark.parametrize("first_api", ["rest", "fhir"])
+def test_one_idempotency_key_works_across_rest_and_fhir(client_for, slot, first_api):
+    client = client_for(PatientFactory().user)
+
+    def rest(notes="Knee"):
+        return client.post(
+            "/api/v1/appointments/",
+            {"slot": str(slot.pk), "notes": notes},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="shared-1",
+        )
+
+    def fhir(notes="Knee"):
+        return post_fhir(
+            client,
+            f"{R4}/Appointment",
+            booking(slot.pk, comment=notes),
+            HTTP_IDEMPOTENCY_KEY="shared-1",
+        )
+
+    first, retry = (rest, fhir) if first_api == "rest" else (fhir, rest)
+    created = first()
+    assert created.status_code == 201, created.content
+    replayed = retry()  # the same booking retried through the other API
+    assert replayed.status_code == 200, replayed.content
+    assert replayed.json()["id"] == created.json()["id"]
+    assert Appointment.objects.count() == 1
+    other = retry(notes="Elbow")  # the same key with another request, through the other API
+    assert other.status_code == 422
+    assert Appointment.objects.count() == 1

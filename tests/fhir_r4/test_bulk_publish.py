@@ -1,9 +1,10 @@
 """SMART Scheduling Links: a public $bulk-publish manifest and its Location, Schedule and Slot
 NDJSON files, free/busy only, without patient data and without authentication."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from tests.factories import (
@@ -22,6 +23,19 @@ pytestmark = pytest.mark.django_db
 R4 = "/fhir/r4"
 
 
+def next_midnight_utc() -> datetime:
+    """The start of a UTC day a few days ahead: the clock these tests stand on (frozen), so the
+    day a test computes and the day the server computes are the same, or differ on purpose."""
+    return datetime.combine(timezone.now().date() + timedelta(days=3), time(), tzinfo=UTC)
+
+
+@pytest.fixture
+def just_before_midnight():
+    """The clock frozen a moment before midnight UTC, where a day computed twice may differ."""
+    with time_machine.travel(next_midnight_utc() - timedelta(milliseconds=1), tick=False) as clock:
+        yield clock
+
+
 def fetch(client, url: str, resource_type: str) -> list[dict]:
     response = client.get(url)
     assert response.status_code == 200, url
@@ -29,7 +43,9 @@ def fetch(client, url: str, resource_type: str) -> list[dict]:
     return validate_ndjson(b"".join(response.streaming_content), resource_type)
 
 
-def test_the_manifest_links_every_file_and_they_hold_free_busy_only(client_for):
+def test_the_manifest_links_every_file_and_they_hold_free_busy_only(
+    client_for, just_before_midnight
+):
     clinic = ClinicFactory(phone="+49 30 1")
     ClinicFactory(is_active=False)
     doctor = DoctorFactory()
@@ -86,18 +102,31 @@ def test_the_manifest_links_every_file_and_they_hold_free_busy_only(client_for):
     assert b"Patient" not in everything
 
 
-def test_slot_files_outside_the_published_weeks_are_404(client_for):
+@pytest.mark.parametrize("offset", [timedelta(milliseconds=-1), timedelta(), timedelta(hours=12)])
+def test_slot_files_outside_the_published_weeks_are_404(client_for, offset):
     client = client_for(None)
-    today = timezone.now().date()
-    assert client.get(f"{R4}/$bulk-publish/Slot-{today}.ndjson").status_code == 200
-    for day in (
-        today - timedelta(days=2),
-        today + timedelta(weeks=4),
-        "2026-02-30",
-        "9999-12-31",
-        "x",
-    ):
-        assert_outcome(client.get(f"{R4}/$bulk-publish/Slot-{day}.ndjson"), 404)
+    with time_machine.travel(next_midnight_utc() + offset, tick=False):
+        today = timezone.now().date()
+        assert client.get(f"{R4}/$bulk-publish/Slot-{today}.ndjson").status_code == 200
+        last = today + timedelta(weeks=4, days=-1)
+        assert client.get(f"{R4}/$bulk-publish/Slot-{last}.ndjson").status_code == 200
+        for day in (
+            today - timedelta(days=2),
+            today + timedelta(weeks=4),
+            "2026-02-30",
+            "9999-12-31",
+            "x",
+        ):
+            assert_outcome(client.get(f"{R4}/$bulk-publish/Slot-{day}.ndjson"), 404)
+
+
+def test_a_manifest_read_before_midnight_still_serves_its_files_after(client_for):
+    client = client_for(None)
+    with time_machine.travel(next_midnight_utc() - timedelta(seconds=1), tick=False) as clock:
+        manifest = client.get(f"{R4}/$bulk-publish").json()
+        first_week = next(o["url"] for o in manifest["output"] if o["type"] == "Slot")
+        clock.shift(timedelta(seconds=2))  # now past midnight: that file starts yesterday
+        assert client.get(first_week).status_code == 200
 
 
 def test_the_public_files_ignore_tokens(client_for):
@@ -109,7 +138,7 @@ def test_the_public_files_ignore_tokens(client_for):
     assert client.get(f"{R4}/$bulk-publish/Location.ndjson").status_code == 200
 
 
-def test_a_held_slot_is_published_busy(client_for):
+def test_a_held_slot_is_published_busy(client_for, just_before_midnight):
     from scheduling.services import hold_slot
 
     slot = SlotFactory(start=in_hours(30))

@@ -2,10 +2,13 @@
 what it cannot read (400 OperationOutcome, never a 500), and pinned query counts."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import factory
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from accounts.models import Role
@@ -28,7 +31,7 @@ from tests.fhir_checks import assert_outcome
 pytestmark = pytest.mark.django_db
 
 R4 = "/fhir/r4"
-TOMORROW = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+HOUR = timedelta(hours=1)
 
 
 def ids(response) -> list[str]:
@@ -69,9 +72,12 @@ def test_slot_start_prefixes_are_a_range(patient_client):
     assert found(f"start=lt{plus}") == all_three[:1]
     assert found(f"start=le{plus}") == all_three[:2]
     assert found(f"start=eq{plus}") == all_three[1:2]
-    # The same instant written in another zone, and with Z.
-    berlin = at(0, 9).astimezone().isoformat()
-    assert found(f"start=ge{berlin.replace('+', '%2B')}") == all_three[1:]
+    # The same instant written in another zone (a fixed one: never the machine's, which is
+    # UTC here and would repeat the UTC case), and with Z.
+    kolkata = at(0, 9).astimezone(ZoneInfo("Asia/Kolkata")).isoformat()
+    assert kolkata.endswith("+05:30")
+    assert found(f"start=ge{kolkata.replace('+', '%2B')}") == all_three[1:]
+    assert found(f"start=gt{kolkata.replace('+', '%2B')}") == all_three[2:]
     assert found(f"start=ge{nine.replace('+00:00', 'Z')}") == all_three[1:]
 
 
@@ -135,8 +141,16 @@ def test_the_bundle_pages_with_total_and_next_links(patient_client):
     assert (only_total.total, only_total.entry) == (5, None)
     past_the_end = Bundle.model_validate(patient_client.get(f"{R4}/Slot?page=9").json())
     assert (past_the_end.total, past_the_end.entry) == (5, None)
-    capped = patient_client.get(f"{R4}/Slot?_count=100000")
-    assert len(capped.json()["entry"]) == 5
+
+
+def test_count_is_capped_at_100(patient_client):
+    doctor, clinic = DoctorFactory(), ClinicFactory()
+    SlotFactory.create_batch(
+        101, doctor=doctor, clinic=clinic, start=factory.Sequence(lambda n: at(1, 0) + n * HOUR)
+    )
+    capped = patient_client.get(f"{R4}/Slot?_count=100000").json()
+    assert (capped["total"], len(capped["entry"])) == (101, 100)
+    assert len(patient_client.get(f"{R4}/Slot?_count=100").json()["entry"]) == 100
 
 
 @pytest.mark.parametrize(
@@ -145,14 +159,14 @@ def test_the_bundle_pages_with_total_and_next_links(patient_client):
         ("start=2026-02-30", "start", "invalid"),
         ("start=ge2026-13-01", "start", "invalid"),
         ("start=ge20261301", "start", "invalid"),
-        (f"start=ge{TOMORROW}T10:00", "start", "naive"),
-        (f"start=ge{TOMORROW}T25:00Z", "start", "invalid"),
-        (f"start=ge{TOMORROW}T10:00%2B24:00", "start", "invalid"),
-        (f"start=sa{TOMORROW}", "start", "unsupported_prefix"),
-        (f"start=ne{TOMORROW}", "start", "unsupported_prefix"),
+        ("start=ge{tomorrow}T10:00", "start", "naive"),
+        ("start=ge{tomorrow}T25:00Z", "start", "invalid"),
+        ("start=ge{tomorrow}T10:00%2B24:00", "start", "invalid"),
+        ("start=sa{tomorrow}", "start", "unsupported_prefix"),
+        ("start=ne{tomorrow}", "start", "unsupported_prefix"),
         ("start=ge9999-12-31", "start", "date_out_of_range"),
         ("start=lt0001-01-01", "start", "date_out_of_range"),
-        (f"start=ge{TOMORROW}T23:59:59-23:59", "start", None),  # fine: a real offset
+        ("start=ge{tomorrow}T23:59:59-23:59", "start", None),  # fine: a real offset
         ("start=", "start", "blank"),
         ("start=tomorrow", "start", "invalid"),
         ("status=open", "status", "invalid"),
@@ -168,7 +182,9 @@ def test_the_bundle_pages_with_total_and_next_links(patient_client):
     ],
 )
 def test_bad_search_values_are_400_outcomes(patient_client, query, param, code):
-    response = patient_client.get(f"{R4}/Slot?{query}")
+    # Tomorrow is read when the test runs, not when the module is imported.
+    tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
+    response = patient_client.get(f"{R4}/Slot?{query.format(tomorrow=tomorrow)}")
     if code is None:
         assert response.status_code == 200
         return

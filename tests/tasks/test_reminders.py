@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from appointments.models import Appointment
 from appointments.reminders import reminder_times
-from appointments.services import book_appointment, cancel_appointment
+from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from common.worker import make_worker
 from tests.factories import ClinicFactory, PatientFactory, SlotFactory
 
@@ -95,14 +95,24 @@ def test_no_reminder_for_an_appointment_moved_away_or_already_started(run_tasks,
     with time_machine.travel(start - timedelta(days=5), tick=False) as clock:
         moved = book_in(zone, wall)
         book_in(zone, wall + timedelta(hours=1))  # started before any worker ran
-        # A reschedule (a later feature) moves the appointment; its old reminders stay queued.
-        Appointment.objects.filter(pk=moved.pk).update(
-            start=moved.start + timedelta(days=7), end=moved.end + timedelta(days=7)
+        # The patient moves the appointment a week later through the reschedule service: its
+        # old reminders stay queued, and two new ones are scheduled for the new time.
+        target = SlotFactory(
+            doctor=moved.doctor, clinic=moved.clinic, start=moved.start + timedelta(days=7)
         )
+        reschedule_appointment(appointment=moved, slot_id=target.pk, actor=moved.patient.user)
+        assert DBTaskResult.objects.filter(task_path=REMINDER).count() == 6
         # No worker ran until after both appointments started.
         clock.move_to(start + timedelta(hours=3))
-        run_tasks()
+        ran = run_tasks()
     assert reminders_sent(outbox) == []
+    reminders = DBTaskResult.objects.filter(task_path=REMINDER)
+    # The four reminders of the old times ran (and sent nothing); the moved appointment's two
+    # new ones wait for its new time. Every task that was ready ran.
+    assert reminders.filter(status=TaskResultStatus.SUCCESSFUL).count() == 4
+    assert reminders.filter(status=TaskResultStatus.READY).count() == 2
+    assert ran == DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count()
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).exists()
 
 
 def test_a_reminder_run_again_after_its_worker_died_is_not_sent_twice(run_tasks, outbox, settings):

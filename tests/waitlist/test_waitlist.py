@@ -1,7 +1,8 @@
 """The fair waitlist (issue 18 part 3): the earliest waiting patient gets a freed matching slot
 as a hold; when it lapses the next patient gets it; booking takes a patient off the list."""
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -237,7 +238,9 @@ def test_a_patient_who_books_with_the_doctor_is_dropped(doctor, run_tasks):
 
 
 def test_a_new_slot_is_offered_and_filters_match_in_the_clinic_zone(doctor, run_tasks):
-    # The clinic is in Europe/Berlin: 09:00 local is 08:00 or 07:00 UTC.
+    # The clinic is in Europe/Berlin, one or two hours ahead of UTC all year: 08:30 local is
+    # before 08:00 UTC and 12:15-12:45 local ends before 12:00 UTC, so a filter read in UTC
+    # would refuse the first and offer the second, in winter as in summer.
     day = timezone.now().date() + timedelta(days=10)
     mornings = join_waitlist(
         patient=PatientFactory(), doctor=doctor, time_from=time(8), time_to=time(12)
@@ -251,13 +254,15 @@ def test_a_new_slot_is_offered_and_filters_match_in_the_clinic_zone(doctor, run_
         clinic=AssociationFactory(doctor=doctor).clinic,
     )
     evening = _local_slot(doctor, day, time(18))
-    morning = _local_slot(doctor, day + timedelta(days=1), time(9))
+    morning = _local_slot(doctor, day + timedelta(days=1), time(8, 30))
+    noon = _local_slot(doctor, day + timedelta(days=2), time(12, 15))
     late = _local_slot(doctor, day + timedelta(days=6), time(18))
     run_tasks()
     offers = dict(open_offers())
     assert offers == {mornings.patient_id: morning.pk, later_days.patient_id: late.pk}
     assert elsewhere.patient_id not in offers
     assert evening.pk not in offers.values()
+    assert noon.pk not in offers.values()
 
 
 def _local_slot(doctor, day: date, wall: time):
@@ -279,3 +284,77 @@ def test_no_task_is_queued_for_a_doctor_nobody_waits_for(doctor):
     cancel_appointment(appointment=appointment, cancelled_by=doctor.user)
     names = set(DBTaskResult.objects.values_list("task_path", flat=True))
     assert not any("waitlist" in name for name in names), names
+
+
+def test_date_to_and_time_to_are_respected(doctor, run_tasks):
+    day = timezone.now().date() + timedelta(days=10)
+    until_day = join_waitlist(patient=PatientFactory(), doctor=doctor, date_to=day)
+    until_noon = join_waitlist(patient=PatientFactory(), doctor=doctor, time_to=time(12))
+    anyone = join_waitlist(patient=PatientFactory(), doctor=doctor)
+    # The day after date_to, 11:45-12:15 local: ends after time_to. Only `anyone` matches.
+    after = _local_slot(doctor, day + timedelta(days=1), time(11, 45))
+    run_tasks()
+    assert open_offers() == [(anyone.patient_id, after.pk)]
+    # On date_to itself, ending exactly at time_to: both bounds are inclusive.
+    on_the_day = _local_slot(doctor, day, time(11, 30))
+    run_tasks()
+    assert sorted(open_offers()) == sorted(
+        [(anyone.patient_id, after.pk), (until_day.patient_id, on_the_day.pk)]
+    )
+    too_late = _local_slot(doctor, day + timedelta(days=2), time(12, 30))
+    just_right = _local_slot(doctor, day + timedelta(days=2), time(11, 30))
+    run_tasks()
+    assert (until_noon.patient_id, just_right.pk) in open_offers()
+    assert too_late.pk not in dict(open_offers()).values()
+
+
+def test_a_patient_with_an_overlapping_booking_is_skipped(doctor, run_tasks):
+    day = timezone.now().date() + timedelta(days=10)
+    busy, free = waiting(doctor, 2)
+    start = datetime.combine(day, time(10), tzinfo=ZoneInfo(doctor.clinic.timezone))
+    # The first in line has another doctor's appointment that overlaps the freed slot by 10 min.
+    AppointmentFactory(patient=busy.patient, slot__start=start + timedelta(minutes=20))
+    slot = _local_slot(doctor, day, time(10))
+    run_tasks()
+    assert open_offers() == [(free.patient_id, slot.pk)]
+    busy.refresh_from_db()
+    assert busy.status == EntryStatus.WAITING  # skipped for this slot only
+
+
+def test_an_offer_is_outside_the_patients_hold_limit(settings, client_for, doctor, run_tasks):
+    settings.MAX_ACTIVE_HOLDS_PER_PATIENT = 1
+    [entry] = waiting(doctor, 1)
+    client = client_for(entry.patient.user)
+    own = SlotFactory(start=in_hours(200))
+    assert client.post(f"/api/v1/slots/{own.pk}/hold/").status_code == 201  # at the limit now
+    slot, appointment = booked_slot(doctor)
+    cancel_appointment(appointment=appointment, cancelled_by=doctor.user)
+    run_tasks()
+    # The patient at their hold limit is still offered the slot...
+    assert open_offers() == [(entry.patient_id, slot.pk)]
+    # ...and the offer's hold does not count towards the limit either.
+    assert client.delete(f"/api/v1/slots/{own.pk}/hold/").status_code == 204
+    another = SlotFactory(start=in_hours(300))
+    response = client.post(f"/api/v1/slots/{another.pk}/hold/")
+    assert response.status_code == 201, response.content
+
+
+def test_a_rescheduled_patient_leaves_the_waitlist(client_for, doctor, run_tasks):
+    patient = PatientFactory()
+    appointment = AppointmentFactory(
+        patient=patient, slot__doctor=DoctorFactory(), slot__start=in_hours(96)
+    )
+    entry = join_waitlist(patient=patient, doctor=doctor)
+    other_entry = join_waitlist(patient=patient, doctor=DoctorFactory())
+    target = SlotFactory(doctor=doctor, clinic=doctor.clinic, start=in_hours(120))
+    # The patient moves their appointment (another doctor's) to this doctor's slot, through
+    # the API: the reschedule service sends appointment_rescheduled.
+    response = client_for(patient.user).post(
+        f"/api/v1/appointments/{appointment.pk}/reschedule/", {"slot": str(target.pk)}
+    )
+    assert response.status_code == 200, response.content
+    entry.refresh_from_db()
+    other_entry.refresh_from_db()
+    assert entry.status == EntryStatus.BOOKED
+    assert entry.ended_at is not None
+    assert other_entry.status == EntryStatus.WAITING

@@ -12,7 +12,13 @@ from standardwebhooks.webhooks import Webhook
 
 from appointments.services import cancel_appointment, record_outcome
 from scheduling.services import create_slot, delete_slot
-from tests.factories import AppointmentFactory, AssociationFactory, DoctorFactory, in_hours
+from tests.factories import (
+    AppointmentFactory,
+    AssociationFactory,
+    DoctorFactory,
+    SlotFactory,
+    in_hours,
+)
 from tests.webhooks.conftest import make_endpoint
 from webhooks.models import WebhookDelivery
 from webhooks.services import queue_event, rotate_secret
@@ -171,7 +177,9 @@ def test_a_refused_connection_is_retried_up_to_the_limit(
 
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert (delivery.status, delivery.attempt_count) == ("failed", 3)
-    assert all("ConnectionRefusedError" in a.error for a in delivery.attempts.all())
+    errors = [a.error for a in delivery.attempts.order_by("attempt")]
+    assert len(errors) == 3, errors
+    assert all("ConnectionRefusedError" in error for error in errors), errors
     endpoint.refresh_from_db()
     assert endpoint.consecutive_failures == 1
     # Given up by the task itself: the platform's dead-letter list stays for our own bugs.
@@ -195,6 +203,7 @@ def test_a_run_of_failures_disables_the_endpoint_and_mails_the_clinic_admins(
     assert endpoint.enabled is False
     assert endpoint.consecutive_failures == 3
     assert endpoint.disabled_reason == "3 deliveries failed in a row."
+    assert endpoint.disabled_at is not None
     assert len(receiver.received) == 6  # 3 deliveries x 2 attempts
     (mail,) = outbox
     assert mail.to == [clinic_admin.email]
@@ -277,12 +286,94 @@ def test_a_task_that_runs_twice_sends_once(local_webhooks, clinic, receiver, run
 
 def test_deleting_the_endpoint_cancels_what_was_queued(local_webhooks, clinic, receiver, run_tasks):
     endpoint = make_endpoint(clinic, receiver.url())
-    queue_event(clinic_id=clinic.pk, event_type="slot.created", data={"slots": []})
+    (delivery,) = queue_event(clinic_id=clinic.pk, event_type="slot.created", data={"slots": []})
+    assert _queued_delivery_tasks() == [str(delivery.pk)]
     endpoint.delete()
+
+    assert run_tasks() == 1  # the queued task ran, and found nothing to send
+
+    assert receiver.received == []
+
+
+def test_disabling_the_endpoint_stops_what_was_queued(
+    local_webhooks, clinic, clinic_admin, receiver, client_for, run_tasks
+):
+    endpoint = make_endpoint(clinic, receiver.url())
+    kept = make_endpoint(clinic, receiver.url("/kept"))
+    delivery, other = queue_event(
+        clinic_id=clinic.pk, event_type="slot.created", data={"slots": []}
+    )
+    if delivery.endpoint_id != endpoint.pk:
+        delivery, other = other, delivery
+    assert sorted(_queued_delivery_tasks()) == sorted([str(delivery.pk), str(other.pk)])
+    assert delivery.event_type == "slot.created"
+    assert set(delivery.payload) == {"type", "timestamp", "data"}
+    response = client_for(clinic_admin).patch(
+        f"{URL}{endpoint.pk}/", {"enabled": False}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+    assert run_tasks() == 2
+
+    # Only the disabled endpoint's delivery was abandoned; the other endpoint's went out.
+    assert [r.path for r in receiver.received] == ["/kept"]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count) == ("failed", 0)
+    other.refresh_from_db()
+    assert (other.endpoint_id, other.status) == (kept.pk, "succeeded")
+
+
+def _queued_delivery_tasks() -> list[str]:
+    tasks = DBTaskResult.objects.filter(task_path="webhooks.tasks.deliver_webhook", status="READY")
+    return [task.args_kwargs["kwargs"]["delivery_id"] for task in tasks]
+
+
+@pytest.mark.parametrize("status", [408, 429])
+def test_a_408_or_429_is_retried(local_webhooks, clinic, receiver, run_tasks, status):
+    receiver.answers.extend([status])
+    make_endpoint(clinic, receiver.url())
+    queue_event(clinic_id=clinic.pk, event_type="slot.created", data={"slots": []})
 
     run_tasks()
 
-    assert receiver.received == []
+    assert len(receiver.received) == 2
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempt_count) == ("succeeded", 2)
+    first = delivery.attempts.get(attempt=1)
+    assert (first.status_code, first.succeeded) == (status, False)
+
+
+def test_a_name_that_does_not_resolve_is_retried(local_webhooks, settings, clinic, run_tasks):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    # .invalid never resolves (RFC 2606): the lookup fails at every attempt.
+    make_endpoint(clinic, "http://no-such-receiver.invalid/hooks")
+    queue_event(clinic_id=clinic.pk, event_type="slot.created", data={"slots": []})
+
+    assert run_tasks() == 2  # the first attempt, and the worker's retry of it
+
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempt_count) == ("failed", 2)
+    errors = [a.error for a in delivery.attempts.order_by("attempt")]
+    assert errors == ["The host no-such-receiver.invalid does not resolve."] * 2
+
+
+def test_attempts_stop_at_the_cap_of_the_task_worker(
+    local_webhooks, settings, clinic, receiver, run_tasks
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 8
+    settings.TASK_MAX_ATTEMPTS = 4  # the lower of the two caps wins
+    receiver.default_status = 503
+    make_endpoint(clinic, receiver.url())
+    queue_event(clinic_id=clinic.pk, event_type="slot.created", data={"slots": []})
+
+    run_tasks()
+
+    assert len(receiver.received) == 4
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempt_count) == ("failed", 4)
+    assert DBTaskResult.objects.get(task_path="webhooks.tasks.deliver_webhook").status == (
+        "SUCCESSFUL"
+    )
 
 
 def test_only_subscribed_enabled_endpoints_of_the_clinic_receive_an_event(clinic, booked):
@@ -386,17 +477,19 @@ def test_a_template_sends_one_slot_created_event_with_all_its_slots(clinic):
     assert len(delivery.payload["data"]["slots"]) == len(result.created) == 4
 
 
-def test_a_reschedule_signal_becomes_an_appointment_rescheduled_event(clinic, booked):
-    from appointments.signals import appointment_rescheduled
-
+def test_a_reschedule_becomes_an_appointment_rescheduled_event(clinic, booked, client_for):
     make_endpoint(clinic, "https://93.184.215.14/a", events=["appointment.rescheduled"])
+    previous_slot_id = booked.slot_id
+    target = SlotFactory(doctor=booked.doctor, clinic=clinic, start=in_hours(72))
 
-    appointment_rescheduled.send(
-        sender=type(booked),
-        appointment=booked,
-        previous_slot_id="11111111-1111-1111-1111-111111111111",
+    # A real reschedule by the patient, through the API and the reschedule service.
+    response = client_for(booked.patient.user).post(
+        f"/api/v1/appointments/{booked.pk}/reschedule/", {"slot": str(target.pk)}
     )
+    assert response.status_code == 200, response.content
 
     (delivery,) = WebhookDelivery.objects.all()
-    assert delivery.payload["data"]["previous_slot_id"] == "11111111-1111-1111-1111-111111111111"
-    assert delivery.payload["data"]["appointment"]["id"] == str(booked.pk)
+    assert delivery.payload["type"] == "appointment.rescheduled"
+    assert delivery.payload["data"]["previous_slot_id"] == str(previous_slot_id)
+    appointment = delivery.payload["data"]["appointment"]
+    assert (appointment["id"], appointment["slot_id"]) == (str(booked.pk), str(target.pk))

@@ -40,6 +40,11 @@ REFUSED = [
     "::ffff:10.0.0.1",
     "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
     "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    # Teredo (2001::/32): refused whatever it carries, a private client address...
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # client 10.0.0.1
+    # ...or a public server and client (IANA lists 2001::/23 as special-purpose, not global)
+    "2001:0:5db8:e378:8000:63bf:a74a:f1e5",  # server 93.184.227.120, client 88.181.14.26
+    "2001::1",
 ]
 ALLOWED = ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"]
 
