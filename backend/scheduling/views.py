@@ -18,6 +18,8 @@ from common.db_routing import ReplicaReadsMixin
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
+from integrations.permissions import IsIntegrationClient
+from integrations.scopes import Scope
 from patients.models import Patient
 
 from . import services
@@ -99,7 +101,21 @@ class SlotViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = SlotSerializer
-    permission_classes = [IsAuthenticated, ManagesSlots, IsSlotOwnerForWrites]
+    permission_classes = [
+        IsAuthenticated,
+        ManagesSlots | IsIntegrationClient,
+        IsSlotOwnerForWrites | IsIntegrationClient,
+    ]
+    # An integration client reads and changes its clinic's slots (the selector scopes it);
+    # publishing stays the doctor's, holds the patient's (docs/integrations.md).
+    integration_scopes = {
+        "list": Scope.SCHEDULE_READ,
+        "retrieve": Scope.SCHEDULE_READ,
+        "partial_update": Scope.SLOTS_WRITE,
+        "destroy": Scope.SLOTS_WRITE,
+        "block": Scope.SLOTS_WRITE,
+        "unblock": Scope.SLOTS_WRITE,
+    }
     filterset_class = ManagedSlotFilter
     ordering_fields = ["start", "status"]
     ordering = ["start"]

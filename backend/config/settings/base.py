@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "administration",
     "webhooks",
     "fhir_r4",
+    "integrations",
     "devtools",
 ]
 
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Reads the caller DRF authenticated: a client's successful writes go to the audit log.
+    "integrations.middleware.IntegrationWriteAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.RetryOnLostConnectionMiddleware",
 ]
@@ -276,7 +279,13 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CareSlotJWTAuthentication"],
+    # Integration clients' tokens first: it leaves every other token to the users' JWT class.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.IntegrationClientAuthentication",
+        "accounts.authentication.CareSlotJWTAuthentication",
+    ],
+    # Lets every request through but an integration client's, limited per client.
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.IntegrationClientThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "common.filters.StrictDjangoFilterBackend",
@@ -296,6 +305,7 @@ REST_FRAMEWORK = {
         "register": env("THROTTLE_REGISTER", default="10/hour"),
         "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "confirmation_resend": env("THROTTLE_CONFIRMATION_RESEND", default="5/hour"),
+        "integration_token": env("THROTTLE_INTEGRATION_TOKEN", default="30/min"),
     },
 }
 
@@ -323,6 +333,16 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+
+# Integration clients (docs/integrations.md): access tokens' lifetime, the default rate per
+# client, how far ahead a client assertion may expire, the secrets' prefix (for scanners), and
+# extra `aud` values a private_key_jwt assertion may name besides the token URL as this server
+# sees it (the public URL, behind a proxy that rewrites the host or scheme).
+INTEGRATION_TOKEN_MINUTES = env.int("INTEGRATION_TOKEN_MINUTES", default=5)
+INTEGRATION_REQUESTS_PER_MINUTE = env.int("INTEGRATION_REQUESTS_PER_MINUTE", default=600)
+INTEGRATION_ASSERTION_MAX_SECONDS = 300
+INTEGRATION_SECRET_PREFIX = "csk_live_"
+INTEGRATION_TOKEN_AUDIENCES = env.list("INTEGRATION_TOKEN_AUDIENCES", default=[])
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CareSlot API",
