@@ -48,23 +48,10 @@ def test_a_secret_buys_a_short_lived_token_with_client_clinic_and_scopes(
     api_client, secret_client, clinic
 ):
     client, secret = secret_client
-    response = (
-        api_client.post(
-            TOKEN_URL,
-            {
-                "grant_type": "client_credentials",
-                "client_id": str(client.pk),
-                "client_secret": secret,
-            },
-            format="multipart" if False else None,
-            content_type="application/x-www-form-urlencoded",
-        )
-        if False
-        else api_client.post(
-            TOKEN_URL,
-            f"grant_type=client_credentials&client_id={client.pk}&client_secret={secret}",
-            content_type="application/x-www-form-urlencoded",
-        )
+    response = api_client.post(
+        TOKEN_URL,
+        f"grant_type=client_credentials&client_id={client.pk}&client_secret={secret}",
+        content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -77,10 +64,7 @@ def test_a_secret_buys_a_short_lived_token_with_client_clinic_and_scopes(
     assert claims["sub"] == claims["client_id"] == str(client.pk)
     assert claims["clinic_id"] == str(clinic.pk)
     assert claims["exp"] - claims["iat"] == 300
-    assert (
-        response["Cache-Control"].startswith("private, no-store")
-        or "no-store" in response["Cache-Control"]
-    )
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_json_and_http_basic_work_too(api_client, secret_client):
@@ -224,7 +208,7 @@ def test_a_signed_assertion_from_a_registered_key_buys_a_token(api_client, key_c
 
 
 def test_an_assertion_signed_by_another_key_is_refused(api_client, key_client):
-    client, private_key, algorithm = key_client
+    client, _, algorithm = key_client
     stranger = (rsa_key if algorithm == "RS384" else ec_key)()
     signed = assertion(client.pk, stranger, kid="key-1", algorithm=algorithm)
     assert_error(
