@@ -1,7 +1,9 @@
 """A clinic admin creates, lists, rotates and revokes their clinic's integration clients."""
 
 import hashlib
+import json
 
+import jwt
 import pytest
 from django.utils import timezone
 
@@ -105,10 +107,6 @@ def test_bad_input_is_a_400_on_its_field(client_for, clinic, admin, fields, code
 
 
 def test_a_private_key_is_never_accepted_as_a_key_set(client_for, clinic, admin):
-    import json
-
-    import jwt
-
     private = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key()))
     response = client_for(admin).post(
         URL,
@@ -203,8 +201,6 @@ def test_an_expired_client_or_a_deactivated_clinic_stops_its_tokens(clinic, admi
 
 
 def test_a_forged_or_expired_client_token_is_refused(api_client, clinic, admin):
-    import jwt
-
     client, _ = make_client(clinic, ["schedule:read"], created_by=admin)
     now = int(timezone.now().timestamp())
     claims = {
