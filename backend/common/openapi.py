@@ -48,6 +48,8 @@ class ErrorCode403Enum(models.TextChoices):
 
     PERMISSION_DENIED = "permission_denied"
     DOCTOR_NOT_CONFIRMED = "doctor_not_confirmed"
+    # integrations: a client token whose scopes do not reach this operation
+    INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
 def _error_item(name: str, code_field: serializers.Field) -> type[serializers.Serializer]:

@@ -132,6 +132,12 @@ OPERATION_IDS = {
     "waitlist_retrieve": "getWaitlistEntry",
     "waitlist_destroy": "leaveWaitlist",
     "waitlist_lengths_list": "listWaitlistLengths",
+    "integration_clients_list": "listIntegrationClients",
+    "integration_clients_create": "createIntegrationClient",
+    "integration_clients_retrieve": "getIntegrationClient",
+    "integration_clients_destroy": "revokeIntegrationClient",
+    "integration_clients_rotate_create": "rotateIntegrationClient",
+    "oauth_token_create": "getClientCredentialsToken",
     "webhook_endpoints_list": "listWebhookEndpoints",
     "webhook_endpoints_create": "createWebhookEndpoint",
     "webhook_endpoints_retrieve": "getWebhookEndpoint",
@@ -210,6 +216,8 @@ DESCRIPTIONS = {
     "listWebhookEndpoints": "The webhook endpoints of the clinics the caller administers (all "
     "for platform admins), without their secrets.",
     "getWebhookEndpoint": "One webhook endpoint, without its secret.",
+    "getIntegrationClient": "One integration client, without its secret: its scopes, "
+    "expiry, revocation, and when and from where it was last used.",
     "deleteWebhookEndpoint": "Stop delivering to this endpoint and delete its delivery log.",
 }
 
@@ -227,6 +235,8 @@ TAGS = {
     "calendar feeds": "Private iCalendar feeds of a user's appointments.",
     "reports": "Aggregate figures for doctors, clinic admins and platform admins (JSON or CSV).",
     "webhooks": "Clinics' webhook endpoints and their deliveries.",
+    "integrations": "Clinics' integration clients (OAuth 2.0 client credentials for machines) "
+    "and the token endpoint (docs/integrations.md).",
     "payments": "The payment provider's webhook.",
     "admin": "Platform administration: users, roles, the admin action log, failed tasks.",
     "health": "Liveness and the background task queue's lag.",

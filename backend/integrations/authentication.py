@@ -35,7 +35,7 @@ class IntegrationClientAuthentication(BaseAuthentication):
             return None  # a user's token (or garbage): the JWT authentication answers
         claims = tokens.verify_access_token(raw)
         if claims is None:
-            raise AuthenticationFailed("Token is invalid or expired", code="token_not_valid")
+            raise AuthenticationFailed("Token is invalid or expired.", code="token_not_valid")
         client = live_clients().filter(pk=claims["sub"]).first()
         if client is None:
             raise AuthenticationFailed("This client has been revoked.", code="token_revoked")

@@ -888,6 +888,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration-clients/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List integration clients (clinic admins: their clinics'; platform admins: all)
+         * @description Revoked clients stay listed with their `revoked_at`.
+         */
+        get: operations["listIntegrationClients"];
+        put?: never;
+        /**
+         * Create an integration client (the clinic's admins or platform admins)
+         * @description The answer carries the `client_secret` once (a `client_secret_post` client); a `private_key_jwt` client registers its public keys (`jwks`) instead and gets no secret. `id` is the OAuth `client_id`.
+         */
+        post: operations["createIntegrationClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration-clients/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an integration client (never its secret)
+         * @description One integration client, without its secret: its scopes, expiry, revocation, and when and from where it was last used.
+         */
+        get: operations["getIntegrationClient"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an integration client
+         * @description It can get no more tokens, and the tokens it holds are refused from their next request (`token_revoked`). Revoking a revoked client changes nothing.
+         */
+        delete: operations["revokeIntegrationClient"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration-clients/{id}/rotate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an integration client's secret (or replace its keys)
+         * @description A `client_secret_post` client gets a new secret, shown in this answer only; the old one stops working at once. A `private_key_jwt` client sends its new `jwks`. Tokens already issued run out within minutes; revoke the client to stop them now.
+         */
+        post: operations["rotateIntegrationClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/oauth/token/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get an access token (OAuth 2.0 client credentials)
+         * @description `grant_type=client_credentials`, as a form (RFC 6749) or JSON, with the client authenticated by `client_id` + `client_secret` (in the body or HTTP Basic), or by `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a `client_assertion` JWT signed with a registered key (SMART Backend Services: RS384 or ES384; `iss` and `sub` the client id, `aud` this URL, `exp` at most 5 minutes ahead, a `jti` used once). The answer is a short-lived access token and no refresh token: ask again when it expires. Errors are RFC 6749 §5.2's codes in the usual error shape.
+         */
+        post: operations["getClientCredentialsToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/": {
         parameters: {
             query?: never;
@@ -1971,9 +2059,15 @@ export interface components {
             /** Format: uuid */
             readonly id: string;
             /** Format: uuid */
-            readonly actor: string;
-            /** Format: email */
-            actor_email: string;
+            readonly actor: string | null;
+            /**
+             * Format: email
+             * @description null when an integration client acted
+             */
+            actor_email: string | null;
+            /** Format: uuid */
+            readonly actor_client_id: string | null;
+            readonly actor_client_name: string;
             readonly action: components["schemas"]["AdminActionLogActionEnum"];
             readonly target_type: string;
             /** Format: uuid */
@@ -1993,9 +2087,13 @@ export interface components {
          *     * `clinic_admin_assigned` - Clinic admin assigned
          *     * `clinic_admin_removed` - Clinic admin removed
          *     * `task_requeued` - Failed task requeued
+         *     * `integration_client_created` - Integration client created
+         *     * `integration_client_rotated` - Integration client rotated
+         *     * `integration_client_revoked` - Integration client revoked
+         *     * `integration_write` - Write made by an integration client
          * @enum {string}
          */
-        AdminActionLogActionEnum: "user_activated" | "user_deactivated" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "clinic_admin_assigned" | "clinic_admin_removed" | "task_requeued";
+        AdminActionLogActionEnum: "user_activated" | "user_deactivated" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "clinic_admin_assigned" | "clinic_admin_removed" | "task_requeued" | "integration_client_created" | "integration_client_rotated" | "integration_client_revoked" | "integration_write";
         AdminActionsListActionErrorComponent: {
             /**
              * @description * `action` - action
@@ -2891,6 +2989,12 @@ export interface components {
             errors: components["schemas"]["AuthMePartialUpdateError"][];
         };
         AuthMeRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        /**
+         * @description * `client_secret_post` - Client id and secret (body or HTTP Basic)
+         *     * `private_key_jwt` - A JWT signed with the client's key (SMART Backend)
+         * @enum {string}
+         */
+        AuthMethodEnum: "client_secret_post" | "private_key_jwt";
         AuthPasswordChangeCreateCurrentPasswordErrorComponent: {
             /**
              * @description * `current_password` - current_password
@@ -3744,7 +3848,7 @@ export interface components {
              * @description `parse_error` for a body that is not JSON, `json_too_deep` for one nested deeper than the API allows, `null_characters_not_allowed` or `surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the body, the URL path or a query parameter (whose name is then `attr`), `too_many_fields` for too many query parameters; otherwise the business rule that refused the request (e.g. `invalid_token`).
              * @enum {string}
              */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_resource" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "in_the_past" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
             detail: string;
             attr: string | null;
         };
@@ -5198,9 +5302,10 @@ export interface components {
         /**
          * @description * `permission_denied` - Permission Denied
          *     * `doctor_not_confirmed` - Doctor Not Confirmed
+         *     * `insufficient_scope` - Insufficient Scope
          * @enum {string}
          */
-        ErrorCode403Enum: "permission_denied" | "doctor_not_confirmed";
+        ErrorCode403Enum: "permission_denied" | "doctor_not_confirmed" | "insufficient_scope";
         /**
          * @description * `not_found` - Not Found
          * @enum {string}
@@ -5585,6 +5690,311 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        /** @description A client as listed and read: never its secret. `id` is the OAuth `client_id`. */
+        IntegrationClient: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly clinic: string;
+            readonly name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            readonly auth_method: components["schemas"]["AuthMethodEnum"];
+            readonly secret_hint: string;
+            /** @description The public keys (private_key_jwt) */
+            jwks: unknown;
+            readonly requests_per_minute: number;
+            /** Format: date-time */
+            readonly expires_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            /** Format: date-time */
+            readonly rotated_at: string | null;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            readonly last_used_ip: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        IntegrationClientInputRequest: {
+            /** Format: uuid */
+            clinic: string;
+            name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** @default client_secret_post */
+            auth_method?: components["schemas"]["AuthMethodEnum"];
+            /** @description Public keys (JWKS) for private_key_jwt; required with it, refused without */
+            jwks?: unknown;
+            /** Format: date-time */
+            expires_at?: string | null;
+            requests_per_minute?: number | null;
+        };
+        /** @description The answer to a creation or a rotation: the only time a secret is shown. */
+        IntegrationClientWithSecret: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly clinic: string;
+            readonly name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            readonly auth_method: components["schemas"]["AuthMethodEnum"];
+            readonly secret_hint: string;
+            /** @description The public keys (private_key_jwt) */
+            jwks: unknown;
+            readonly requests_per_minute: number;
+            /** Format: date-time */
+            readonly expires_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            /** Format: date-time */
+            readonly rotated_at: string | null;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            readonly last_used_ip: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description `csk_live_` + 43 characters; shown now and never again (null for a private_key_jwt client). */
+            readonly client_secret: string | null;
+        };
+        IntegrationClientsCreateAuthMethodErrorComponent: {
+            /**
+             * @description * `auth_method` - auth_method
+             * @enum {string}
+             */
+            attr: "auth_method";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            detail: string;
+        };
+        IntegrationClientsCreateClinicErrorComponent: {
+            /**
+             * @description * `clinic` - clinic
+             * @enum {string}
+             */
+            attr: "clinic";
+            /**
+             * @description * `does_not_exist` - does_not_exist
+             *     * `incorrect_type` - incorrect_type
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "does_not_exist" | "incorrect_type" | "null" | "required";
+            detail: string;
+        };
+        IntegrationClientsCreateError: components["schemas"]["IntegrationClientsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["IntegrationClientsCreateClinicErrorComponent"] | components["schemas"]["IntegrationClientsCreateNameErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesINDEXErrorComponent"] | components["schemas"]["IntegrationClientsCreateAuthMethodErrorComponent"] | components["schemas"]["IntegrationClientsCreateJwksErrorComponent"] | components["schemas"]["IntegrationClientsCreateExpiresAtErrorComponent"] | components["schemas"]["IntegrationClientsCreateRequestsPerMinuteErrorComponent"] | components["schemas"]["OtherValidationError"];
+        IntegrationClientsCreateErrorResponse400: components["schemas"]["IntegrationClientsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsCreateExpiresAtErrorComponent: {
+            /**
+             * @description * `expires_at` - expires_at
+             * @enum {string}
+             */
+            attr: "expires_at";
+            /**
+             * @description * `date` - date
+             *     * `invalid` - invalid
+             *     * `make_aware` - make_aware
+             *     * `naive` - naive
+             *     * `overflow` - overflow
+             * @enum {string}
+             */
+            code: "date" | "invalid" | "make_aware" | "naive" | "overflow";
+            detail: string;
+        };
+        IntegrationClientsCreateJwksErrorComponent: {
+            /**
+             * @description * `jwks` - jwks
+             * @enum {string}
+             */
+            attr: "jwks";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        IntegrationClientsCreateNameErrorComponent: {
+            /**
+             * @description * `name` - name
+             * @enum {string}
+             */
+            attr: "name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        IntegrationClientsCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        IntegrationClientsCreateRequestsPerMinuteErrorComponent: {
+            /**
+             * @description * `requests_per_minute` - requests_per_minute
+             * @enum {string}
+             */
+            attr: "requests_per_minute";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value";
+            detail: string;
+        };
+        IntegrationClientsCreateScopesErrorComponent: {
+            /**
+             * @description * `scopes` - scopes
+             * @enum {string}
+             */
+            attr: "scopes";
+            /**
+             * @description * `empty` - empty
+             *     * `max_length` - max_length
+             *     * `not_a_list` - not_a_list
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "empty" | "max_length" | "not_a_list" | "null" | "required";
+            detail: string;
+        };
+        IntegrationClientsCreateScopesINDEXErrorComponent: {
+            /**
+             * @description * `scopes.INDEX` - scopes.INDEX
+             * @enum {string}
+             */
+            attr: "scopes.INDEX";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        IntegrationClientsCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["IntegrationClientsCreateError"][];
+        };
+        IntegrationClientsDestroyErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsListClinicErrorComponent: {
+            /**
+             * @description * `clinic` - clinic
+             * @enum {string}
+             */
+            attr: "clinic";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
+        IntegrationClientsListError: components["schemas"]["IntegrationClientsListClinicErrorComponent"] | components["schemas"]["IntegrationClientsListPageSizeErrorComponent"] | components["schemas"]["IntegrationClientsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        IntegrationClientsListErrorResponse400: components["schemas"]["IntegrationClientsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsListPageErrorComponent: {
+            /**
+             * @description * `page` - page
+             * @enum {string}
+             */
+            attr: "page";
+            /**
+             * @description * `invalid` - invalid
+             *     * `out_of_range` - out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "out_of_range";
+            detail: string;
+        };
+        IntegrationClientsListPageSizeErrorComponent: {
+            /**
+             * @description * `page_size` - page_size
+             * @enum {string}
+             */
+            attr: "page_size";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        IntegrationClientsListValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["IntegrationClientsListError"][];
+        };
+        IntegrationClientsRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsRotateCreateError: components["schemas"]["IntegrationClientsRotateCreateNonFieldErrorsErrorComponent"] | components["schemas"]["IntegrationClientsRotateCreateJwksErrorComponent"] | components["schemas"]["OtherValidationError"];
+        IntegrationClientsRotateCreateErrorResponse400: components["schemas"]["IntegrationClientsRotateCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsRotateCreateJwksErrorComponent: {
+            /**
+             * @description * `jwks` - jwks
+             * @enum {string}
+             */
+            attr: "jwks";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        IntegrationClientsRotateCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        IntegrationClientsRotateCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["IntegrationClientsRotateCreateError"][];
+        };
         /**
          * @description * `earned` - Earned (completed appointment)
          *     * `redeemed` - Redeemed (free booking)
@@ -5817,6 +6227,7 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        OauthTokenCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         OptionalReasonRequest: {
             /** @default  */
             reason?: string;
@@ -5973,6 +6384,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["HistoryEntry"][];
+        };
+        PaginatedIntegrationClientList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["IntegrationClient"][];
         };
         PaginatedOwnReviewList: {
             /** @example 123 */
@@ -8469,6 +8895,23 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        RotateInputRequest: {
+            /** @description A private_key_jwt client's new key set (a secret client sends nothing) */
+            jwks?: unknown;
+        };
+        /**
+         * @description * `schedule:read` - Read the clinic's slots (REST)
+         *     * `slots:write` - Move, block, unblock and remove the clinic's slots (REST)
+         *     * `appointments:read` - Read the clinic's appointments (REST)
+         *     * `appointments:write` - Book (FHIR) and cancel appointments at the clinic for patients it already saw
+         *     * `webhooks:manage` - Manage the clinic's webhook endpoints
+         *     * `system/Slot.read` - FHIR: read Slots
+         *     * `system/Schedule.read` - FHIR: read Schedules
+         *     * `system/Appointment.read` - FHIR: read the clinic's Appointments
+         *     * `system/*.read` - FHIR: read every resource type a client may read
+         * @enum {string}
+         */
+        ScopesEnum: "schedule:read" | "slots:write" | "appointments:read" | "appointments:write" | "webhooks:manage" | "system/Slot.read" | "system/Schedule.read" | "system/Appointment.read" | "system/*.read";
         /**
          * @description * `server_error` - Server Error
          * @enum {string}
@@ -9463,12 +9906,65 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        Token: {
+            /** @description A JWT; send it as `Authorization: Bearer ...` */
+            access_token: string;
+            /** @description Bearer */
+            token_type: string;
+            /** @description Seconds */
+            expires_in: number;
+            /** @description The granted scopes, space-separated */
+            scope: string;
+        };
         TokenInputRequest: {
             token: string;
         };
         TokenPair: {
             access: string;
             refresh: string;
+        };
+        /** @description RFC 6749 §4.4.2 plus the client's authentication (§2.3.1 or RFC 7523 §2.2). */
+        TokenRequestRequest: {
+            /** @description client_credentials */
+            grant_type: string;
+            /**
+             * @description Space-separated; all if empty
+             * @default
+             */
+            scope?: string;
+            /** @description With client_secret (or HTTP Basic) */
+            client_id?: string;
+            client_secret?: string;
+            /** @description urn:ietf:params:oauth:client-assertion-type:jwt-bearer */
+            client_assertion_type?: string;
+            /** @description A JWT signed with the key */
+            client_assertion?: string;
+        };
+        TokenTooManyRequests: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["TokenTooManyRequestsErrorComponent"][];
+        };
+        TokenTooManyRequestsErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        TokenUnauthorized: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["TokenUnauthorizedErrorComponent"][];
+        };
+        TokenUnauthorizedErrorComponent: {
+            /**
+             * @description * `invalid_client` - invalid_client
+             * @enum {string}
+             */
+            code: "invalid_client";
+            detail: string;
+            attr: string | null;
         };
         UnhideRequest: {
             /** @default  */
@@ -10583,7 +11079,7 @@ export interface components {
         OtherValidationError: {
             attr: string | null;
             /** @enum {string} */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_resource" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "in_the_past" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
             detail: string;
         };
     };
@@ -10634,8 +11130,12 @@ export interface operations {
                  *     * `clinic_admin_assigned` - Clinic admin assigned
                  *     * `clinic_admin_removed` - Clinic admin removed
                  *     * `task_requeued` - Failed task requeued
+                 *     * `integration_client_created` - Integration client created
+                 *     * `integration_client_rotated` - Integration client rotated
+                 *     * `integration_client_revoked` - Integration client revoked
+                 *     * `integration_write` - Write made by an integration client
                  */
-                action?: "clinic_admin_assigned" | "clinic_admin_removed" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "task_requeued" | "user_activated" | "user_deactivated";
+                action?: "clinic_admin_assigned" | "clinic_admin_removed" | "doctor_confirmed" | "doctor_rejected" | "integration_client_created" | "integration_client_revoked" | "integration_client_rotated" | "integration_write" | "role_granted" | "role_revoked" | "task_requeued" | "user_activated" | "user_deactivated";
                 actor?: string;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
@@ -10721,6 +11221,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -10828,6 +11336,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -10947,6 +11463,14 @@ export interface operations {
                     "application/json": components["schemas"]["BookingIdempotencyConflict"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getAppointment: {
@@ -11022,6 +11546,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -11122,6 +11654,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     completeAppointment: {
@@ -11214,6 +11754,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -11310,6 +11858,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getAppointmentPayment: {
@@ -11385,6 +11941,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -11485,6 +12049,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     rescheduleAppointment: {
@@ -11581,6 +12153,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -11681,6 +12261,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     acceptAppointmentReschedule: {
@@ -11775,6 +12363,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     declineAppointmentReschedule: {
@@ -11867,6 +12463,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -12311,6 +12915,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getMyAccount: {
@@ -12384,6 +12996,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -12465,6 +13085,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     changePassword: {
@@ -12542,6 +13170,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -13151,6 +13787,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     createCalendarFeed: {
@@ -13248,6 +13892,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     revokeCalendarFeed: {
@@ -13322,6 +13974,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -13401,6 +14061,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getCalendarFeedIcs: {
@@ -13454,6 +14122,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -13551,6 +14227,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     createClinic: {
@@ -13636,6 +14320,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -13724,6 +14416,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     deactivateClinic: {
@@ -13807,6 +14507,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -13899,6 +14607,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     activateClinic: {
@@ -13983,6 +14699,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -14076,6 +14800,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     addClinicAdmin: {
@@ -14166,6 +14898,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     removeClinicAdmin: {
@@ -14251,6 +14991,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -14346,6 +15094,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     createDoctorClinicAssociation: {
@@ -14433,6 +15189,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getDoctorClinicAssociation: {
@@ -14517,6 +15281,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -14616,6 +15388,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -14812,6 +15592,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getDoctor: {
@@ -14896,6 +15684,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -14986,6 +15782,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -15087,6 +15891,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     rejectDoctor: {
@@ -15186,6 +15998,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getMyDoctorProfile: {
@@ -15267,6 +16087,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -15354,6 +16182,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -15444,6 +16280,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -15538,6 +16382,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -15646,6 +16498,620 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
+        };
+    };
+    listIntegrationClients: {
+        parameters: {
+            query?: {
+                clinic?: string;
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page (default 20; larger values are capped at 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedIntegrationClientList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsListErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
+        };
+    };
+    createIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationClientInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientWithSecret"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
+        };
+    };
+    getIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this integration client. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClient"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsRetrieveErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
+        };
+    };
+    revokeIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this integration client. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsDestroyErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
+        };
+    };
+    rotateIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this integration client. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientWithSecret"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsRotateCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
+        };
+    };
+    getClientCredentialsToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequestRequest"];
+                "application/json": components["schemas"]["TokenRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OauthTokenCreateErrorResponse400"];
+                };
+            };
+            /** @description Unknown, revoked or expired client, a wrong secret, or an assertion that is not signed by a registered key, is expired or was used before. */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenUnauthorized"];
+                };
+            };
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            /** @description Too many token requests. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenTooManyRequests"];
+                };
+            };
         };
     };
     listPatients: {
@@ -15744,6 +17210,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -15856,6 +17330,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     openBreakGlassAccess: {
@@ -15953,6 +17435,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -16056,6 +17546,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     createPatientHistoryEntry: {
@@ -16146,6 +17644,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getPatientHistoryEntry: {
@@ -16224,6 +17730,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -16318,6 +17832,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getPatient: {
@@ -16402,6 +17924,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -16494,6 +18024,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getMyPatientProfile: {
@@ -16575,6 +18113,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -16662,6 +18208,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -16755,6 +18309,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
             /** @description No webhook secret configured. */
@@ -16865,6 +18427,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     adjustPoints: {
@@ -16961,6 +18531,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getPointsBalance: {
@@ -17042,6 +18620,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -17150,6 +18736,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
                     "text/csv": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                    "text/csv": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -17267,6 +18862,15 @@ export interface operations {
                     "text/csv": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                    "text/csv": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getMyReport: {
@@ -17373,6 +18977,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
                     "text/csv": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                    "text/csv": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -17483,6 +19096,15 @@ export interface operations {
                     "text/csv": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                    "text/csv": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getUserActivityReport: {
@@ -17591,6 +19213,15 @@ export interface operations {
                     "text/csv": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                    "text/csv": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     listReviews: {
@@ -17677,6 +19308,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -17775,6 +19414,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getReview: {
@@ -17850,6 +19497,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -17945,6 +19600,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     updateReview: {
@@ -18032,6 +19695,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -18130,6 +19801,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -18231,6 +19910,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     listMyReviews: {
@@ -18325,6 +20012,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -18436,6 +20131,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     createSlot: {
@@ -18532,6 +20235,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getSlot: {
@@ -18615,6 +20326,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -18708,6 +20427,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -18808,6 +20535,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     blockSlot: {
@@ -18900,6 +20635,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19005,6 +20748,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     releaseSlotHold: {
@@ -19088,6 +20839,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19182,6 +20941,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19279,6 +21046,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     createSlotsFromTemplate: {
@@ -19364,6 +21139,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19452,6 +21235,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     listSpecialties: {
@@ -19532,6 +21323,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19621,6 +21420,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getSpecialty: {
@@ -19697,6 +21504,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19793,6 +21608,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     updateSpecialty: {
@@ -19881,6 +21704,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19984,6 +21815,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getUser: {
@@ -20067,6 +21906,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -20167,6 +22014,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     deactivateUser: {
@@ -20265,6 +22120,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     listUserRoles: {
@@ -20353,6 +22216,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -20453,6 +22324,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     revokeUserRole: {
@@ -20548,6 +22427,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     listWaitlistEntries: {
@@ -20636,6 +22523,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -20734,6 +22629,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getWaitlistEntry: {
@@ -20817,6 +22720,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -20912,6 +22823,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     listWaitlistLengths: {
@@ -21000,6 +22919,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21092,6 +23019,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21190,6 +23125,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getWebhookEndpoint: {
@@ -21276,6 +23219,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     deleteWebhookEndpoint: {
@@ -21359,6 +23310,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21449,6 +23408,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21542,6 +23509,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21641,6 +23616,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     rotateWebhookSecret: {
@@ -21727,6 +23710,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getHealth: {
@@ -21794,6 +23785,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -21859,6 +23858,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
             /** @description The database, the schema or the task workers are not ready. */
