@@ -131,6 +131,15 @@ OTHER_VALIDATION_ERROR_SCHEMA = {
 
 
 class CareSlotAutoSchema(AutoSchema):
+    def _should_add_http403_error_response(self) -> bool:
+        # An authenticator that refuses some valid tokens with a 403 (an integration client's
+        # token on an operation its scopes do not reach: `insufficient_scope`) makes a 403
+        # possible wherever it authenticates, whatever the permission classes say.
+        return super()._should_add_http403_error_response() or any(
+            getattr(authenticator, "may_answer_403", False)
+            for authenticator in self.view.get_authenticators()
+        )
+
     def _paginates(self) -> bool:
         return self.method == "GET" and self._is_list_view() and bool(self._get_paginator())
 

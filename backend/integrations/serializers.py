@@ -102,7 +102,7 @@ class IntegrationClientInputSerializer(serializers.Serializer):
         return attrs
 
 
-class RotateInputSerializer(serializers.Serializer):
+class ClientRotateInputSerializer(serializers.Serializer):
     jwks = serializers.JSONField(
         required=False,
         allow_null=True,
@@ -114,7 +114,7 @@ class RotateInputSerializer(serializers.Serializer):
         return _check_jwks(value)
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenGrantSerializer(serializers.Serializer):
     """RFC 6749 §4.4.2 plus the client's authentication (§2.3.1 or RFC 7523 §2.2)."""
 
     grant_type = StrictCharField(help_text="client_credentials")
@@ -154,7 +154,7 @@ class TokenRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class TokenSerializer(serializers.Serializer):
+class AccessTokenSerializer(serializers.Serializer):
     access_token = StrictCharField(help_text="A JWT; send it as `Authorization: Bearer ...`")
     token_type = StrictCharField(help_text="Bearer")
     expires_in = StrictIntegerField(help_text="Seconds")

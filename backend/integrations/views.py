@@ -31,9 +31,9 @@ from .serializers import (
     IntegrationClientInputSerializer,
     IntegrationClientSerializer,
     IntegrationClientWithSecretSerializer,
-    RotateInputSerializer,
-    TokenRequestSerializer,
-    TokenSerializer,
+    ClientRotateInputSerializer,
+    TokenGrantSerializer,
+    AccessTokenSerializer,
 )
 
 TAGS = ["integrations"]
@@ -121,13 +121,13 @@ class IntegrationClientViewSet(
             "Tokens already issued run out within minutes; revoke the client to stop them now."
         ),
         tags=TAGS,
-        request=RotateInputSerializer,
+        request=ClientRotateInputSerializer,
         responses={200: IntegrationClientWithSecretSerializer},
     )
     @action(detail=True, methods=["post"])
     def rotate(self, request: Request, pk=None) -> Response:
         client = self._manageable()
-        data = RotateInputSerializer(data=request.data)
+        data = ClientRotateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         issued = services.rotate_client(
             client=client, rotated_by=request.user, jwks=data.validated_data["jwks"]
@@ -189,11 +189,11 @@ class TokenView(APIView):
         ),
         tags=TAGS,
         request={
-            "application/x-www-form-urlencoded": TokenRequestSerializer,
-            "application/json": TokenRequestSerializer,
+            "application/x-www-form-urlencoded": TokenGrantSerializer,
+            "application/json": TokenGrantSerializer,
         },
         responses={
-            200: TokenSerializer,
+            200: AccessTokenSerializer,
             401: error_response(
                 "TokenUnauthorized",
                 "Unknown, revoked or expired client, a wrong secret, or an assertion that is "
@@ -227,7 +227,7 @@ class TokenView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        data = TokenRequestSerializer(data=request.data)
+        data = TokenGrantSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         if "client_assertion" in fields:

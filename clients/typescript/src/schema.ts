@@ -2026,6 +2026,16 @@ export interface components {
          * @enum {string}
          */
         AccessActionEnum: "list" | "read" | "create" | "amend" | "read_access_log" | "break_glass";
+        AccessToken: {
+            /** @description A JWT; send it as `Authorization: Bearer ...` */
+            access_token: string;
+            /** @description Bearer */
+            token_type: string;
+            /** @description Seconds */
+            expires_in: number;
+            /** @description The granted scopes, space-separated */
+            scope: string;
+        };
         Accessor: {
             /** Format: uuid */
             id: string;
@@ -3865,6 +3875,10 @@ export interface components {
              */
             type: "client_error";
             errors: components["schemas"]["ClientError400"][];
+        };
+        ClientRotateInputRequest: {
+            /** @description A private_key_jwt client's new key set (a secret client sends nothing) */
+            jwks?: unknown;
         };
         Clinic: {
             /** Format: uuid */
@@ -8895,10 +8909,6 @@ export interface components {
             detail: string;
             attr: string | null;
         };
-        RotateInputRequest: {
-            /** @description A private_key_jwt client's new key set (a secret client sends nothing) */
-            jwks?: unknown;
-        };
         /**
          * @description * `schedule:read` - Read the clinic's slots (REST)
          *     * `slots:write` - Move, block, unblock and remove the clinic's slots (REST)
@@ -9906,25 +9916,8 @@ export interface components {
             detail: string;
             attr: string | null;
         };
-        Token: {
-            /** @description A JWT; send it as `Authorization: Bearer ...` */
-            access_token: string;
-            /** @description Bearer */
-            token_type: string;
-            /** @description Seconds */
-            expires_in: number;
-            /** @description The granted scopes, space-separated */
-            scope: string;
-        };
-        TokenInputRequest: {
-            token: string;
-        };
-        TokenPair: {
-            access: string;
-            refresh: string;
-        };
         /** @description RFC 6749 §4.4.2 plus the client's authentication (§2.3.1 or RFC 7523 §2.2). */
-        TokenRequestRequest: {
+        TokenGrantRequest: {
             /** @description client_credentials */
             grant_type: string;
             /**
@@ -9939,6 +9932,13 @@ export interface components {
             client_assertion_type?: string;
             /** @description A JWT signed with the key */
             client_assertion?: string;
+        };
+        TokenInputRequest: {
+            token: string;
+        };
+        TokenPair: {
+            access: string;
+            refresh: string;
         };
         TokenTooManyRequests: {
             type: components["schemas"]["ClientErrorEnum"];
@@ -11298,6 +11298,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11506,6 +11514,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -11901,6 +11917,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -12875,6 +12899,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12956,6 +12988,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -13045,6 +13085,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13130,6 +13178,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -13747,6 +13803,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13936,6 +14000,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14019,6 +14091,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -16901,7 +16981,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["RotateInputRequest"];
+                "application/json": components["schemas"]["ClientRotateInputRequest"];
             };
         };
         responses: {
@@ -16996,8 +17076,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["TokenRequestRequest"];
-                "application/json": components["schemas"]["TokenRequestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenGrantRequest"];
+                "application/json": components["schemas"]["TokenGrantRequest"];
             };
         };
         responses: {
@@ -17010,7 +17090,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Token"];
+                    "application/json": components["schemas"]["AccessToken"];
                 };
             };
             400: {
@@ -17506,6 +17586,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -17690,6 +17778,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -19270,6 +19366,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19457,6 +19561,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -21006,6 +21118,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21285,6 +21405,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21464,6 +21592,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
