@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.models import Clinic
@@ -7,6 +8,21 @@ from common.serializers import AwareDateTimeField
 from .models import AuthMethod, IntegrationClient
 from .scopes import Scope
 from .tokens import ASSERTION_TYPE, valid_jwks
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "A JSON Web Key Set of public RSA or EC keys (RFC 7517)",
+        "properties": {
+            "keys": {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+        },
+        "required": ["keys"],
+    }
+)
+class JWKSField(serializers.JSONField):
+    """A client's public keys; validated by `valid_jwks`."""
+
 
 CLIENT_FIELDS = [
     "id",
@@ -30,7 +46,7 @@ class IntegrationClientSerializer(StrictModelSerializer):
     """A client as listed and read: never its secret. `id` is the OAuth `client_id`."""
 
     scopes = serializers.ListField(child=serializers.ChoiceField(Scope.choices))
-    jwks = serializers.JSONField(allow_null=True, help_text="The public keys (private_key_jwt)")
+    jwks = JWKSField(allow_null=True, help_text="The public keys (private_key_jwt)")
 
     class Meta:
         model = IntegrationClient
@@ -69,7 +85,7 @@ class IntegrationClientInputSerializer(serializers.Serializer):
         child=serializers.ChoiceField(Scope.choices), allow_empty=False, max_length=len(Scope)
     )
     auth_method = serializers.ChoiceField(AuthMethod.choices, default=AuthMethod.CLIENT_SECRET)
-    jwks = serializers.JSONField(
+    jwks = JWKSField(
         required=False,
         allow_null=True,
         default=None,
@@ -103,7 +119,7 @@ class IntegrationClientInputSerializer(serializers.Serializer):
 
 
 class ClientRotateInputSerializer(serializers.Serializer):
-    jwks = serializers.JSONField(
+    jwks = JWKSField(
         required=False,
         allow_null=True,
         default=None,

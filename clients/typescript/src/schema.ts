@@ -3878,7 +3878,11 @@ export interface components {
         };
         ClientRotateInputRequest: {
             /** @description A private_key_jwt client's new key set (a secret client sends nothing) */
-            jwks?: unknown;
+            jwks?: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
         };
         Clinic: {
             /** Format: uuid */
@@ -5715,7 +5719,11 @@ export interface components {
             readonly auth_method: components["schemas"]["AuthMethodEnum"];
             readonly secret_hint: string;
             /** @description The public keys (private_key_jwt) */
-            jwks: unknown;
+            jwks: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
             readonly requests_per_minute: number;
             /** Format: date-time */
             readonly expires_at: string | null;
@@ -5737,7 +5745,11 @@ export interface components {
             /** @default client_secret_post */
             auth_method?: components["schemas"]["AuthMethodEnum"];
             /** @description Public keys (JWKS) for private_key_jwt; required with it, refused without */
-            jwks?: unknown;
+            jwks?: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
             /** Format: date-time */
             expires_at?: string | null;
             requests_per_minute?: number | null;
@@ -5753,7 +5765,11 @@ export interface components {
             readonly auth_method: components["schemas"]["AuthMethodEnum"];
             readonly secret_hint: string;
             /** @description The public keys (private_key_jwt) */
-            jwks: unknown;
+            jwks: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
             readonly requests_per_minute: number;
             /** Format: date-time */
             readonly expires_at: string | null;
