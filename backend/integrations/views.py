@@ -28,12 +28,12 @@ from .errors import InvalidClient
 from .filters import IntegrationClientFilter
 from .selectors import clients_visible_to
 from .serializers import (
+    AccessTokenSerializer,
+    ClientRotateInputSerializer,
     IntegrationClientInputSerializer,
     IntegrationClientSerializer,
     IntegrationClientWithSecretSerializer,
-    ClientRotateInputSerializer,
     TokenGrantSerializer,
-    AccessTokenSerializer,
 )
 
 TAGS = ["integrations"]
