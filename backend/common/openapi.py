@@ -27,6 +27,7 @@ from inflection import camelize
 from rest_framework import serializers
 
 from .fields import StrictCharField
+from .integration_scopes import integration_scope
 
 
 class ErrorCode401Enum(models.TextChoices):
@@ -139,6 +140,14 @@ class CareSlotAutoSchema(AutoSchema):
             getattr(authenticator, "may_answer_403", False)
             for authenticator in self.view.get_authenticators()
         )
+
+    def _should_add_http429_error_response(self) -> bool:
+        # A throttle that counts only integration clients' requests (`integration_clients_only`)
+        # can refuse only the operations a client may call (its view's `integration_scopes`).
+        throttles = self.view.get_throttles()
+        if any(not getattr(throttle, "integration_clients_only", False) for throttle in throttles):
+            return True
+        return bool(throttles) and integration_scope(self.view, self.method) is not None
 
     def _paginates(self) -> bool:
         return self.method == "GET" and self._is_list_view() and bool(self._get_paginator())

@@ -19,6 +19,7 @@ import re
 from copy import deepcopy
 
 from .error_catalogue import codes_with_status, error_codes
+from .integration_scopes import integration_scope
 from .throttling import ClientScopedRateThrottle
 
 OPERATION_IDS = {
@@ -593,8 +594,17 @@ RATE_LIMIT_HEADERS = {
 }
 
 
+class _Action:
+    """A view class seen at one action, as `integration_scope` reads a view."""
+
+    def __init__(self, view_class, action: str | None):
+        self.integration_scopes = getattr(view_class, "integration_scopes", None)
+        self.action = action
+
+
 def _throttled_operations(generator) -> set[tuple[str, str]]:
-    """(path, method) of the operations a ClientScopedRateThrottle with a scope guards."""
+    """(path, method) of the operations a ClientScopedRateThrottle with a scope guards, and of
+    those an integration client may call (limited per client)."""
     throttled = set()
     for path, _, method, view in getattr(generator, "endpoints", None) or []:
         view_class = getattr(view, "cls", None)
@@ -602,6 +612,10 @@ def _throttled_operations(generator) -> set[tuple[str, str]]:
             issubclass(throttle, ClientScopedRateThrottle)
             for throttle in getattr(view_class, "throttle_classes", [])
         ):
+            throttled.add((path, method.lower()))
+        # What an integration client may call is limited per client (integrations.throttling).
+        action = (getattr(view, "actions", None) or {}).get(method.lower())
+        if integration_scope(_Action(view_class, action), method) is not None:
             throttled.add((path, method.lower()))
     return throttled
 

@@ -11,6 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from common import metrics
 from common.client_ip import client_ip
+from common.integration_scopes import integration_scope
 
 from . import tokens
 from .errors import InsufficientScope
@@ -69,8 +70,7 @@ class IntegrationClientScheme(OpenApiAuthenticationExtension):
 
     def get_security_requirement(self, auto_schema):
         """Listed only on the operations a client may call, with the scope each needs."""
-        scopes = getattr(auto_schema.view, "integration_scopes", None) or {}
-        needed = scopes.get(getattr(auto_schema.view, "action", None) or auto_schema.method.lower())
+        needed = integration_scope(auto_schema.view, auto_schema.method)
         return {self.name: [needed]} if needed else None
 
     def get_security_definition(self, auto_schema):

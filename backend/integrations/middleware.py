@@ -38,23 +38,25 @@ class IntegrationWriteAuditMiddleware:
 
 def _target(request, response) -> tuple[str, uuid.UUID | None]:
     """The written object's kind and id: the URL's id, else the answer's `id`."""
-    context = getattr(response, "renderer_context", None) or {}
-    view = context.get("view")
-    kind = getattr(getattr(view, "resource_type", None), "name", None)
-    if kind is None and view is not None and getattr(view, "queryset", None) is None:
-        try:
-            kind = view.get_queryset().model._meta.model_name
-        except (AttributeError, TypeError):
-            kind = None
-    kind = (kind or type(view).__name__ if view else "request").lower()
-    kwargs = getattr(request, "resolver_match", None)
-    candidates = [kwargs.kwargs.get("pk") if kwargs else None]
+    view = (getattr(response, "renderer_context", None) or {}).get("view")
+    candidates = [request.resolver_match.kwargs.get("pk") if request.resolver_match else None]
     data = getattr(response, "data", None)
     if isinstance(data, dict):
         candidates.append(data.get("id"))
     for candidate in candidates:
         try:
-            return kind, uuid.UUID(str(candidate))
+            return _kind(view), uuid.UUID(str(candidate))
         except ValueError:
             continue
-    return kind, None
+    return _kind(view), None
+
+
+def _kind(view) -> str:
+    """The model (or FHIR resource type) a view writes, lower-cased."""
+    resource_type = getattr(view, "resource_type", None)  # the FHIR views
+    if resource_type is not None:
+        return resource_type.name.lower()
+    try:
+        return view.get_queryset().model._meta.model_name
+    except AttributeError:
+        return type(view).__name__.lower() if view is not None else "request"

@@ -2,14 +2,16 @@
 
 from rest_framework.permissions import BasePermission
 
+from common.integration_scopes import integration_scope
+
 from .principal import is_integration_client
 
 
 def required_scope(view, request) -> str | None:
     """The scope `view` asks of a client for this request (its `integration_scopes`, by action
-    or by lower-case method), or None: the view does not take client tokens."""
-    scopes = getattr(view, "integration_scopes", None) or {}
-    return scopes.get(getattr(view, "action", None) or request.method.lower())
+    or by lower-case method), or None: the view does not take client tokens. The schema reads
+    the same declaration (common.integration_scopes)."""
+    return integration_scope(view, request.method)
 
 
 class IsIntegrationClient(BasePermission):

@@ -22,6 +22,11 @@ class IntegrationPrincipal:
         self.scopes = scopes
 
     @property
+    def log_identity(self) -> str:
+        """How the request log names the caller (common.request_log)."""
+        return f"client:{self.client.pk}"
+
+    @property
     def clinic_id(self):
         return self.client.clinic_id
 

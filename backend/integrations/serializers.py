@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -100,8 +101,6 @@ class IntegrationClientInputSerializer(serializers.Serializer):
         return _check_jwks(value)
 
     def validate_expires_at(self, value):
-        from django.utils import timezone
-
         if value is not None and value <= timezone.now():
             raise serializers.ValidationError("Must be in the future.", code="in_the_past")
         return value

@@ -14,6 +14,7 @@ class IntegrationClientThrottle(SimpleRateThrottle):
     """In DEFAULT_THROTTLE_CLASSES; lets every request that is not a client's through."""
 
     scope = "integration_client"
+    integration_clients_only = True  # common.openapi documents its 429 where clients may call
 
     def get_rate(self) -> None:
         return None  # set per client in allow_request

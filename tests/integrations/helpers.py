@@ -9,7 +9,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from integrations import services, tokens
-from integrations.models import AuthMethod, IntegrationClient
+from integrations.models import IntegrationClient
 from integrations.scopes import Scope
 from tests.conftest import CheckedAPIClient
 
@@ -83,6 +83,3 @@ def assertion_body(signed: str, **extra) -> dict:
 
 def basic(client_id, secret) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-
-
-__all__ = ["AuthMethod"]

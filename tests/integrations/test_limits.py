@@ -118,3 +118,11 @@ def test_the_admin_action_log_names_the_client_not_a_person(clinic, client_for):
     assert row["actor_client_name"] == "PMS"
     assert row["target_id"] == str(slot.pk)
     assert row["details"]["method"] == "POST"
+
+
+def test_the_request_log_names_the_client(clinic, caplog):
+    client, _ = integration(clinic)
+    with caplog.at_level("INFO", logger="careslot.request"):
+        ClientCredentialsAPIClient(client).get(SLOTS)
+    [line] = [record.msg for record in caplog.records if record.name == "careslot.request"]
+    assert line["user_id"] == f"client:{client.pk}"
