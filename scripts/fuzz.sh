@@ -15,8 +15,8 @@
 #
 # Knobs: FUZZ_MAX_EXAMPLES (per operation and phase, default 20), FUZZ_SEED (default fixed, so CI
 # explores the same cases each time; `FUZZ_SEED=random` for a fresh one), FUZZ_ROLES (default all
-# four), FUZZ_WORKERS (default 2), FUZZ_ROLE_TIMEOUT (seconds per role, default 300),
-# FUZZ_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432).
+# five: the four roles and an integration client), FUZZ_WORKERS (default 2), FUZZ_ROLE_TIMEOUT
+# (seconds per role, default 300), FUZZ_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -29,7 +29,7 @@ max_examples=${FUZZ_MAX_EXAMPLES:-20}
 seed=${FUZZ_SEED:-20261124}
 workers=${FUZZ_WORKERS:-2}
 role_timeout=${FUZZ_ROLE_TIMEOUT:-300} # seconds; one role takes about one minute on 2 cores
-roles=${FUZZ_ROLES:-"patient doctor clinic_admin platform_admin"}
+roles=${FUZZ_ROLES:-"patient doctor clinic_admin integration_client platform_admin"}
 out="$PWD/var/fuzz" # absolute: gunicorn runs with --chdir backend
 bin=.venv/bin
 
@@ -58,6 +58,8 @@ export THROTTLE_LOGIN=100000/min
 export THROTTLE_REGISTER=100000/min
 export THROTTLE_PASSWORD_RESET=100000/min
 export THROTTLE_CONFIRMATION_RESEND=100000/min
+export THROTTLE_INTEGRATION_TOKEN=100000/min
+export INTEGRATION_TOKEN_MINUTES=60 # the integration client's token, like the users', outlives the run
 export EMAIL_URL=dummymail:// # registration and reset emails go nowhere
 # No task worker runs here: the mail tasks the fuzzer causes just wait, and /readyz must not
 # turn 503 (tasks_lagging) halfway through the run.
@@ -117,11 +119,48 @@ curl -fsS "$base/healthz" >/dev/null
 # which its admin operations answer 403. Declared, so not a failure, only less coverage for
 # the rest of that run, which is why it runs last.
 declare -A token
+log_in() {
+  local body
+  body=$(printf '{"email": "%s", "password": "%s"}' "${email[$1]}" "$password")
+  curl -fsS -X POST "$base/api/v1/auth/login/" -H 'Content-Type: application/json' -d "$body" |
+    "$bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access"])'
+}
+# integration_client: a machine, not a person (docs/integrations.md). The demo clinic admin
+# creates a client with every scope for Mitte Health (at the highest rate a client may have),
+# and its credentials buy the token (OAuth 2.0 client credentials).
+integration_token() {
+  "$bin/python" - "$base" "$(log_in clinic_admin)" <<'PY'
+import json
+import sys
+import urllib.request
+
+base, admin = sys.argv[1], sys.argv[2]
+
+
+def call(path, body=None, token=None):
+    data = json.dumps(body).encode() if body else None
+    request = urllib.request.Request(base + path, data=data)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)
+
+
+clinic = call("/api/v1/clinics/?search=Mitte", token=admin)["results"][0]["id"]
+scopes = "schedule:read slots:write appointments:read appointments:write webhooks:manage"
+body = {"clinic": clinic, "name": "fuzz", "scopes": [*scopes.split(), "system/*.read"]}
+made = call("/api/v1/integration-clients/", body | {"requests_per_minute": 10000}, admin)
+grant = {"grant_type": "client_credentials", "client_id": made["id"]}
+print(call("/api/v1/oauth/token/", grant | {"client_secret": made["client_secret"]})["access_token"])
+PY
+}
 for role in $roles; do
-  body=$(printf '{"email": "%s", "password": "%s"}' "${email[$role]}" "$password")
-  token[$role]=$(curl -fsS -X POST "$base/api/v1/auth/login/" \
-    -H 'Content-Type: application/json' -d "$body" |
-    "$bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+  if [ "$role" = integration_client ]; then
+    token[$role]=$(integration_token)
+  else
+    token[$role]=$(log_in "$role")
+  fi
 done
 
 status=0
