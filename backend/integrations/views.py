@@ -188,10 +188,7 @@ class TokenView(APIView):
             "codes in the usual error shape."
         ),
         tags=TAGS,
-        request={
-            "application/x-www-form-urlencoded": TokenGrantSerializer,
-            "application/json": TokenGrantSerializer,
-        },
+        request=TokenGrantSerializer,  # as a form or JSON: the view's parsers
         responses={
             200: AccessTokenSerializer,
             401: error_response(

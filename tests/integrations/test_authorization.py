@@ -72,3 +72,37 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS))
 def test_integration_client_authorization(client_for, world, endpoint, role):
     check(client_for, world, endpoint, role)
+
+
+def test_every_403_of_an_authenticated_operation_admits_insufficient_scope():
+    """Any bearer operation answers a client token it does not take with 403
+    `insufficient_scope`: each declared 403 must list that code (a view's own 403 too)."""
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).parents[2] / "api_schema" / "openapi.yaml").read_text())
+    components = schema["components"]["schemas"]
+
+    def codes(schema_ref: str) -> set[str]:
+        body = components[schema_ref.rsplit("/", 1)[-1]]
+        item = body["properties"]["errors"]["items"]
+        item = components[item["$ref"].rsplit("/", 1)[-1]] if "$ref" in item else item
+        code = item["properties"]["code"]
+        code = components[code["$ref"].rsplit("/", 1)[-1]] if "$ref" in code else code
+        return set(code.get("enum", []))
+
+    missing = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            authenticated = any("jwtAuth" in entry for entry in operation.get("security", []))
+            forbidden = operation.get("responses", {}).get("403")
+            if not authenticated:
+                continue
+            if forbidden is None:
+                missing.append(f"{method.upper()} {path}: no 403")
+                continue
+            ref = forbidden["content"]["application/json"]["schema"]["$ref"]
+            if "insufficient_scope" not in codes(ref):
+                missing.append(f"{method.upper()} {path}")
+    assert not missing, missing

@@ -5490,9 +5490,10 @@ export interface components {
         FeedRoleRequiredErrorComponent: {
             /**
              * @description * `role_required` - role_required
+             *     * `insufficient_scope` - insufficient_scope
              * @enum {string}
              */
-            code: "role_required";
+            code: "role_required" | "insufficient_scope";
             detail: string;
             attr: string | null;
         };
@@ -6257,7 +6258,132 @@ export interface components {
             detail: string;
             attr: string | null;
         };
-        OauthTokenCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        OauthTokenCreateClientAssertionErrorComponent: {
+            /**
+             * @description * `client_assertion` - client_assertion
+             * @enum {string}
+             */
+            attr: "client_assertion";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateClientAssertionTypeErrorComponent: {
+            /**
+             * @description * `client_assertion_type` - client_assertion_type
+             * @enum {string}
+             */
+            attr: "client_assertion_type";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateClientIdErrorComponent: {
+            /**
+             * @description * `client_id` - client_id
+             * @enum {string}
+             */
+            attr: "client_id";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateClientSecretErrorComponent: {
+            /**
+             * @description * `client_secret` - client_secret
+             * @enum {string}
+             */
+            attr: "client_secret";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateError: components["schemas"]["OauthTokenCreateNonFieldErrorsErrorComponent"] | components["schemas"]["OauthTokenCreateGrantTypeErrorComponent"] | components["schemas"]["OauthTokenCreateScopeErrorComponent"] | components["schemas"]["OauthTokenCreateClientIdErrorComponent"] | components["schemas"]["OauthTokenCreateClientSecretErrorComponent"] | components["schemas"]["OauthTokenCreateClientAssertionTypeErrorComponent"] | components["schemas"]["OauthTokenCreateClientAssertionErrorComponent"] | components["schemas"]["OtherValidationError"];
+        OauthTokenCreateErrorResponse400: components["schemas"]["OauthTokenCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        OauthTokenCreateGrantTypeErrorComponent: {
+            /**
+             * @description * `grant_type` - grant_type
+             * @enum {string}
+             */
+            attr: "grant_type";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        OauthTokenCreateScopeErrorComponent: {
+            /**
+             * @description * `scope` - scope
+             * @enum {string}
+             */
+            attr: "scope";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["OauthTokenCreateError"][];
+        };
         OptionalReasonRequest: {
             /** @default  */
             reason?: string;
@@ -13835,7 +13961,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
-            /** @description You do not hold this role. */
+            /** @description You do not hold this role (an integration client's token: `insufficient_scope`). */
             403: {
                 headers: {
                     [name: string]: unknown;
