@@ -3,7 +3,7 @@ names (`invalid_client`, `unsupported_grant_type`, `invalid_scope`), in the §9 
 
 from rest_framework import status
 
-from common.errors import DomainError
+from common.errors import ConflictError, DomainError
 
 
 class InvalidClient(DomainError):
@@ -21,6 +21,13 @@ class InsufficientScope(DomainError):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "insufficient_scope"
     default_detail = "The integration client's scopes do not allow this request."
+
+
+class ClientRevoked(ConflictError):
+    """A revoked client stays revoked: it gets no new secret or keys (create a new one)."""
+
+    default_code = "integration_client_revoked"
+    default_detail = "This integration client is revoked; create a new one."
 
 
 class PatientNotKnownToClinic(DomainError):

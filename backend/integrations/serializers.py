@@ -1,10 +1,8 @@
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinics.models import Clinic
 from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
-from common.serializers import AwareDateTimeField
 
 from .models import AuthMethod, IntegrationClient
 from .scopes import Scope
@@ -92,18 +90,20 @@ class IntegrationClientInputSerializer(serializers.Serializer):
         default=None,
         help_text="Public keys (JWKS) for private_key_jwt; required with it, refused without",
     )
-    expires_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    expires_in_days = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=3650,
+        help_text="Optional: the client ends by itself this many days from now (`expires_at`)",
+    )
     requests_per_minute = StrictIntegerField(
         required=False, allow_null=True, default=None, min_value=1, max_value=10_000
     )
 
     def validate_jwks(self, value):
         return _check_jwks(value)
-
-    def validate_expires_at(self, value):
-        if value is not None and value <= timezone.now():
-            raise serializers.ValidationError("Must be in the future.", code="in_the_past")
-        return value
 
     def validate(self, attrs):
         if attrs["auth_method"] == AuthMethod.PRIVATE_KEY_JWT and attrs["jwks"] is None:

@@ -16,7 +16,7 @@ from common import metrics
 from common.errors import field_error
 
 from . import tokens
-from .errors import InvalidClient
+from .errors import ClientRevoked, InvalidClient
 from .models import AuthMethod, IntegrationClient, UsedAssertion
 from .selectors import live_clients
 
@@ -42,7 +42,7 @@ def create_client(
     created_by: User,
     auth_method: str = AuthMethod.CLIENT_SECRET,
     jwks: dict | None = None,
-    expires_at: datetime | None = None,
+    expires_in_days: int | None = None,
     requests_per_minute: int | None = None,
 ) -> IssuedClient:
     secret = tokens.new_secret() if auth_method == AuthMethod.CLIENT_SECRET else None
@@ -55,7 +55,9 @@ def create_client(
             secret_hash=tokens.hash_secret(secret) if secret else "",
             secret_hint=secret[:13] if secret else "",
             jwks=jwks if auth_method == AuthMethod.PRIVATE_KEY_JWT else None,
-            expires_at=expires_at,
+            expires_at=timezone.now() + timedelta(days=expires_in_days)
+            if expires_in_days
+            else None,
             requests_per_minute=requests_per_minute or settings.INTEGRATION_REQUESTS_PER_MINUTE,
             created_by=created_by,
         )
@@ -74,6 +76,8 @@ def rotate_client(
 ) -> IssuedClient:
     """A new secret (the old one stops at once), or, for a key client, a new key set. Tokens
     already issued live out their few minutes; revoke the client to stop them too."""
+    if client.revoked_at is not None:
+        raise ClientRevoked()
     secret = None
     if client.auth_method == AuthMethod.CLIENT_SECRET:
         if jwks is not None:

@@ -122,7 +122,14 @@ class IntegrationClientViewSet(
         ),
         tags=TAGS,
         request=ClientRotateInputSerializer,
-        responses={200: IntegrationClientWithSecretSerializer},
+        responses={
+            200: IntegrationClientWithSecretSerializer,
+            409: error_response(
+                "IntegrationClientRevoked",
+                "The client is revoked: it gets no new credentials.",
+                "integration_client_revoked",
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def rotate(self, request: Request, pk=None) -> Response:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime, timedelta
 
 import jwt
 import pytest
@@ -50,9 +51,7 @@ def token_for(api_client, client_id, secret):
 
 
 def test_creating_shows_the_secret_once_and_stores_only_its_hash(client_for, clinic, admin):
-    response = client_for(admin).post(
-        URL, create_body(clinic, expires_at="2099-01-01T00:00:00+00:00"), format="json"
-    )
+    response = client_for(admin).post(URL, create_body(clinic, expires_in_days=30), format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     secret = body["client_secret"]
@@ -61,6 +60,8 @@ def test_creating_shows_the_secret_once_and_stores_only_its_hash(client_for, cli
     assert body["secret_hint"] == secret[:13]
     assert body["scopes"] == ["schedule:read"]
     assert body["requests_per_minute"] == 600
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert timedelta(days=29, hours=23) < expires - timezone.now() <= timedelta(days=30)
     stored = IntegrationClient.objects.get(pk=body["id"])
     assert stored.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in str(IntegrationClient.objects.filter(pk=stored.pk).values().get())
@@ -89,7 +90,8 @@ def test_a_key_client_registers_public_keys_and_gets_no_secret(client_for, clini
         ({"scopes": ["records:read"]}, "invalid_choice", "scopes.0"),
         ({"scopes": []}, "empty", "scopes"),
         ({"name": 5}, "invalid", "name"),
-        ({"expires_at": "2001-01-01T00:00:00+00:00"}, "in_the_past", "expires_at"),
+        ({"expires_in_days": 0}, "min_value", "expires_in_days"),
+        ({"expires_in_days": "30"}, "invalid", "expires_in_days"),
         ({"auth_method": "private_key_jwt"}, "required", "jwks"),
         (
             {"auth_method": "private_key_jwt", "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}},
@@ -186,6 +188,9 @@ def test_revocation_takes_effect_on_the_next_request(client_for, api_client, cli
     assert listed["revoked_at"] is not None
     assert client_for(admin).delete(f"{URL}{client.pk}/").status_code == 204
     assert AdminActionLog.objects.filter(action=AdminAction.INTEGRATION_CLIENT_REVOKED).count() == 1
+    # A revoked client gets no new credentials.
+    rotated = client_for(admin).post(f"{URL}{client.pk}/rotate/", {}, format="json")
+    assert_error(rotated, 409, "integration_client_revoked")
 
 
 def test_an_expired_client_or_a_deactivated_clinic_stops_its_tokens(clinic, admin):

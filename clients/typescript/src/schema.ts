@@ -3858,7 +3858,7 @@ export interface components {
              * @description `parse_error` for a body that is not JSON, `json_too_deep` for one nested deeper than the API allows, `null_characters_not_allowed` or `surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the body, the URL path or a query parameter (whose name is then `attr`), `too_many_fields` for too many query parameters; otherwise the business rule that refused the request (e.g. `invalid_token`).
              * @enum {string}
              */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "in_the_past" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
             detail: string;
             attr: string | null;
         };
@@ -5751,9 +5751,22 @@ export interface components {
                     [key: string]: unknown;
                 }[];
             } | null;
-            /** Format: date-time */
-            expires_at?: string | null;
+            /** @description Optional: the client ends by itself this many days from now (`expires_at`) */
+            expires_in_days?: number | null;
             requests_per_minute?: number | null;
+        };
+        IntegrationClientRevoked: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["IntegrationClientRevokedErrorComponent"][];
+        };
+        IntegrationClientRevokedErrorComponent: {
+            /**
+             * @description * `integration_client_revoked` - integration_client_revoked
+             * @enum {string}
+             */
+            code: "integration_client_revoked";
+            detail: string;
+            attr: string | null;
         };
         /** @description The answer to a creation or a rotation: the only time a secret is shown. */
         IntegrationClientWithSecret: {
@@ -5816,23 +5829,22 @@ export interface components {
             code: "does_not_exist" | "incorrect_type" | "null" | "required";
             detail: string;
         };
-        IntegrationClientsCreateError: components["schemas"]["IntegrationClientsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["IntegrationClientsCreateClinicErrorComponent"] | components["schemas"]["IntegrationClientsCreateNameErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesINDEXErrorComponent"] | components["schemas"]["IntegrationClientsCreateAuthMethodErrorComponent"] | components["schemas"]["IntegrationClientsCreateJwksErrorComponent"] | components["schemas"]["IntegrationClientsCreateExpiresAtErrorComponent"] | components["schemas"]["IntegrationClientsCreateRequestsPerMinuteErrorComponent"] | components["schemas"]["OtherValidationError"];
+        IntegrationClientsCreateError: components["schemas"]["IntegrationClientsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["IntegrationClientsCreateClinicErrorComponent"] | components["schemas"]["IntegrationClientsCreateNameErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesINDEXErrorComponent"] | components["schemas"]["IntegrationClientsCreateAuthMethodErrorComponent"] | components["schemas"]["IntegrationClientsCreateJwksErrorComponent"] | components["schemas"]["IntegrationClientsCreateExpiresInDaysErrorComponent"] | components["schemas"]["IntegrationClientsCreateRequestsPerMinuteErrorComponent"] | components["schemas"]["OtherValidationError"];
         IntegrationClientsCreateErrorResponse400: components["schemas"]["IntegrationClientsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
-        IntegrationClientsCreateExpiresAtErrorComponent: {
+        IntegrationClientsCreateExpiresInDaysErrorComponent: {
             /**
-             * @description * `expires_at` - expires_at
+             * @description * `expires_in_days` - expires_in_days
              * @enum {string}
              */
-            attr: "expires_at";
+            attr: "expires_in_days";
             /**
-             * @description * `date` - date
-             *     * `invalid` - invalid
-             *     * `make_aware` - make_aware
-             *     * `naive` - naive
-             *     * `overflow` - overflow
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
              * @enum {string}
              */
-            code: "date" | "invalid" | "make_aware" | "naive" | "overflow";
+            code: "invalid" | "max_string_length" | "max_value" | "min_value";
             detail: string;
         };
         IntegrationClientsCreateJwksErrorComponent: {
@@ -11221,7 +11233,7 @@ export interface components {
         OtherValidationError: {
             attr: string | null;
             /** @enum {string} */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "in_the_past" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "license_taken" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
             detail: string;
         };
     };
@@ -16854,6 +16866,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description The client is revoked: it gets no new credentials. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientRevoked"];
                 };
             };
             413: {
