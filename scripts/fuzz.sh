@@ -16,11 +16,11 @@
 #
 # Knobs: FUZZ_MAX_EXAMPLES (per operation and phase, default 20), FUZZ_SEED (default fixed, so CI
 # explores the same cases each time; `FUZZ_SEED=random` for a fresh one), FUZZ_ROLES (default all
-# four), FUZZ_WORKERS (default 2), FUZZ_ROLE_TIMEOUT (seconds per role, default 300),
-# FUZZ_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432), FUZZ_OPERATIONS (";"-separated
-# "METHOD /path" names: only those), FUZZ_STATE (a dump written by an earlier run: start from it).
-# A failing run prints a "fuzz replay:" line with the one command that replays it
-# (docs/testing.md, "Replaying a fuzz failure").
+# five: the four roles and an integration client), FUZZ_WORKERS (default 2), FUZZ_ROLE_TIMEOUT
+# (seconds per role, default 300), FUZZ_DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432),
+# FUZZ_OPERATIONS (";"-separated "METHOD /path" names: only those), FUZZ_STATE (a dump written by
+# an earlier run: start from it). A failing run prints a "fuzz replay:" line with the one command
+# that replays it (docs/testing.md, "Replaying a fuzz failure").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -33,7 +33,7 @@ max_examples=${FUZZ_MAX_EXAMPLES:-20}
 seed=${FUZZ_SEED:-20261124}
 workers=${FUZZ_WORKERS:-2}
 role_timeout=${FUZZ_ROLE_TIMEOUT:-300} # seconds; one role takes about one minute on 2 cores
-roles=${FUZZ_ROLES:-"patient doctor clinic_admin platform_admin"}
+roles=${FUZZ_ROLES:-"patient doctor clinic_admin integration_client platform_admin"}
 out="$PWD/var/fuzz" # absolute: gunicorn runs with --chdir backend
 bin=.venv/bin
 
@@ -60,6 +60,8 @@ export THROTTLE_LOGIN=100000/min
 export THROTTLE_REGISTER=100000/min
 export THROTTLE_PASSWORD_RESET=100000/min
 export THROTTLE_CONFIRMATION_RESEND=100000/min
+export THROTTLE_INTEGRATION_TOKEN=100000/min
+export INTEGRATION_TOKEN_MINUTES=60 # the integration client's token, like the users', outlives the run
 export EMAIL_URL=dummymail:// # registration and reset emails go nowhere
 # No task worker runs here: the mail tasks the fuzzer causes just wait, and /readyz must not
 # turn 503 (tasks_lagging) halfway through the run.
@@ -170,13 +172,48 @@ print_replay() { # role
   echo "fuzz replay:  state on the same commit; only the dates move with the day)"
 }
 
+# integration_client: a machine, not a person (docs/integrations.md). The demo clinic admin
+# creates a client with every scope for Mitte Health (at the highest rate a client may have),
+# and its credentials buy the token (OAuth 2.0 client credentials).
+integration_token() {
+  "$bin/python" - "$base" "$(login clinic_admin)" <<'PY'
+import json
+import sys
+import urllib.request
+
+base, admin = sys.argv[1], sys.argv[2]
+
+
+def call(path, body=None, token=None):
+    data = json.dumps(body).encode() if body else None
+    request = urllib.request.Request(base + path, data=data)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)
+
+
+clinic = call("/api/v1/clinics/?search=Mitte", token=admin)["results"][0]["id"]
+scopes = "schedule:read slots:write appointments:read appointments:write webhooks:manage"
+body = {"clinic": clinic, "name": "fuzz", "scopes": [*scopes.split(), "system/*.read"]}
+made = call("/api/v1/integration-clients/", body | {"requests_per_minute": 10000}, admin)
+grant = {"grant_type": "client_credentials", "client_id": made["id"]}
+print(call("/api/v1/oauth/token/", grant | {"client_secret": made["client_secret"]})["access_token"])
+PY
+}
+
 status=0
 for role in $roles; do
   echo
   echo "==> st run as $role (seed $run_seed, state sha256 $state_sha)"
   recreate_database "$database" "$template"
   start_server "$role"
-  token=$(login "$role")
+  if [ "$role" = integration_client ]; then
+    token=$(integration_token)
+  else
+    token=$(login "$role")
+  fi
   # No TTY in CI: plain output, one file per role next to its JSON report. `timeout` is the
   # hard bound (st's own --max-time is a budget it spends in full, not a cap).
   if ! timeout "$role_timeout" "$bin/st" --config-file scripts/schemathesis.toml --no-color \

@@ -1,5 +1,6 @@
 // Runs api_schema/careslot.postman_collection.json with newman against a live server, once per
-// role (anonymous, then each demo account, logged in by the collection's pre-request script),
+// role (anonymous, then each demo account, logged in by the collection's pre-request script,
+// then a clinic integration's client-credentials token),
 // and fails if any request answers a status its operation does not document or a 5xx; then the
 // hand-written journey (clients/postman/careslot.journey.postman_collection.json), once.
 //   node scripts/newman_run.js http://127.0.0.1:8000
@@ -12,7 +13,8 @@ if (!baseUrl) {
   console.error("usage: node scripts/newman_run.js <base URL>");
   process.exit(2);
 }
-const ROLES = ["anonymous", "patient", "doctor", "clinic_admin", "platform_admin"];
+// integration_client: a clinic integration's client-credentials token (docs/integrations.md)
+const ROLES = ["anonymous", "patient", "doctor", "clinic_admin", "platform_admin", "integration_client"];
 
 const GENERATED = path.join(root, "api_schema", "careslot.postman_collection.json");
 const JOURNEY = path.join(root, "clients", "postman", "careslot.journey.postman_collection.json");

@@ -57,29 +57,58 @@ function withStableIds(node, where) {
 }
 
 // Logs in once per run as the environment's role (anonymous: no token) and keeps the access
-// token in the collection variable that every request's bearer auth reads.
+// token in the collection variable that every request's bearer auth reads. The role
+// `integration_client` is a machine, not a person (docs/integrations.md): the clinic admin
+// creates a client with every scope for the environment's clinic, and the client's
+// credentials buy the token (OAuth 2.0 client credentials).
 const LOG_IN = `
 const role = pm.environment.get("role") || "anonymous";
-if (role !== "anonymous" && pm.collectionVariables.get("bearerRole") !== role) {
-  const baseUrl = pm.environment.get("baseUrl") || pm.collectionVariables.get("baseUrl");
-  pm.sendRequest({
-    url: baseUrl.replace(/\\/$/, "") + "/api/v1/auth/login/",
-    method: "POST",
-    header: { "Content-Type": "application/json", Accept: "application/json" },
-    body: {
-      mode: "raw",
-      raw: JSON.stringify({
-        email: pm.environment.get(role + "_email"),
-        password: pm.environment.get("password"),
-      }),
-    },
+const baseUrl = (pm.environment.get("baseUrl") || pm.collectionVariables.get("baseUrl")).replace(/\\/$/, "");
+const json = (body) => ({ mode: "raw", raw: JSON.stringify(body) });
+const headers = (token) => Object.assign(
+  { "Content-Type": "application/json", Accept: "application/json" },
+  token ? { Authorization: "Bearer " + token } : {},
+);
+const must = (what, status, error, response) => {
+  if (error || response.code !== status) {
+    throw new Error(what + " failed: " + (error || response.code + " " + response.text()));
+  }
+  return response.json();
+};
+const logIn = (who, then) => pm.sendRequest({
+  url: baseUrl + "/api/v1/auth/login/",
+  method: "POST",
+  header: headers(),
+  body: json({ email: pm.environment.get(who + "_email"), password: pm.environment.get("password") }),
+}, (error, response) => then(must("logging in as " + who, 200, error, response).access));
+const useToken = (token) => {
+  pm.collectionVariables.set("bearerToken", token);
+  pm.collectionVariables.set("bearerRole", role);
+};
+if (role === "integration_client" && pm.collectionVariables.get("bearerRole") !== role) {
+  logIn("clinic_admin", (admin) => pm.sendRequest({
+    url: baseUrl + "/api/v1/clinics/?search=" + encodeURIComponent(pm.environment.get("integration_clinic")),
+    method: "GET",
+    header: headers(admin),
   }, (error, response) => {
-    if (error || response.code !== 200) {
-      throw new Error("logging in as " + role + " failed: " + (error || response.code));
-    }
-    pm.collectionVariables.set("bearerToken", response.json().access);
-    pm.collectionVariables.set("bearerRole", role);
-  });
+    const clinic = must("finding the clinic", 200, error, response).results[0].id;
+    pm.sendRequest({
+      url: baseUrl + "/api/v1/integration-clients/",
+      method: "POST",
+      header: headers(admin),
+      body: json({ clinic, name: "newman", scopes: pm.environment.get("integration_scopes").split(" ") }),
+    }, (error, response) => {
+      const made = must("creating the integration client", 201, error, response);
+      pm.sendRequest({
+        url: baseUrl + "/api/v1/oauth/token/",
+        method: "POST",
+        header: headers(),
+        body: json({ grant_type: "client_credentials", client_id: made.id, client_secret: made.client_secret }),
+      }, (error, response) => useToken(must("getting a client token", 200, error, response).access_token));
+    });
+  }));
+} else if (role !== "anonymous" && role !== "integration_client" && pm.collectionVariables.get("bearerRole") !== role) {
+  logIn(role, useToken);
 }
 if (role === "anonymous") {
   pm.collectionVariables.set("bearerToken", "");

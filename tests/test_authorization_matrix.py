@@ -29,6 +29,7 @@ TABLES = [
     "waitlist",
     "administration",
     "webhooks",
+    "integrations",
 ]
 
 

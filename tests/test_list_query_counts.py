@@ -16,6 +16,7 @@ from accounts.models import Role, User, UserRole
 from appointments.models import AppointmentStatus
 from audit.models import AdminAction, AdminActionLog
 from doctors.models import DoctorLanguage
+from integrations.models import IntegrationClient
 from loyalty.models import PointsKind, PointsTransaction
 from patients.permissions import grant_doctor_access_to_patient
 from records.models import AccessAction, RecordAccessLog
@@ -35,6 +36,7 @@ from tests.factories import (
     in_hours,
     user_with_role,
 )
+from tests.integrations.helpers import ClientCredentialsAPIClient, make_client
 from tests.webhooks.conftest import make_endpoint
 from webhooks.models import WebhookAttempt, WebhookDelivery
 
@@ -244,6 +246,41 @@ def _webhook_endpoints() -> Case:
     return Case(clinic_admin_of(clinic), f"{V1}/webhook-endpoints/")
 
 
+def _integration_clients() -> Case:
+    clinic = ClinicFactory()
+    admin = clinic_admin_of(clinic)
+    for _ in range(ROWS):
+        make_client(clinic, ["schedule:read"], created_by=admin)
+    return Case(admin, f"{V1}/integration-clients/")
+
+
+def _integration(clinic, scope: str) -> IntegrationClient:
+    client, _ = make_client(clinic, [scope], created_by=clinic_admin_of(clinic))
+    return client
+
+
+def _slots_of_a_clinic_for_its_integration() -> Case:
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        SlotFactory(clinic=clinic, start=in_hours(24 + i))
+    return Case(_integration(clinic, "schedule:read"), f"{V1}/slots/")
+
+
+def _appointments_of_a_clinic_for_its_integration() -> Case:
+    clinic = ClinicFactory()
+    doctor = DoctorFactory()
+    for i in range(ROWS):
+        AppointmentFactory(slot__doctor=doctor, slot__clinic=clinic, slot__start=in_hours(24 + i))
+    return Case(_integration(clinic, "appointments:read"), f"{V1}/appointments/")
+
+
+def _webhook_endpoints_for_an_integration() -> Case:
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        make_endpoint(clinic, f"https://93.184.215.14/hook/{i}")
+    return Case(_integration(clinic, "webhooks:manage"), f"{V1}/webhook-endpoints/")
+
+
 def _webhook_deliveries() -> Case:
     clinic = ClinicFactory()
     endpoint = make_endpoint(clinic, "https://93.184.215.14/hook")
@@ -305,6 +342,11 @@ CASES = {
     "clinic admins": (_clinic_admins, 5),
     "webhook endpoints": (_webhook_endpoints, 4),
     "webhook deliveries": (_webhook_deliveries, 6),
+    "integration clients": (_integration_clients, 4),
+    # With a client's token: the client read with its clinic is one query more than a user.
+    "slots (integration client)": (_slots_of_a_clinic_for_its_integration, 3),
+    "appointments (integration client)": (_appointments_of_a_clinic_for_its_integration, 3),
+    "webhook endpoints (integration client)": (_webhook_endpoints_for_an_integration, 3),
     "waitlist (mine)": (_my_waitlist, 5),
     "waitlist lengths": (_waitlist_lengths, 4),
 }
@@ -324,7 +366,10 @@ def test_list_query_count_is_pinned_and_does_not_grow_with_the_page(
 ):
     seed, budget = CASES[name]
     case = seed()
-    client = client_for(case.caller)
+    if isinstance(case.caller, IntegrationClient):
+        client = ClientCredentialsAPIClient(case.caller)
+    else:
+        client = client_for(case.caller)
     _page(client, case.url, 1)  # warm per-process caches (content types, ...)
 
     with django_assert_max_num_queries(budget):
@@ -381,6 +426,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "calendar-feed-list",  # at most two rows, unpaginated: tests/calendars/test_feeds.py
         "webhook-endpoint-list",
         "webhook-endpoint-deliveries",
+        "integration-client-list",
         "waitlist-entry-list",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}

@@ -21,7 +21,9 @@ class RoleInputSerializer(serializers.Serializer):
 
 
 class AdminActionLogSerializer(StrictModelSerializer):
-    actor_email = StrictEmailField(source="actor.email")
+    actor_email = StrictEmailField(
+        source="actor.email", allow_null=True, help_text="null when an integration client acted"
+    )
 
     class Meta:
         model = AdminActionLog
@@ -29,6 +31,8 @@ class AdminActionLogSerializer(StrictModelSerializer):
             "id",
             "actor",
             "actor_email",
+            "actor_client_id",
+            "actor_client_name",
             "action",
             "target_type",
             "target_id",

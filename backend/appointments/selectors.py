@@ -5,12 +5,14 @@ from django.db.models import Q, QuerySet
 from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
 from clinics.permissions import clinics_administered_by
+from integrations.principal import is_integration_client
 
 from .models import Appointment
 
 
 def appointments_visible_to(user) -> QuerySet[Appointment]:
-    """Patients their own, doctors theirs, clinic admins their clinics', platform admins all."""
+    """Patients their own, doctors theirs, clinic admins their clinics', platform admins all;
+    an integration client its clinic's."""
     appointments = Appointment.objects.select_related(
         "patient__user", "doctor__user", "doctor__specialty", "clinic", "proposed_slot"
     )
@@ -18,6 +20,8 @@ def appointments_visible_to(user) -> QuerySet[Appointment]:
         return appointments.none()
     if is_platform_admin(user):
         return appointments
+    if is_integration_client(user):
+        return appointments.filter(clinic_id=user.clinic_id)
     visible = Q(pk__in=[])
     if has_role(user, Role.PATIENT):
         visible |= Q(patient__user=user)

@@ -330,21 +330,25 @@ def _lock(appointment: Appointment) -> Appointment:
 def cancel_appointment(
     *,
     appointment: Appointment,
-    cancelled_by: User,
+    cancelled_by: User | None,
     reason: str = "",
     cause: str = CancellationCause.REQUESTED,
 ) -> Appointment:
     """Cancel before the start. Patients must do it `CANCELLATION_CUTOFF_HOURS` ahead; the
-    doctor and the clinic's admins may cancel until the start. The slot becomes free again."""
+    doctor and the clinic's admins may cancel until the start. The slot becomes free again.
+    `cancelled_by` None: the clinic's integration client did it, as the clinic's staff (the
+    audit log names the client)."""
     appointment = _lock(appointment)
     now = timezone.now()
     _check_still_open(appointment, now)
-    by_patient = appointment.patient.user_id == cancelled_by.pk
-    by_doctor = appointment.doctor.user_id == cancelled_by.pk
-    # Staff: the doctor, the clinic's admins, or a platform admin acting through a service
-    # (account deactivation); the API itself does not let platform admins cancel.
+    by_patient = cancelled_by is not None and appointment.patient.user_id == cancelled_by.pk
+    by_doctor = cancelled_by is not None and appointment.doctor.user_id == cancelled_by.pk
+    # Staff: the doctor, the clinic's admins or its integration, or a platform admin acting
+    # through a service (account deactivation); the API itself does not let platform admins
+    # cancel.
     by_staff = (
-        by_doctor
+        cancelled_by is None
+        or by_doctor
         or administers_clinic(cancelled_by, appointment.clinic)
         or is_platform_admin(cancelled_by)
     )
@@ -419,7 +423,9 @@ def _free_slot(slot_id, *, now) -> Slot | None:
     return Slot.objects.get(pk=slot_id) if freed else None
 
 
-def _settle_cancelled(appointment: Appointment, *, cancelled_by: User, by_staff: bool) -> None:
+def _settle_cancelled(
+    appointment: Appointment, *, cancelled_by: User | None, by_staff: bool
+) -> None:
     """Redeemed points come back; a paid appointment the doctor or clinic called off is
     refunded (a patient's own cancellation leaves the refund to the clinic)."""
     if appointment.points_used:

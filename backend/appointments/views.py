@@ -17,6 +17,9 @@ from accounts.permissions import any_role
 from common.errors import field_error
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
+from integrations.permissions import IsIntegrationClient
+from integrations.principal import is_integration_client
+from integrations.scopes import Scope
 
 from . import services
 from .filters import AppointmentFilter
@@ -102,6 +105,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     idempotent_actions = {"create", "reschedule"}
     serializer_class = AppointmentSerializer
     permission_classes = [IsAuthenticated]
+    # An integration client reads and cancels its clinic's appointments (the selector scopes
+    # it); booking for a patient goes through FHIR (docs/integrations.md).
+    integration_scopes = {
+        "list": Scope.APPOINTMENTS_READ,
+        "retrieve": Scope.APPOINTMENTS_READ,
+        "cancel": Scope.APPOINTMENTS_WRITE,
+    }
     filterset_class = AppointmentFilter
     ordering_fields = ["start", "created_at"]
     ordering = ["start"]
@@ -113,7 +123,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_permissions(self):
         extra = {
             "create": [IsPatient()],
-            "cancel": [CanCancelAppointment()],
+            "cancel": [(CanCancelAppointment | IsIntegrationClient)()],
             "reschedule": [CanReschedule()],
             "propose_reschedule": [CanProposeReschedule()],
             "accept_proposal": [IsAppointmentPatient()],
@@ -198,7 +208,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data.is_valid(raise_exception=True)
         appointment = services.cancel_appointment(
             appointment=self.get_object(),
-            cancelled_by=request.user,
+            cancelled_by=None if is_integration_client(request.user) else request.user,
             reason=data.validated_data["reason"],
         )
         # The service returns the locked row with the relations the serializer reads.

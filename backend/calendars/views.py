@@ -88,7 +88,12 @@ class CalendarFeedViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, views
         ],
         responses={
             201: CalendarFeedSecretSerializer,
-            403: error_response("FeedRoleRequired", "You do not hold this role.", "role_required"),
+            403: error_response(
+                "FeedRoleRequired",
+                "You do not hold this role (an integration client's token: `insufficient_scope`).",
+                "role_required",
+                "insufficient_scope",
+            ),
             409: error_response(
                 "FeedExists", "A feed for this role exists: rotate it.", "feed_exists"
             ),

@@ -84,6 +84,19 @@ LOGIN_FAILURES = Counter(
     ["reason"],
 )
 
+INTEGRATION_REQUESTS = Counter(
+    "careslot_integration_client_requests",
+    "Requests made with an integration client's token, by client id and outcome (allowed, "
+    "insufficient_scope, throttled)",
+    ["client", "outcome"],
+)
+INTEGRATION_TOKENS = Counter(
+    "careslot_integration_tokens",
+    "Token endpoint answers by client id (unknown when none matched) and outcome (issued, "
+    "invalid_client, invalid_assertion, assertion_replayed, invalid_scope)",
+    ["client", "outcome"],
+)
+
 
 def observe_request(*, method: str, route: str, status: int, duration: float, queries: int):
     labels = (method, route, str(status))

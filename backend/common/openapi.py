@@ -27,6 +27,7 @@ from inflection import camelize
 from rest_framework import serializers
 
 from .fields import StrictCharField
+from .integration_scopes import integration_scope
 
 
 class ErrorCode401Enum(models.TextChoices):
@@ -48,6 +49,8 @@ class ErrorCode403Enum(models.TextChoices):
 
     PERMISSION_DENIED = "permission_denied"
     DOCTOR_NOT_CONFIRMED = "doctor_not_confirmed"
+    # integrations: a client token whose scopes do not reach this operation
+    INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
 def _error_item(name: str, code_field: serializers.Field) -> type[serializers.Serializer]:
@@ -129,6 +132,23 @@ OTHER_VALIDATION_ERROR_SCHEMA = {
 
 
 class CareSlotAutoSchema(AutoSchema):
+    def _should_add_http403_error_response(self) -> bool:
+        # An authenticator that refuses some valid tokens with a 403 (an integration client's
+        # token on an operation its scopes do not reach: `insufficient_scope`) makes a 403
+        # possible wherever it authenticates, whatever the permission classes say.
+        return super()._should_add_http403_error_response() or any(
+            getattr(authenticator, "may_answer_403", False)
+            for authenticator in self.view.get_authenticators()
+        )
+
+    def _should_add_http429_error_response(self) -> bool:
+        # A throttle that counts only integration clients' requests (`integration_clients_only`)
+        # can refuse only the operations a client may call (its view's `integration_scopes`).
+        throttles = self.view.get_throttles()
+        if any(not getattr(throttle, "integration_clients_only", False) for throttle in throttles):
+            return True
+        return bool(throttles) and integration_scope(self.view, self.method) is not None
+
     def _paginates(self) -> bool:
         return self.method == "GET" and self._is_list_view() and bool(self._get_paginator())
 

@@ -19,6 +19,7 @@ import re
 from copy import deepcopy
 
 from .error_catalogue import codes_with_status, error_codes
+from .integration_scopes import integration_scope
 from .throttling import ClientScopedRateThrottle
 
 OPERATION_IDS = {
@@ -134,6 +135,12 @@ OPERATION_IDS = {
     "waitlist_retrieve": "getWaitlistEntry",
     "waitlist_destroy": "leaveWaitlist",
     "waitlist_lengths_list": "listWaitlistLengths",
+    "integration_clients_list": "listIntegrationClients",
+    "integration_clients_create": "createIntegrationClient",
+    "integration_clients_retrieve": "getIntegrationClient",
+    "integration_clients_destroy": "revokeIntegrationClient",
+    "integration_clients_rotate_create": "rotateIntegrationClient",
+    "oauth_token_create": "getClientCredentialsToken",
     "webhook_endpoints_list": "listWebhookEndpoints",
     "webhook_endpoints_create": "createWebhookEndpoint",
     "webhook_endpoints_retrieve": "getWebhookEndpoint",
@@ -212,6 +219,8 @@ DESCRIPTIONS = {
     "listWebhookEndpoints": "The webhook endpoints of the clinics the caller administers (all "
     "for platform admins), without their secrets.",
     "getWebhookEndpoint": "One webhook endpoint, without its secret.",
+    "getIntegrationClient": "One integration client, without its secret: its scopes, "
+    "expiry, revocation, and when and from where it was last used.",
     "deleteWebhookEndpoint": "Stop delivering to this endpoint and delete its delivery log.",
 }
 
@@ -229,6 +238,8 @@ TAGS = {
     "calendar feeds": "Private iCalendar feeds of a user's appointments.",
     "reports": "Aggregate figures for doctors, clinic admins and platform admins (JSON or CSV).",
     "webhooks": "Clinics' webhook endpoints and their deliveries.",
+    "integrations": "Clinics' integration clients (OAuth 2.0 client credentials for machines) "
+    "and the token endpoint (docs/integrations.md).",
     "payments": "The payment provider's webhook.",
     "admin": "Platform administration: users, roles, the admin action log, failed tasks.",
     "health": "Liveness and the background task queue's lag.",
@@ -585,8 +596,17 @@ RATE_LIMIT_HEADERS = {
 }
 
 
+class _Action:
+    """A view class seen at one action, as `integration_scope` reads a view."""
+
+    def __init__(self, view_class, action: str | None):
+        self.integration_scopes = getattr(view_class, "integration_scopes", None)
+        self.action = action
+
+
 def _throttled_operations(generator) -> set[tuple[str, str]]:
-    """(path, method) of the operations a ClientScopedRateThrottle with a scope guards."""
+    """(path, method) of the operations a ClientScopedRateThrottle with a scope guards, and of
+    those an integration client may call (limited per client)."""
     throttled = set()
     for path, _, method, view in getattr(generator, "endpoints", None) or []:
         view_class = getattr(view, "cls", None)
@@ -594,6 +614,10 @@ def _throttled_operations(generator) -> set[tuple[str, str]]:
             issubclass(throttle, ClientScopedRateThrottle)
             for throttle in getattr(view_class, "throttle_classes", [])
         ):
+            throttled.add((path, method.lower()))
+        # What an integration client may call is limited per client (integrations.throttling).
+        action = (getattr(view, "actions", None) or {}).get(method.lower())
+        if integration_scope(_Action(view_class, action), method) is not None:
             throttled.add((path, method.lower()))
     return throttled
 

@@ -110,4 +110,6 @@ def _user_of(request) -> tuple[str | None, list[str] | None]:
     # Not looked up for the log line alone (a query on every request): the permission checks
     # of every role-gated endpoint have loaded them; elsewhere (/auth/me/) they stay null.
     roles = getattr(user, "_role_cache", None)
-    return str(user.pk), sorted(roles) if roles is not None else None
+    # An integration client is no user (docs/integrations.md): it names itself (`client:<id>`).
+    identity = getattr(user, "log_identity", None) or str(user.pk)
+    return identity, sorted(roles) if roles is not None else None

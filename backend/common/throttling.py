@@ -31,18 +31,24 @@ class ClientScopedRateThrottle(ScopedRateThrottle):
             return True
         if not allowed:
             metrics.THROTTLED.labels(self.scope or "unscoped").inc()
-        if self.rate is not None:
-            history = getattr(self, "history", [])
-            oldest = history[-1] if history else self.timer()
-            reset = max(0, math.ceil(oldest + self.duration - self.timer()))
-            setattr(
-                request._request,
-                RATE_LIMIT_ATTRIBUTE,
-                {
-                    "limit": self.num_requests,
-                    "remaining": max(0, self.num_requests - len(history)),
-                    "reset": reset,
-                    "window": self.duration,
-                },
-            )
+        record_rate_limit(self, request)
         return allowed
+
+
+def record_rate_limit(throttle, request) -> None:
+    """Record `throttle`'s figures (after its `allow_request`) for RateLimitHeadersMiddleware."""
+    if getattr(throttle, "rate", None) is None:
+        return
+    history = getattr(throttle, "history", [])
+    oldest = history[-1] if history else throttle.timer()
+    reset = max(0, math.ceil(oldest + throttle.duration - throttle.timer()))
+    setattr(
+        request._request,
+        RATE_LIMIT_ATTRIBUTE,
+        {
+            "limit": throttle.num_requests,
+            "remaining": max(0, throttle.num_requests - len(history)),
+            "reset": reset,
+            "window": throttle.duration,
+        },
+    )

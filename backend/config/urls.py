@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("waitlist.urls")),
     path("", include("administration.urls")),
     path("", include("webhooks.urls")),
+    path("", include("integrations.urls")),
 ]
 
 urlpatterns = [

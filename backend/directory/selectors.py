@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.permissions import is_platform_admin
 from clinics.selectors import active_associations_prefetch
 from doctors.models import Doctor
+from integrations.principal import is_integration_client
 from scheduling.selectors import bookable_slots
 
 
@@ -53,4 +54,6 @@ def doctors_visible_to(user) -> QuerySet[Doctor]:
         return doctors.none()
     if is_platform_admin(user):
         return doctors
+    if is_integration_client(user):  # no profile of its own: the directory
+        return doctors.filter(is_confirmed=True, user__is_active=True)
     return doctors.filter(Q(is_confirmed=True, user__is_active=True) | Q(user=user))

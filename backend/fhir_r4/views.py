@@ -24,14 +24,19 @@ from appointments.permissions import CanCancelAppointment
 from appointments.selectors import appointments_visible_to
 from clinics.selectors import listed_associations, listed_clinics
 from common.errors import UnprocessableError
+from integrations.errors import PatientNotKnownToClinic
+from integrations.permissions import IsIntegrationClient
+from integrations.principal import is_integration_client
+from integrations.scopes import FHIR_READABLE_TYPES, Scope, fhir_read_scope
 from patients.selectors import patients_visible_to
+from scheduling.models import Slot
 
 from . import resources
 from .capability import capability_statement
 from .media import FHIR_NDJSON, PARSERS, RENDERERS
 from .registry import BY_NAME, ResourceType
 from .search import apply_search, bad_param, parse_uuid, reference_id, searchset
-from .selectors import public_slots
+from .selectors import patient_known_to_clinic, public_slots
 
 IsPatient = any_role(Role.PATIENT)
 NOTES_MAX, REASON_MAX = 2000, 500
@@ -129,9 +134,14 @@ class AppointmentSearchView(SearchView):
     # returns the first one's appointment.
     idempotent_actions = {"post"}
 
+    integration_scopes = {
+        "get": fhir_read_scope("Appointment"),
+        "post": Scope.APPOINTMENTS_WRITE,
+    }
+
     def get_permissions(self):
         if self.request.method == "POST":
-            return [IsAuthenticated(), IsPatient()]
+            return [IsAuthenticated(), (IsPatient | IsIntegrationClient)()]
         return super().get_permissions()
 
     def post(self, request: Request) -> Response:
@@ -140,7 +150,10 @@ class AppointmentSearchView(SearchView):
             raise bad_param("status", "Create an Appointment with status booked.")
         slot_id = self._slot_id(body)
         notes = _text(body, "comment", NOTES_MAX)
-        patient = patients_visible_to(request.user).filter(user=request.user).first()
+        if is_integration_client(request.user):
+            patient = self._patient_for_client(body, request.user.clinic_id, slot_id)
+        else:
+            patient = patients_visible_to(request.user).filter(user=request.user).first()
         if patient is None:
             raise PermissionDenied("You have no patient profile.")
         self._check_participants(body, patient)
@@ -175,6 +188,30 @@ class AppointmentSearchView(SearchView):
         return slot_id
 
     @staticmethod
+    def _patient_for_client(body: dict, clinic_id, slot_id):
+        """An integration books at its own clinic, for a Patient participant with an
+        appointment history there (the stand-in for consent, docs/integrations.md)."""
+        if not Slot.objects.filter(pk=slot_id, clinic_id=clinic_id).exists():
+            raise bad_param("slot", "Not a Slot of this client's clinic.", code="does_not_exist")
+        references = [
+            participant["actor"]["reference"]
+            for participant in body.get("participant", [])
+            if isinstance(participant, dict)
+            and isinstance(participant.get("actor"), dict)
+            and isinstance(participant["actor"].get("reference"), str)
+            and participant["actor"]["reference"].rsplit("/", 2)[-2:-1] == ["Patient"]
+        ]
+        if len(references) != 1:
+            raise bad_param(
+                "participant", "Name the patient: one participant Patient/<id>.", code="required"
+            )
+        patient_id = reference_id("participant", references[0], ("Patient",))
+        patient = patient_known_to_clinic(patient_id=patient_id, clinic_id=clinic_id)
+        if patient is None:
+            raise PatientNotKnownToClinic()
+        return patient
+
+    @staticmethod
     def _check_participants(body: dict, patient) -> None:
         """Participants are optional (the caller is the patient; the slot names the doctor and
         the clinic); a Patient named there must be the caller."""
@@ -197,10 +234,15 @@ class AppointmentReadView(ReadView):
     """GET, PUT and PATCH Appointment/<id>: read; cancel by setting the status to cancelled."""
 
     resource_type = BY_NAME["Appointment"]
+    integration_scopes = {
+        "get": fhir_read_scope("Appointment"),
+        "put": Scope.APPOINTMENTS_WRITE,
+        "patch": Scope.APPOINTMENTS_WRITE,
+    }
 
     def get_permissions(self):
         if self.request.method in ("PUT", "PATCH"):
-            return [IsAuthenticated(), CanCancelAppointment()]
+            return [IsAuthenticated(), (CanCancelAppointment | IsIntegrationClient)()]
         return super().get_permissions()
 
     def put(self, request: Request, pk: str) -> Response:
@@ -242,23 +284,33 @@ class AppointmentReadView(ReadView):
         if wanted != current:
             if wanted != "cancelled":
                 raise UnsupportedChange()
+            by_client = is_integration_client(self.request.user)
             appointment = services.cancel_appointment(
-                appointment=appointment, cancelled_by=self.request.user, reason=reason
+                appointment=appointment,
+                cancelled_by=None if by_client else self.request.user,
+                reason=reason,
             )
             appointment = appointments_visible_to(self.request.user).get(pk=appointment.pk)
         return Response(resources.appointment(appointment))
 
 
+def _client_scopes(name: str) -> dict:
+    """What an integration client needs to read `name` (nothing reaches Patient)."""
+    return {"get": fhir_read_scope(name)} if name in FHIR_READABLE_TYPES else {}
+
+
 def search_view(name: str):
     if name == "Appointment":
         return AppointmentSearchView.as_view()
-    return type(f"{name}SearchView", (SearchView,), {"resource_type": BY_NAME[name]}).as_view()
+    attributes = {"resource_type": BY_NAME[name], "integration_scopes": _client_scopes(name)}
+    return type(f"{name}SearchView", (SearchView,), attributes).as_view()
 
 
 def read_view(name: str):
     if name == "Appointment":
         return AppointmentReadView.as_view()
-    return type(f"{name}ReadView", (ReadView,), {"resource_type": BY_NAME[name]}).as_view()
+    attributes = {"resource_type": BY_NAME[name], "integration_scopes": _client_scopes(name)}
+    return type(f"{name}ReadView", (ReadView,), attributes).as_view()
 
 
 class UnknownView(FHIRView):

@@ -60,7 +60,7 @@ def redeem_points_for_booking(*, appointment, actor: User) -> PointsTransaction:
 
 
 @transaction.atomic
-def refund_points_for_cancellation(*, appointment, actor: User) -> PointsTransaction | None:
+def refund_points_for_cancellation(*, appointment, actor: User | None) -> PointsTransaction | None:
     """Give back what a cancelled appointment redeemed, once."""
     redeemed = PointsTransaction.objects.filter(
         appointment=appointment, kind=PointsKind.REDEEMED

@@ -7,6 +7,7 @@ from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
 from clinics.models import DoctorClinicAssociation
 from clinics.permissions import clinics_administered_by
+from integrations.principal import is_integration_client
 
 from .models import Slot, SlotHold, SlotStatus
 
@@ -22,8 +23,10 @@ def slots_managed_by(user) -> QuerySet[Slot]:
 
 
 def managed_by(user) -> Q:
-    """The condition on the slots a doctor or clinic admin manages (see `slots_managed_by`;
-    platform admins manage every slot, which no condition expresses)."""
+    """The condition on the slots a doctor, clinic admin or integration client manages (see
+    `slots_managed_by`; platform admins manage every slot, which no condition expresses)."""
+    if is_integration_client(user):
+        return Q(clinic_id=user.clinic_id)
     visible = Q(pk__in=[])
     if has_role(user, Role.DOCTOR):
         visible |= Q(doctor__user=user)

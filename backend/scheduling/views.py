@@ -19,6 +19,8 @@ from common.schema import error_response
 from common.serializers import UUID_PATTERN
 from doctors.models import Doctor
 from doctors.selectors import own_doctor_profile
+from integrations.permissions import IsIntegrationClient
+from integrations.scopes import Scope
 from patients.models import Patient
 from patients.selectors import own_patient_profile
 
@@ -104,7 +106,21 @@ class SlotViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = SlotSerializer
-    permission_classes = [IsAuthenticated, ManagesSlots, IsSlotOwnerForWrites]
+    permission_classes = [
+        IsAuthenticated,
+        ManagesSlots | IsIntegrationClient,
+        IsSlotOwnerForWrites | IsIntegrationClient,
+    ]
+    # An integration client reads and changes its clinic's slots (the selector scopes it);
+    # publishing stays the doctor's, holds the patient's (docs/integrations.md).
+    integration_scopes = {
+        "list": Scope.SCHEDULE_READ,
+        "retrieve": Scope.SCHEDULE_READ,
+        "partial_update": Scope.SLOTS_WRITE,
+        "destroy": Scope.SLOTS_WRITE,
+        "block": Scope.SLOTS_WRITE,
+        "unblock": Scope.SLOTS_WRITE,
+    }
     filterset_class = ManagedSlotFilter
     ordering_fields = ["start", "status"]
     ordering = ["start"]

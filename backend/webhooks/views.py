@@ -16,6 +16,9 @@ from rest_framework.response import Response
 
 from clinics.permissions import may_manage_clinic
 from common.schema import error_response
+from integrations.permissions import IsIntegrationClient
+from integrations.principal import is_integration_client
+from integrations.scopes import Scope
 
 from . import services
 from .events import EventType
@@ -70,7 +73,21 @@ UNSAFE_URL = (
 class WebhookEndpointViewSet(viewsets.ModelViewSet):
     serializer_class = WebhookEndpointSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    permission_classes = [IsAuthenticated, IsClinicOrPlatformAdmin]
+    permission_classes = [IsAuthenticated, IsClinicOrPlatformAdmin | IsIntegrationClient]
+    # Every action, for an integration client of the endpoint's clinic (docs/integrations.md).
+    integration_scopes = dict.fromkeys(
+        [
+            "list",
+            "retrieve",
+            "create",
+            "partial_update",
+            "destroy",
+            "rotate_secret",
+            "deliveries",
+            "redeliver",
+        ],
+        Scope.WEBHOOKS_MANAGE,
+    )
     filterset_class = WebhookEndpointFilter
     ordering_fields = ["created_at", "url"]
     ordering = ["created_at"]
@@ -115,9 +132,16 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
     def create(self, request: Request) -> Response:
         data = WebhookEndpointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not may_manage_clinic(request.user, data.validated_data["clinic"]):
+        clinic = data.validated_data["clinic"]
+        if is_integration_client(request.user):
+            if clinic.pk != request.user.clinic_id:
+                raise PermissionDenied("An integration client adds endpoints to its own clinic.")
+            created_by = None
+        elif may_manage_clinic(request.user, clinic):
+            created_by = request.user
+        else:
             raise PermissionDenied("Only this clinic's admins or a platform admin may add one.")
-        endpoint = services.create_endpoint(**data.validated_data, created_by=request.user)
+        endpoint = services.create_endpoint(**data.validated_data, created_by=created_by)
         return Response(
             WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
         )

@@ -35,7 +35,7 @@ def test_401_lists_every_code_the_token_checks_use(schema, client_for):
 
 def test_403_lists_the_permission_codes(schema):
     codes = set(components(schema)["ErrorCode403Enum"]["enum"])
-    assert codes == {"permission_denied", "doctor_not_confirmed"}
+    assert codes == {"permission_denied", "doctor_not_confirmed", "insufficient_scope"}
 
 
 def test_every_validation_error_admits_codes_only_a_service_knows(schema):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "administration",
     "webhooks",
     "fhir_r4",
+    "integrations",
 ]
 # The demo and bench tooling (`seed_demo`, `seed_scale --reset`, which truncates every table)
 # is installed by the local, test and bench settings only, never by production's.
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Reads the caller DRF authenticated: a client's successful writes go to the audit log.
+    "integrations.middleware.IntegrationWriteAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.RetryOnLostConnectionMiddleware",
 ]
@@ -292,7 +295,13 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CareSlotJWTAuthentication"],
+    # Integration clients' tokens first: it leaves every other token to the users' JWT class.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.IntegrationClientAuthentication",
+        "accounts.authentication.CareSlotJWTAuthentication",
+    ],
+    # Lets every request through but an integration client's, limited per client.
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.IntegrationClientThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "common.filters.StrictDjangoFilterBackend",
@@ -312,6 +321,7 @@ REST_FRAMEWORK = {
         "register": env("THROTTLE_REGISTER", default="10/hour"),
         "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "confirmation_resend": env("THROTTLE_CONFIRMATION_RESEND", default="5/hour"),
+        "integration_token": env("THROTTLE_INTEGRATION_TOKEN", default="30/min"),
     },
 }
 
@@ -342,6 +352,16 @@ SIMPLE_JWT = {
 # A session (the refresh tokens one login starts) ends this long after the login however often it
 # is refreshed: rotation renews a refresh token's own expiry, never the session's.
 SESSION_MAX_AGE = timedelta(days=env.int("SESSION_MAX_AGE_DAYS", default=30))
+
+# Integration clients (docs/integrations.md): access tokens' lifetime, the default rate per
+# client, how far ahead a client assertion may expire, the secrets' prefix (for scanners), and
+# extra `aud` values a private_key_jwt assertion may name besides the token URL as this server
+# sees it (the public URL, behind a proxy that rewrites the host or scheme).
+INTEGRATION_TOKEN_MINUTES = env.int("INTEGRATION_TOKEN_MINUTES", default=5)
+INTEGRATION_REQUESTS_PER_MINUTE = env.int("INTEGRATION_REQUESTS_PER_MINUTE", default=600)
+INTEGRATION_ASSERTION_MAX_SECONDS = 300
+INTEGRATION_SECRET_PREFIX = "csk_live_"
+INTEGRATION_TOKEN_AUDIENCES = env.list("INTEGRATION_TOKEN_AUDIENCES", default=[])
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CareSlot API",

@@ -18,6 +18,7 @@ const baseUrl = required("CARESLOT_URL");
 const mailPath = required("CARESLOT_MAIL");
 const demoPassword = process.env["CARESLOT_DEMO_PASSWORD"] ?? "CareSlot-demo-2026";
 const demoDoctor = process.env["CARESLOT_DEMO_DOCTOR"] ?? "doctor@careslot.local";
+const demoClinicAdmin = process.env["CARESLOT_DEMO_CLINIC_ADMIN"] ?? "clinic.admin@careslot.local";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -134,6 +135,7 @@ function isoDay(date: Date): string {
 
 const DOCTOR = "doctor";
 const PATIENT = "patient";
+const INTEGRATION = "clinic integration";
 
 async function main(): Promise<void> {
   // The doctor publishes a slot three days ahead (far enough for a patient to cancel); later
@@ -310,6 +312,7 @@ async function main(): Promise<void> {
       `balance ${after.balance} after a completed visit`,
     );
   });
+  await integrationJourney(asDoctor, clinic.clinic_id, visit.patient.id);
   await step(PATIENT, "log out", async () =>
     expectStatus(await asPatient.POST("/api/v1/auth/logout/", { body: { refresh: tokens.refresh } }), 204),
   );
@@ -323,6 +326,122 @@ async function main(): Promise<void> {
 }
 
 type Api = ReturnType<typeof client>;
+
+/** A clinic's practice-management system (docs/integrations.md): its admin creates a client,
+ * the system gets a token with client credentials, reads the schedule, subscribes to webhooks,
+ * books through FHIR for a patient the clinic knows, and stops working once revoked. */
+async function integrationJourney(asDoctor: Api, clinicId: string, patientId: string): Promise<void> {
+  const adminLogin = await step(INTEGRATION, "the clinic admin logs in", () =>
+    logIn(demoClinicAdmin, demoPassword),
+  );
+  const asAdmin = client(adminLogin);
+  const created = await step(INTEGRATION, "the admin creates a client (secret shown once)", async () => {
+    const made = expect(
+      await asAdmin.POST("/api/v1/integration-clients/", {
+        body: {
+          clinic: clinicId,
+          name: `TypeScript PMS ${Date.now()}`,
+          scopes: ["schedule:read", "appointments:read", "appointments:write", "webhooks:manage", "system/*.read"],
+        },
+      }),
+      201,
+    );
+    const secret = made.client_secret;
+    if (!secret || !secret.startsWith("csk_live_")) throw new Error("no csk_live_ secret in the answer");
+    const method: Schemas["AuthMethodEnum"] = made.auth_method;
+    check(method === "client_secret_post", `a new client authenticates with ${method}`);
+    return { id: made.id, secret };
+  });
+  const token = await step(INTEGRATION, "get a token (client credentials)", async () => {
+    const answer = expect(
+      await anonymous.POST("/api/v1/oauth/token/", {
+        body: { grant_type: "client_credentials", client_id: created.id, client_secret: created.secret },
+      }),
+      200,
+    );
+    check(answer.token_type === "Bearer", `token_type ${answer.token_type}`);
+    check(answer.expires_in > 0 && answer.expires_in <= 3600, `expires_in ${answer.expires_in}`);
+    check(answer.scope.split(" ").includes("schedule:read"), `scope ${answer.scope}`);
+    return answer.access_token;
+  });
+  const asClient = client({ access: token, refresh: "" });
+  const slot = await step(DOCTOR, "add a slot for the integration to book", () =>
+    addSlot(asDoctor, clinicId, new Date(Date.now() + 4 * 24 * 3600 * 1000)),
+  );
+  await step(INTEGRATION, "read the clinic's schedule", async () => {
+    const page = expect(await asClient.GET("/api/v1/slots/", { params: { query: { page_size: 100 } } }), 200);
+    check(page.results.every((row) => row.clinic === clinicId), "a slot of another clinic");
+  });
+  const endpoint = await step(INTEGRATION, "subscribe to webhooks", async () =>
+    expect(
+      await asClient.POST("/api/v1/webhook-endpoints/", {
+        body: { clinic: clinicId, url: "https://93.184.215.14/careslot", event_types: ["appointment.cancelled"] },
+      }),
+      201,
+    ),
+  );
+  await step(INTEGRATION, "a platform-admin endpoint is out of reach", async () =>
+    expectError(await asClient.GET("/api/v1/users/"), 403, "insufficient_scope"),
+  );
+  const appointmentId = await step(INTEGRATION, "book through FHIR for a patient of the clinic", () =>
+    bookThroughFhir(token, slot.id, patientId),
+  );
+  await step(INTEGRATION, "read the booking and cancel it", async () => {
+    const read = expect(
+      await asClient.GET("/api/v1/appointments/{id}/", { params: { path: { id: appointmentId } } }),
+      200,
+    );
+    check(read.status === "booked", `the FHIR booking is ${read.status}`);
+    const cancelled = expect(
+      await asClient.POST("/api/v1/appointments/{id}/cancel/", {
+        params: { path: { id: appointmentId } },
+        body: { reason: "Cancelled by the practice system." },
+      }),
+      200,
+    );
+    check(cancelled.cancelled_by === null, "a client's cancellation names a person");
+  });
+  await step(INTEGRATION, "unsubscribe", async () =>
+    expectStatus(
+      await asClient.DELETE("/api/v1/webhook-endpoints/{id}/", { params: { path: { id: endpoint.id } } }),
+      204,
+    ),
+  );
+  await step(INTEGRATION, "the admin revokes the client", async () =>
+    expectStatus(
+      await asAdmin.DELETE("/api/v1/integration-clients/{id}/", { params: { path: { id: created.id } } }),
+      204,
+    ),
+  );
+  await step(INTEGRATION, "its token stops working on the next request", async () =>
+    expectError(await asClient.GET("/api/v1/slots/"), 401, "token_revoked"),
+  );
+}
+
+/** FHIR stays out of the OpenAPI file (docs/fhir.md): a plain fetch, its answer checked. */
+async function bookThroughFhir(token: string, slotId: string, patientId: string): Promise<string> {
+  const response = await fetch(`${baseUrl.replace(/\/$/, "")}/fhir/r4/Appointment`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${token}`,
+      "Content-Type": "application/fhir+json",
+      Accept: "application/fhir+json",
+    },
+    body: JSON.stringify({
+      resourceType: "Appointment",
+      status: "booked",
+      slot: [{ reference: `Slot/${slotId}` }],
+      participant: [{ actor: { reference: `Patient/${patientId}` }, status: "accepted" }],
+    }),
+  });
+  const body: unknown = await response.json();
+  check(response.status === 201, `FHIR booking: ${response.status} ${JSON.stringify(body)}`);
+  if (typeof body !== "object" || body === null || !("id" in body) || typeof body.id !== "string") {
+    throw new Error("the FHIR answer has no Appointment id");
+  }
+  check("resourceType" in body && body.resourceType === "Appointment", "not an Appointment");
+  return body.id;
+}
 
 /** A 30-minute slot at `start`, or the first free half hour after it (a rerun's slots). */
 async function addSlot(api: Api, clinic: string, start: Date): Promise<Schemas["Slot"]> {

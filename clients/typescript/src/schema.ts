@@ -928,6 +928,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration-clients/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List integration clients (clinic admins: their clinics'; platform admins: all)
+         * @description Revoked clients stay listed with their `revoked_at`.
+         */
+        get: operations["listIntegrationClients"];
+        put?: never;
+        /**
+         * Create an integration client (the clinic's admins or platform admins)
+         * @description The answer carries the `client_secret` once (a `client_secret_post` client); a `private_key_jwt` client registers its public keys (`jwks`) instead and gets no secret. `id` is the OAuth `client_id`.
+         */
+        post: operations["createIntegrationClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration-clients/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an integration client (never its secret)
+         * @description One integration client, without its secret: its scopes, expiry, revocation, and when and from where it was last used.
+         */
+        get: operations["getIntegrationClient"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an integration client
+         * @description It can get no more tokens, and the tokens it holds are refused from their next request (`token_revoked`). Revoking a revoked client changes nothing.
+         */
+        delete: operations["revokeIntegrationClient"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration-clients/{id}/rotate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an integration client's secret (or replace its keys)
+         * @description A `client_secret_post` client gets a new secret, shown in this answer only; the old one stops working at once. A `private_key_jwt` client sends its new `jwks`. Tokens already issued run out within minutes; revoke the client to stop them now.
+         */
+        post: operations["rotateIntegrationClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/oauth/token/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get an access token (OAuth 2.0 client credentials)
+         * @description `grant_type=client_credentials`, as a form (RFC 6749) or JSON, with the client authenticated by `client_id` + `client_secret` (in the body or HTTP Basic), or by `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and a `client_assertion` JWT signed with a registered key (SMART Backend Services: RS384 or ES384; `iss` and `sub` the client id, `aud` this URL, `exp` at most 5 minutes ahead, a `jti` used once). The answer is a short-lived access token and no refresh token: ask again when it expires. Errors are RFC 6749 §5.2's codes in the usual error shape.
+         */
+        post: operations["getClientCredentialsToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/": {
         parameters: {
             query?: never;
@@ -1978,6 +2066,16 @@ export interface components {
          * @enum {string}
          */
         AccessActionEnum: "list" | "read" | "create" | "amend" | "read_access_log" | "break_glass";
+        AccessToken: {
+            /** @description A JWT; send it as `Authorization: Bearer ...` */
+            access_token: string;
+            /** @description Bearer */
+            token_type: string;
+            /** @description Seconds */
+            expires_in: number;
+            /** @description The granted scopes, space-separated */
+            scope: string;
+        };
         Accessor: {
             /** Format: uuid */
             id: string;
@@ -2011,9 +2109,15 @@ export interface components {
             /** Format: uuid */
             readonly id: string;
             /** Format: uuid */
-            readonly actor: string;
-            /** Format: email */
-            actor_email: string;
+            readonly actor: string | null;
+            /**
+             * Format: email
+             * @description null when an integration client acted
+             */
+            actor_email: string | null;
+            /** Format: uuid */
+            readonly actor_client_id: string | null;
+            readonly actor_client_name: string;
             readonly action: components["schemas"]["AdminActionLogActionEnum"];
             readonly target_type: string;
             /** Format: uuid */
@@ -2033,9 +2137,13 @@ export interface components {
          *     * `clinic_admin_assigned` - Clinic admin assigned
          *     * `clinic_admin_removed` - Clinic admin removed
          *     * `task_requeued` - Failed task requeued
+         *     * `integration_client_created` - Integration client created
+         *     * `integration_client_rotated` - Integration client rotated
+         *     * `integration_client_revoked` - Integration client revoked
+         *     * `integration_write` - Write made by an integration client
          * @enum {string}
          */
-        AdminActionLogActionEnum: "user_activated" | "user_deactivated" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "clinic_admin_assigned" | "clinic_admin_removed" | "task_requeued";
+        AdminActionLogActionEnum: "user_activated" | "user_deactivated" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "clinic_admin_assigned" | "clinic_admin_removed" | "task_requeued" | "integration_client_created" | "integration_client_rotated" | "integration_client_revoked" | "integration_write";
         AdminActionsListActionErrorComponent: {
             /**
              * @description * `action` - action
@@ -2970,6 +3078,12 @@ export interface components {
             errors: components["schemas"]["AuthMePartialUpdateError"][];
         };
         AuthMeRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        /**
+         * @description * `client_secret_post` - Client id and secret (body or HTTP Basic)
+         *     * `private_key_jwt` - A JWT signed with the client's key (SMART Backend)
+         * @enum {string}
+         */
+        AuthMethodEnum: "client_secret_post" | "private_key_jwt";
         AuthPasswordChangeCreateCurrentPasswordErrorComponent: {
             /**
              * @description * `current_password` - current_password
@@ -3831,7 +3945,7 @@ export interface components {
              * @description `parse_error` for a body that is not JSON, `json_too_deep` for one nested deeper than the API allows, `null_characters_not_allowed` or `surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the body, the URL path or a query parameter (whose name is then `attr`), `too_many_fields` for too many query parameters; otherwise the business rule that refused the request (e.g. `invalid_token`).
              * @enum {string}
              */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_resource" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
             detail: string;
             attr: string | null;
         };
@@ -3848,6 +3962,14 @@ export interface components {
              */
             type: "client_error";
             errors: components["schemas"]["ClientError400"][];
+        };
+        ClientRotateInputRequest: {
+            /** @description A private_key_jwt client's new key set (a secret client sends nothing) */
+            jwks?: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
         };
         Clinic: {
             /** Format: uuid */
@@ -5287,9 +5409,10 @@ export interface components {
         /**
          * @description * `permission_denied` - Permission Denied
          *     * `doctor_not_confirmed` - Doctor Not Confirmed
+         *     * `insufficient_scope` - Insufficient Scope
          * @enum {string}
          */
-        ErrorCode403Enum: "permission_denied" | "doctor_not_confirmed";
+        ErrorCode403Enum: "permission_denied" | "doctor_not_confirmed" | "insufficient_scope";
         /**
          * @description * `not_found` - Not Found
          * @enum {string}
@@ -5456,9 +5579,10 @@ export interface components {
         FeedRoleRequiredErrorComponent: {
             /**
              * @description * `role_required` - role_required
+             *     * `insufficient_scope` - insufficient_scope
              * @enum {string}
              */
-            code: "role_required";
+            code: "role_required" | "insufficient_scope";
             detail: string;
             attr: string | null;
         };
@@ -5673,6 +5797,335 @@ export interface components {
             code: "hold_not_found" | "not_found";
             detail: string;
             attr: string | null;
+        };
+        /** @description A client as listed and read: never its secret. `id` is the OAuth `client_id`. */
+        IntegrationClient: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly clinic: string;
+            readonly name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            readonly auth_method: components["schemas"]["AuthMethodEnum"];
+            readonly secret_hint: string;
+            /** @description The public keys (private_key_jwt) */
+            jwks: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
+            readonly requests_per_minute: number;
+            /** Format: date-time */
+            readonly expires_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            /** Format: date-time */
+            readonly rotated_at: string | null;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            readonly last_used_ip: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        IntegrationClientInputRequest: {
+            /** Format: uuid */
+            clinic: string;
+            name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** @default client_secret_post */
+            auth_method?: components["schemas"]["AuthMethodEnum"];
+            /** @description Public keys (JWKS) for private_key_jwt; required with it, refused without */
+            jwks?: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
+            /** @description Optional: the client ends by itself this many days from now (`expires_at`) */
+            expires_in_days?: number | null;
+            requests_per_minute?: number | null;
+        };
+        IntegrationClientRevoked: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["IntegrationClientRevokedErrorComponent"][];
+        };
+        IntegrationClientRevokedErrorComponent: {
+            /**
+             * @description * `integration_client_revoked` - integration_client_revoked
+             * @enum {string}
+             */
+            code: "integration_client_revoked";
+            detail: string;
+            attr: string | null;
+        };
+        /** @description The answer to a creation or a rotation: the only time a secret is shown. */
+        IntegrationClientWithSecret: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly clinic: string;
+            readonly name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            readonly auth_method: components["schemas"]["AuthMethodEnum"];
+            readonly secret_hint: string;
+            /** @description The public keys (private_key_jwt) */
+            jwks: {
+                keys: {
+                    [key: string]: unknown;
+                }[];
+            } | null;
+            readonly requests_per_minute: number;
+            /** Format: date-time */
+            readonly expires_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            /** Format: date-time */
+            readonly rotated_at: string | null;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            readonly last_used_ip: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description `csk_live_` + 43 characters; shown now and never again (null for a private_key_jwt client). */
+            readonly client_secret: string | null;
+        };
+        IntegrationClientsCreateAuthMethodErrorComponent: {
+            /**
+             * @description * `auth_method` - auth_method
+             * @enum {string}
+             */
+            attr: "auth_method";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            detail: string;
+        };
+        IntegrationClientsCreateClinicErrorComponent: {
+            /**
+             * @description * `clinic` - clinic
+             * @enum {string}
+             */
+            attr: "clinic";
+            /**
+             * @description * `does_not_exist` - does_not_exist
+             *     * `incorrect_type` - incorrect_type
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "does_not_exist" | "incorrect_type" | "null" | "required";
+            detail: string;
+        };
+        IntegrationClientsCreateError: components["schemas"]["IntegrationClientsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["IntegrationClientsCreateClinicErrorComponent"] | components["schemas"]["IntegrationClientsCreateNameErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesErrorComponent"] | components["schemas"]["IntegrationClientsCreateScopesINDEXErrorComponent"] | components["schemas"]["IntegrationClientsCreateAuthMethodErrorComponent"] | components["schemas"]["IntegrationClientsCreateJwksErrorComponent"] | components["schemas"]["IntegrationClientsCreateExpiresInDaysErrorComponent"] | components["schemas"]["IntegrationClientsCreateRequestsPerMinuteErrorComponent"] | components["schemas"]["OtherValidationError"];
+        IntegrationClientsCreateErrorResponse400: components["schemas"]["IntegrationClientsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsCreateExpiresInDaysErrorComponent: {
+            /**
+             * @description * `expires_in_days` - expires_in_days
+             * @enum {string}
+             */
+            attr: "expires_in_days";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value";
+            detail: string;
+        };
+        IntegrationClientsCreateJwksErrorComponent: {
+            /**
+             * @description * `jwks` - jwks
+             * @enum {string}
+             */
+            attr: "jwks";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        IntegrationClientsCreateNameErrorComponent: {
+            /**
+             * @description * `name` - name
+             * @enum {string}
+             */
+            attr: "name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        IntegrationClientsCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        IntegrationClientsCreateRequestsPerMinuteErrorComponent: {
+            /**
+             * @description * `requests_per_minute` - requests_per_minute
+             * @enum {string}
+             */
+            attr: "requests_per_minute";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value";
+            detail: string;
+        };
+        IntegrationClientsCreateScopesErrorComponent: {
+            /**
+             * @description * `scopes` - scopes
+             * @enum {string}
+             */
+            attr: "scopes";
+            /**
+             * @description * `empty` - empty
+             *     * `max_length` - max_length
+             *     * `not_a_list` - not_a_list
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "empty" | "max_length" | "not_a_list" | "null" | "required";
+            detail: string;
+        };
+        IntegrationClientsCreateScopesINDEXErrorComponent: {
+            /**
+             * @description * `scopes.INDEX` - scopes.INDEX
+             * @enum {string}
+             */
+            attr: "scopes.INDEX";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        IntegrationClientsCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["IntegrationClientsCreateError"][];
+        };
+        IntegrationClientsDestroyErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsListClinicErrorComponent: {
+            /**
+             * @description * `clinic` - clinic
+             * @enum {string}
+             */
+            attr: "clinic";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
+        IntegrationClientsListError: components["schemas"]["IntegrationClientsListClinicErrorComponent"] | components["schemas"]["IntegrationClientsListPageSizeErrorComponent"] | components["schemas"]["IntegrationClientsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        IntegrationClientsListErrorResponse400: components["schemas"]["IntegrationClientsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsListPageErrorComponent: {
+            /**
+             * @description * `page` - page
+             * @enum {string}
+             */
+            attr: "page";
+            /**
+             * @description * `invalid` - invalid
+             *     * `out_of_range` - out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "out_of_range";
+            detail: string;
+        };
+        IntegrationClientsListPageSizeErrorComponent: {
+            /**
+             * @description * `page_size` - page_size
+             * @enum {string}
+             */
+            attr: "page_size";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        IntegrationClientsListValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["IntegrationClientsListError"][];
+        };
+        IntegrationClientsRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsRotateCreateError: components["schemas"]["IntegrationClientsRotateCreateNonFieldErrorsErrorComponent"] | components["schemas"]["IntegrationClientsRotateCreateJwksErrorComponent"] | components["schemas"]["OtherValidationError"];
+        IntegrationClientsRotateCreateErrorResponse400: components["schemas"]["IntegrationClientsRotateCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        IntegrationClientsRotateCreateJwksErrorComponent: {
+            /**
+             * @description * `jwks` - jwks
+             * @enum {string}
+             */
+            attr: "jwks";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        IntegrationClientsRotateCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        IntegrationClientsRotateCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["IntegrationClientsRotateCreateError"][];
         };
         /**
          * @description * `earned` - Earned (completed appointment)
@@ -5906,6 +6359,132 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        OauthTokenCreateClientAssertionErrorComponent: {
+            /**
+             * @description * `client_assertion` - client_assertion
+             * @enum {string}
+             */
+            attr: "client_assertion";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateClientAssertionTypeErrorComponent: {
+            /**
+             * @description * `client_assertion_type` - client_assertion_type
+             * @enum {string}
+             */
+            attr: "client_assertion_type";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateClientIdErrorComponent: {
+            /**
+             * @description * `client_id` - client_id
+             * @enum {string}
+             */
+            attr: "client_id";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateClientSecretErrorComponent: {
+            /**
+             * @description * `client_secret` - client_secret
+             * @enum {string}
+             */
+            attr: "client_secret";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateError: components["schemas"]["OauthTokenCreateNonFieldErrorsErrorComponent"] | components["schemas"]["OauthTokenCreateGrantTypeErrorComponent"] | components["schemas"]["OauthTokenCreateScopeErrorComponent"] | components["schemas"]["OauthTokenCreateClientIdErrorComponent"] | components["schemas"]["OauthTokenCreateClientSecretErrorComponent"] | components["schemas"]["OauthTokenCreateClientAssertionTypeErrorComponent"] | components["schemas"]["OauthTokenCreateClientAssertionErrorComponent"] | components["schemas"]["OtherValidationError"];
+        OauthTokenCreateErrorResponse400: components["schemas"]["OauthTokenCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        OauthTokenCreateGrantTypeErrorComponent: {
+            /**
+             * @description * `grant_type` - grant_type
+             * @enum {string}
+             */
+            attr: "grant_type";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        OauthTokenCreateScopeErrorComponent: {
+            /**
+             * @description * `scope` - scope
+             * @enum {string}
+             */
+            attr: "scope";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "invalid" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        OauthTokenCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["OauthTokenCreateError"][];
+        };
         OptionalReasonRequest: {
             /** @default  */
             reason?: string;
@@ -6062,6 +6641,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["HistoryEntry"][];
+        };
+        PaginatedIntegrationClientList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["IntegrationClient"][];
         };
         PaginatedOwnReviewList: {
             /** @example 123 */
@@ -8564,6 +9158,19 @@ export interface components {
             attr: string | null;
         };
         /**
+         * @description * `schedule:read` - Read the clinic's slots (REST)
+         *     * `slots:write` - Move, block, unblock and remove the clinic's slots (REST)
+         *     * `appointments:read` - Read the clinic's appointments (REST)
+         *     * `appointments:write` - Book (FHIR) and cancel appointments at the clinic for patients it already saw
+         *     * `webhooks:manage` - Manage the clinic's webhook endpoints
+         *     * `system/Slot.read` - FHIR: read Slots
+         *     * `system/Schedule.read` - FHIR: read Schedules
+         *     * `system/Appointment.read` - FHIR: read the clinic's Appointments
+         *     * `system/*.read` - FHIR: read every resource type a client may read
+         * @enum {string}
+         */
+        ScopesEnum: "schedule:read" | "slots:write" | "appointments:read" | "appointments:write" | "webhooks:manage" | "system/Slot.read" | "system/Schedule.read" | "system/Appointment.read" | "system/*.read";
+        /**
          * @description * `server_error` - Server Error
          * @enum {string}
          */
@@ -9559,12 +10166,55 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        /** @description RFC 6749 §4.4.2 plus the client's authentication (§2.3.1 or RFC 7523 §2.2). */
+        TokenGrantRequest: {
+            /** @description client_credentials */
+            grant_type: string;
+            /**
+             * @description Space-separated; all if empty
+             * @default
+             */
+            scope?: string;
+            /** @description With client_secret (or HTTP Basic) */
+            client_id?: string;
+            client_secret?: string;
+            /** @description urn:ietf:params:oauth:client-assertion-type:jwt-bearer */
+            client_assertion_type?: string;
+            /** @description A JWT signed with the key */
+            client_assertion?: string;
+        };
         TokenInputRequest: {
             token: string;
         };
         TokenPair: {
             access: string;
             refresh: string;
+        };
+        TokenTooManyRequests: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["TokenTooManyRequestsErrorComponent"][];
+        };
+        TokenTooManyRequestsErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        TokenUnauthorized: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["TokenUnauthorizedErrorComponent"][];
+        };
+        TokenUnauthorizedErrorComponent: {
+            /**
+             * @description * `invalid_client` - invalid_client
+             * @enum {string}
+             */
+            code: "invalid_client";
+            detail: string;
+            attr: string | null;
         };
         UnhideRequest: {
             /** @default  */
@@ -10679,7 +11329,7 @@ export interface components {
         OtherValidationError: {
             attr: string | null;
             /** @enum {string} */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_resource" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
             detail: string;
         };
     };
@@ -10730,8 +11380,12 @@ export interface operations {
                  *     * `clinic_admin_assigned` - Clinic admin assigned
                  *     * `clinic_admin_removed` - Clinic admin removed
                  *     * `task_requeued` - Failed task requeued
+                 *     * `integration_client_created` - Integration client created
+                 *     * `integration_client_rotated` - Integration client rotated
+                 *     * `integration_client_revoked` - Integration client revoked
+                 *     * `integration_write` - Write made by an integration client
                  */
-                action?: "clinic_admin_assigned" | "clinic_admin_removed" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "task_requeued" | "user_activated" | "user_deactivated";
+                action?: "clinic_admin_assigned" | "clinic_admin_removed" | "doctor_confirmed" | "doctor_rejected" | "integration_client_created" | "integration_client_revoked" | "integration_client_rotated" | "integration_write" | "role_granted" | "role_revoked" | "task_requeued" | "user_activated" | "user_deactivated";
                 actor?: string;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
@@ -10865,6 +11519,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10873,6 +11531,10 @@ export interface operations {
             };
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10881,14 +11543,34 @@ export interface operations {
             };
             401: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10897,6 +11579,10 @@ export interface operations {
             };
             405: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10905,6 +11591,10 @@ export interface operations {
             };
             406: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10913,6 +11603,10 @@ export interface operations {
             };
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10921,10 +11615,27 @@ export interface operations {
             };
             415: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -11081,6 +11792,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11119,6 +11838,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -11217,6 +11944,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -11442,6 +12177,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -12368,6 +13111,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12441,6 +13192,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -12522,6 +13281,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12599,6 +13366,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -13208,6 +13983,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13287,7 +14070,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
-            /** @description You do not hold this role. */
+            /** @description You do not hold this role (an integration client's token: `insufficient_scope`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13381,6 +14164,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13456,6 +14247,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -15935,6 +16734,581 @@ export interface operations {
             };
         };
     };
+    listIntegrationClients: {
+        parameters: {
+            query?: {
+                clinic?: string;
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page (default 20; larger values are capped at 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedIntegrationClientList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsListErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    createIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationClientInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientWithSecret"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    getIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this integration client. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClient"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsRetrieveErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    revokeIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this integration client. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsDestroyErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    rotateIntegrationClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this integration client. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ClientRotateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientWithSecret"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientsRotateCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description The client is revoked: it gets no new credentials. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationClientRevoked"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    getClientCredentialsToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenGrantRequest"];
+                "application/json": components["schemas"]["TokenGrantRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessToken"];
+                };
+            };
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OauthTokenCreateErrorResponse400"];
+                };
+            };
+            /** @description Unknown, revoked or expired client, a wrong secret, or an assertion that is not signed by a registered key, is expired or was used before. */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenUnauthorized"];
+                };
+            };
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            /** @description Too many token requests. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenTooManyRequests"];
+                };
+            };
+        };
+    };
     listPatients: {
         parameters: {
             query?: {
@@ -16303,6 +17677,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16471,6 +17853,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -17926,6 +19316,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18097,6 +19495,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -18653,6 +20059,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18661,6 +20071,10 @@ export interface operations {
             };
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18669,6 +20083,10 @@ export interface operations {
             };
             401: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18677,6 +20095,10 @@ export interface operations {
             };
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18685,6 +20107,10 @@ export interface operations {
             };
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18693,6 +20119,10 @@ export interface operations {
             };
             405: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18701,6 +20131,10 @@ export interface operations {
             };
             406: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18709,6 +20143,10 @@ export interface operations {
             };
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18717,10 +20155,27 @@ export interface operations {
             };
             415: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -18904,6 +20359,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     deleteSlot: {
@@ -18995,6 +20458,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19095,6 +20566,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     blockSlot: {
@@ -19187,6 +20666,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -19471,6 +20958,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     searchAvailableSlots: {
@@ -19524,6 +21019,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -19781,6 +21284,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19944,6 +21455,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
                 };
             };
             404: {
@@ -21311,6 +22830,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21319,6 +22842,10 @@ export interface operations {
             };
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21327,6 +22854,10 @@ export interface operations {
             };
             401: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21335,6 +22866,10 @@ export interface operations {
             };
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21343,6 +22878,10 @@ export interface operations {
             };
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21351,6 +22890,10 @@ export interface operations {
             };
             405: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21359,6 +22902,10 @@ export interface operations {
             };
             406: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21367,6 +22914,10 @@ export interface operations {
             };
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21375,10 +22926,27 @@ export interface operations {
             };
             415: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21398,6 +22966,10 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21406,6 +22978,10 @@ export interface operations {
             };
             400: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21414,6 +22990,10 @@ export interface operations {
             };
             401: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21422,6 +23002,10 @@ export interface operations {
             };
             403: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21430,6 +23014,10 @@ export interface operations {
             };
             404: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21438,6 +23026,10 @@ export interface operations {
             };
             405: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21446,6 +23038,10 @@ export interface operations {
             };
             406: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21455,6 +23051,10 @@ export interface operations {
             /** @description The clinic has as many endpoints as allowed. */
             409: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21463,6 +23063,10 @@ export interface operations {
             };
             413: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21471,10 +23075,27 @@ export interface operations {
             };
             415: {
                 headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21563,6 +23184,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     deleteWebhookEndpoint: {
@@ -21646,6 +23275,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21736,6 +23373,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21829,6 +23474,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
@@ -21928,6 +23581,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
+                };
+            };
         };
     };
     rotateWebhookSecret: {
@@ -22012,6 +23673,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse429"];
                 };
             };
         };
