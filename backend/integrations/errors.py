@@ -1,5 +1,6 @@
 """The integration clients' refusals. The token endpoint's codes are RFC 6749 §5.2's error
-names (`invalid_client`, `unsupported_grant_type`, `invalid_scope`), in the one error shape (docs/api-guide.md)."""
+names (`invalid_client`, `unsupported_grant_type`, `invalid_scope`), in the one error shape
+(docs/api-guide.md)."""
 
 from rest_framework import status
 
