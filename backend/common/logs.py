@@ -15,6 +15,8 @@ import uuid
 
 import structlog
 
+from .routes import route_template
+
 # X-Request-ID as a trusted proxy sets it: a UUID, a hex or base64url id, a few separators.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+/=-]{0,127}")
 
@@ -98,8 +100,6 @@ class RouteNotPathFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         if record.name == "django.request" and request is not None:
-            from .request_log import route_template
-
             reason = record.args[0] if isinstance(record.args, tuple) and record.args else ""
             record.msg, record.args = "%s: %s", (reason, route_template(request))
             del record.request  # a renderer listing extras must not find the request in it

@@ -18,7 +18,7 @@ from .errors import (
     request_too_large,
 )
 from .parsers import forbidden_character
-from .request_log import route_template
+from .routes import route_template
 from .throttling import RATE_LIMIT_ATTRIBUTE
 
 logger = logging.getLogger(__name__)

@@ -1,44 +1,19 @@
 """One log line and the metrics of each request, under a request id that follows the request
-into the tasks it enqueues (common.task_backend) and comes back in `X-Request-ID`."""
+into the tasks it enqueues (taskqueue.backend) and comes back in `X-Request-ID`."""
 
-import functools
-import re
 import time
 
 import structlog
 from django.conf import settings
 from django.db import connection
-from django.urls import Resolver404, resolve
 from django.utils.functional import SimpleLazyObject, empty
 
 from . import metrics
 from .client_ip import client_ip
 from .logs import new_request_id, request_id_from_header
+from .routes import route_template
 
 logger = structlog.get_logger("careslot.request")
-
-_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
-_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
-
-
-def route_template(request) -> str:
-    """The URL pattern that matched, as `/api/v1/appointments/{pk}/cancel/`: the same for
-    every id, so it is a bounded metric label and holds no token or personal value."""
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        try:
-            match = resolve(request.path_info)
-        except (Resolver404, ValueError):
-            return "unmatched"
-    return _template_of(match.route or "")
-
-
-@functools.lru_cache(maxsize=1024)  # one entry per URL pattern
-def _template_of(route: str) -> str:
-    route = _NAMED_GROUP.sub(r"{\1}", route)
-    route = _CONVERTER.sub(r"{\1}", route)
-    route = route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
-    return "/" + route
 
 
 class RequestLogMiddleware:

@@ -3,7 +3,7 @@ for it (OTEL_TRACES_EXPORTER, or an OTLP endpoint), and never when OTEL_SDK_DISA
 
 On, the Django requests, the psycopg statements and the worker's tasks are spans. A task's span
 is a root of its own trace (it runs later, in another process) with a link to the span of the
-request that enqueued it, whose context the task carries (common.task_backend).
+request that enqueued it, whose context the task carries (taskqueue.backend).
 
 Every span leaves the process through `RedactingExporter`, which holds traces to the rule the
 logs keep (docs/operations.md, "No patient data"): the route template, never the path or the
@@ -74,7 +74,7 @@ def instrument() -> None:
 
 
 def _name_by_route(span, request, response) -> None:
-    from .request_log import route_template
+    from .routes import route_template
 
     if span.is_recording():
         route = route_template(request)

@@ -7,7 +7,7 @@ import json
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from common.request_log import route_template
+from common.routes import route_template
 from tests.common.test_no_patient_data_in_logs import LogCapture
 from tests.factories import PASSWORD, SlotFactory, in_hours
 
