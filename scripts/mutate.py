@@ -110,13 +110,12 @@ MODULES: dict[str, list[str]] = {
     "fhir_r4/views.py": [
         "tests/fhir_r4",
     ],
-    # The worker's claim, lease and retry steps, through run_tasks and the worker's own
-    # methods; tests that start `manage.py worker` processes run the unmutated code.
-    "common/worker.py": [
+    # The task worker's retry, dead-letter and lease rules (taskqueue/policy.py), through the
+    # in-process tests; tests that start `manage.py worker` processes run the unmutated code.
+    "taskqueue/policy.py": [
+        "tests/tasks/test_policy.py",
         "tests/tasks/test_retries.py",
-        "tests/tasks/test_reminders.py",
-        "tests/tasks/test_readyz_queue.py",
-        "tests/concurrency/test_waitlist_race.py",
+        "tests/tasks/test_upstream.py",
     ],
 }
 

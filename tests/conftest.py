@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tokens import TOKEN_VERSION_CLAIM
-from common.worker import run_ready_tasks
+from taskqueue.worker import run_ready_tasks
 from tests import hypothesis_profiles
 from tests.errors import assert_error_shape
 from tests.factories import doctor_at_a_clinic
@@ -70,7 +70,7 @@ def client_for():
 @pytest.fixture
 def run_tasks():
     """`run_tasks()` runs every task that is ready now through the worker's own claim and run
-    steps (common.worker), in this process and transaction; it returns how many ran."""
+    steps (taskqueue.worker), in this process and transaction; it returns how many ran."""
     return run_ready_tasks
 
 

@@ -13,12 +13,12 @@ from appointments.models import Appointment
 from appointments.services import book_appointment
 from clinics.models import Clinic, DoctorClinicAssociation
 from clinics.permissions import grant_clinic_admin_permission
-from common.worker import run_ready_tasks
 from doctors.models import Doctor, Specialty
 from doctors.tasks import send_doctor_confirmed_email
 from patients.models import Patient
 from records.models import EntryType, PatientHistoryEntry
 from scheduling.models import Slot
+from taskqueue.worker import run_ready_tasks
 
 PASSWORD = "Correct-Horse-Battery-42"
 LOGIN_URL = "/api/v1/auth/login/"

@@ -3,7 +3,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from audit.models import AdminActionLog
-from common.task_queue import failed_tasks
+from taskqueue.selectors import failed_tasks
 
 
 def users_for_admin() -> QuerySet[User]:

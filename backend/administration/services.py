@@ -14,7 +14,7 @@ from audit.services import record_admin_action
 from clinics.permissions import clinics_administered_by
 from clinics.services import remove_clinic_admin
 from common.errors import ConflictError
-from common.task_queue import requeue_task
+from taskqueue.services import requeue_task
 
 
 class ProfileMissing(ConflictError):

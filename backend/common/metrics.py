@@ -14,7 +14,6 @@ import ipaddress
 import os
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpResponse
 from prometheus_client import (
     REGISTRY,
@@ -24,7 +23,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from .client_ip import client_ip
@@ -106,30 +104,14 @@ def observe_request(*, method: str, route: str, status: int, duration: float, qu
         DB_QUERIES.labels(route).inc(queries)
 
 
-class TaskQueueCollector:
-    """The task queue as the database holds it at scrape time."""
+# Collectors that read the database at scrape time (the task queue's figures), added by the
+# apps that own those figures when Django starts (taskqueue.apps): common imports no app.
+_scrape_collectors: list = []
 
-    def collect(self):
-        from .task_queue import failed_tasks, queue_health
 
-        try:
-            health = queue_health()
-            failed = failed_tasks().count()
-        except DatabaseError:
-            return
-        yield GaugeMetricFamily(
-            "careslot_task_queue_depth", "Tasks ready to run now", value=health.ready
-        )
-        yield GaugeMetricFamily(
-            "careslot_task_oldest_ready_age_seconds",
-            "How long the oldest ready task has waited (0 when none waits)",
-            value=health.oldest_ready_age_seconds or 0.0,
-        )
-        yield GaugeMetricFamily(
-            "careslot_tasks_failed",
-            "Tasks that gave up (FAILED) and wait for an admin",
-            value=failed,
-        )
+def add_scrape_collector(collector) -> None:
+    if not any(type(c) is type(collector) for c in _scrape_collectors):
+        _scrape_collectors.append(collector)
 
 
 def exposition() -> bytes:
@@ -139,9 +121,10 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(counted)
     else:
         counted = REGISTRY
-    queue = CollectorRegistry(auto_describe=False)
-    queue.register(TaskQueueCollector())
-    return generate_latest(counted) + generate_latest(queue)
+    at_scrape = CollectorRegistry(auto_describe=False)
+    for collector in _scrape_collectors:
+        at_scrape.register(collector)
+    return generate_latest(counted) + generate_latest(at_scrape)
 
 
 def metrics_view(request):

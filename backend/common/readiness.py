@@ -1,6 +1,7 @@
 """What /readyz checks: the database answers, every migration of this code is applied, and the
 task workers keep up. Each problem is one entry of the error body."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -9,7 +10,21 @@ from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from .task_queue import QueueHealth, queue_health
+
+@dataclass(frozen=True)
+class QueueHealth:
+    ready: int
+    oldest_ready_age_seconds: float | None
+
+
+# The task queue's health, read by the app that runs the queue (taskqueue.selectors, set when
+# Django starts by taskqueue.apps): common imports no app.
+_queue_health: Callable[[], QueueHealth] | None = None
+
+
+def set_queue_health(read: Callable[[], QueueHealth]) -> None:
+    global _queue_health
+    _queue_health = read
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,7 @@ def unapplied_migrations() -> list[str]:
 
 
 def readiness() -> Readiness:
-    """Two small queries and the queue's one (common.task_queue); nothing is written."""
+    """Two small queries and the queue's one (taskqueue.selectors); nothing is written."""
     try:
         connection.ensure_connection()
         pending = unapplied_migrations()
@@ -48,8 +63,10 @@ def readiness() -> Readiness:
         shown = ", ".join(pending[:5]) + (", ..." if len(pending) > 5 else "")
         detail = f"{len(pending)} migration(s) not applied: {shown}. Run `manage.py migrate`."
         problems.append(Problem("migrations_pending", detail))
+    if _queue_health is None:
+        return Readiness(problems, applied_migrations=len(migrations_on_disk()) - len(pending))
     try:
-        health = queue_health()
+        health = _queue_health()
     except DatabaseError:
         if pending:  # the queue's own table may be what is missing
             return Readiness(problems)

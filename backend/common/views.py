@@ -100,18 +100,14 @@ def readyz(request: Request) -> Response | JsonResponse:
         return errors_json_response(503, problems)
     if not insider:
         return Response({"status": "ok"})
-    queue = state.queue
-    return Response(
-        {
-            "status": "ok",
-            "migrations": {"applied": state.applied_migrations, "unapplied": 0},
-            "tasks": {
-                "ready": queue.ready,
-                "oldest_ready_age_seconds": queue.oldest_ready_age_seconds,
-                "max_lag_seconds": settings.TASK_HEALTH_MAX_LAG_SECONDS,
-            },
+    body = {"status": "ok", "migrations": {"applied": state.applied_migrations, "unapplied": 0}}
+    if queue := state.queue:  # None only without the taskqueue app
+        body["tasks"] = {
+            "ready": queue.ready,
+            "oldest_ready_age_seconds": queue.oldest_ready_age_seconds,
+            "max_lag_seconds": settings.TASK_HEALTH_MAX_LAG_SECONDS,
         }
-    )
+    return Response(body)
 
 
 NOT_READY = "This server is not ready."

@@ -9,7 +9,7 @@ from django_tasks import TaskContext, task
 
 from accounts.models import User
 from common.emails import deliver_email, task_message_key
-from common.worker import RetryLater
+from taskqueue.policy import RetryLater
 
 from . import network, services
 from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint

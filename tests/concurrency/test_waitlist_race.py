@@ -9,7 +9,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from accounts.services import issue_tokens
-from common.worker import run_ready_tasks
+from taskqueue.worker import run_ready_tasks
 from tests.concurrency.race import post_as, run_together
 from tests.factories import (
     AppointmentFactory,

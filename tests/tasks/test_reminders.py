@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from appointments.models import Appointment
 from appointments.reminders import reminder_times
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
-from common.worker import make_worker
+from taskqueue.worker import make_worker
 from tests.factories import ClinicFactory, PatientFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import Role
 from accounts.services import request_password_reset
 from audit.models import AdminActionLog
-from common.worker import is_transient, retry_delay
+from taskqueue.policy import is_transient, retry_delay
 from tests.errors import assert_error
 from tests.factories import UserFactory, user_with_role
 

@@ -11,7 +11,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from accounts.services import resend_confirmation
-from common.worker import database_lost, make_worker, reconnect_delay
+from taskqueue.worker import database_lost, reconnect_delay
 from tests.factories import UserFactory
 from tests.servers import served_database_url
 from tests.tasks.conftest import wait_for
@@ -92,20 +92,3 @@ def test_what_counts_as_losing_the_database_and_the_backoff_is_capped():
     delays = [reconnect_delay(failures) for failures in range(1, 12)]
     assert all(0.25 <= delay <= 10 for delay in delays)
     assert max(delays[6:]) > 4.9  # it grows to the cap
-
-
-def test_the_django_tasks_db_behaviour_the_worker_relies_on():
-    """common.worker subclasses django-tasks-db's Worker and re-claims tasks by worker id:
-    these are the upstream facts it builds on (pinned: a new version must keep them)."""
-    worker = make_worker(worker_id="pinned")
-    assert (worker.running, worker.running_task, worker._run_tasks) == (True, False, 0)
-    task = enqueue_mail("pin@example.com")
-    task.claim("first")
-    task.refresh_from_db()
-    assert (task.status, task.worker_ids) == (TaskResultStatus.RUNNING, ["first"])
-    task.claim("pinned")
-    task.refresh_from_db()
-    assert task.worker_ids == ["first", "pinned"]  # the last id is the one running it
-    assert worker.recover_own_tasks() == 1
-    task.refresh_from_db()
-    assert task.status == TaskResultStatus.READY

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "common",
+    "taskqueue",
     "audit",
     "accounts",
     "patients",
@@ -258,7 +259,7 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # Background work (docs/rules.md, "Deployment shape"): a task is a row written in the request's own
 # transaction (django-tasks' database backend); `manage.py worker` runs it, retries transient
 # failures with exponential backoff and jitter, and takes back tasks whose worker died (the lease).
-TASKS = {"default": {"BACKEND": "common.task_backend.ContextCarryingBackend"}}
+TASKS = {"default": {"BACKEND": "taskqueue.backend.ContextCarryingBackend"}}
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=10)
 TASK_RETRY_BASE_SECONDS = env.float("TASK_RETRY_BASE_SECONDS", default=30.0)
 TASK_RETRY_MAX_SECONDS = env.float("TASK_RETRY_MAX_SECONDS", default=3600.0)

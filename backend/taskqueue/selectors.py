@@ -1,21 +1,12 @@
-"""Reads and admin writes on the task queue (django-tasks-db's table): the health figures,
-the failed-task list and requeueing."""
+"""Reads on the task queue (django-tasks-db's table): its health figures and the failed tasks."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
-from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from .errors import ConflictError
-
-
-@dataclass(frozen=True)
-class QueueHealth:
-    ready: int
-    oldest_ready_age_seconds: float | None
+from common.readiness import QueueHealth
 
 
 def queue_health(now: datetime | None = None) -> QueueHealth:
@@ -35,24 +26,5 @@ def queue_health(now: datetime | None = None) -> QueueHealth:
 
 
 def failed_tasks() -> QuerySet[DBTaskResult]:
+    """The dead letters: tasks that gave up, the latest first."""
     return DBTaskResult.objects.failed().order_by("-finished_at", "id")
-
-
-class TaskNotFailed(ConflictError):
-    default_code = "task_not_failed"
-    default_detail = "Only a failed task can be requeued."
-
-
-def requeue_task(*, task_id) -> DBTaskResult:
-    """Make a FAILED task ready to run again at once, with its attempts counted afresh. Its
-    idempotency keys are unchanged: a mail it managed to send is not sent again."""
-    updated = DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.FAILED).update(
-        status=TaskResultStatus.READY,
-        run_after=get_date_max(),
-        worker_ids=[],
-        started_at=None,
-        finished_at=None,
-    )
-    if not updated:
-        raise TaskNotFailed()
-    return DBTaskResult.objects.get(pk=task_id)

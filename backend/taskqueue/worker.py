@@ -1,25 +1,23 @@
-"""The task worker: django-tasks-db's worker plus the two things it leaves out.
+"""The task worker: claims ready tasks of django-tasks-db's table and runs them, with what
+django-tasks-db's own `db_worker` leaves out. It is a class of ours built on the library's public
+model API (`ready()`, `get_locked()`, `claim()`, `set_successful()`, `set_failed()`) and the
+django-tasks signals, not a subclass of its Worker, whose loop and private counters we would
+otherwise have to copy and track.
 
-- Retries: a task that fails for a transient reason (the mail server refuses the connection,
-  times out, or answers 4xx) is made ready again after an exponential backoff with jitter, up to
-  `TASK_MAX_ATTEMPTS` attempts; any other failure, or the last attempt, marks it FAILED, where
-  platform admins see it and can requeue it. Nothing is dropped silently.
-- A lease: django-tasks-db marks a claimed task RUNNING and nothing ever takes it back. A worker
-  killed mid-task (SIGKILL, OOM, a lost machine) would leave it RUNNING for ever; here a task
-  RUNNING for longer than `TASK_LEASE_SECONDS` is taken back by any worker and runs again.
-
+- Retries, dead letters and leases: taskqueue.policy.
+- Signals: `task_started` before a run, `task_finished` when a task ends for good, SUCCESSFUL or
+  FAILED (a failed run, or a lease taken back from a task out of attempts), as django-tasks-db's
+  worker does; a task going back to READY for another attempt is not finished.
 - Database outages: a lost connection (killed, the server restarting) never ends the worker.
   It closes the connection, backs off (doubling from half a second to 10 s, with jitter) and
   reconnects; a task that lost the database mid-run goes back to READY under the retry policy
-  above once the database answers again (unless its result was committed before the loss), so
-  it is neither lost nor finished twice. A task this worker id claimed but is not running (a
-  claim whose COMMIT was cut, or the previous run of a worker under a stable `--worker-id`,
-  as supervisord starts it) is taken back at once, without waiting for the lease.
-
+  once the database answers again (unless its result was committed before the loss), so it is
+  neither lost nor finished twice. A task this worker id claimed but is not running (a claim
+  whose COMMIT was cut, or the previous run of a worker under a stable `--worker-id`, as
+  supervisord starts it) is taken back at once, without waiting for the lease.
 - A graceful stop: SIGTERM (or SIGINT, SIGQUIT) lets the task in hand finish, claims no other
   and exits 0; a second signal stops the task too, which goes back to READY for another worker
-  (exit 1). django-tasks-db's handler exits from inside the signal, so a signal landing between
-  claiming a task and starting it left the task RUNNING until its lease ran out.
+  (exit 1).
 
 Claiming locks the row (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, an exclusive
 transaction on SQLite), so any number of workers can drain one queue.
@@ -28,64 +26,28 @@ transaction on SQLite), so any number of workers can drain one queue.
 import logging
 import random
 import signal
-import smtplib
-import socket
 import sys
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
-from traceback import format_exception
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db import close_old_connections, connections, transaction
 from django.db.utils import InterfaceError, OperationalError
-from django.utils import timezone
 from django_tasks import TaskContext, TaskResultStatus
 from django_tasks.signals import task_finished, task_started
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from . import metrics
-from .task_backend import task_context
-from .tracing import task_span
+from common import metrics
+from common.tracing import task_span
+
+from . import policy
+from .backend import task_context
 
 logger = logging.getLogger("careslot.worker")
-
-
-class LeaseExpired(Exception):
-    """The worker that claimed the task stopped reporting before the lease ran out."""
-
-
-class RetryLater(Exception):
-    """Raised by a task that failed for a reason worth another attempt (a webhook receiver's
-    5xx, say) which is not an exception of its own: the worker retries it like a transient
-    failure."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Failures worth another attempt later: the network or the mail server, not our code."""
-    if isinstance(exc, RetryLater):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    return isinstance(
-        exc, (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, socket.gaierror)
-    )
-
-
-def retry_delay(attempt: int) -> float:
-    """Seconds before attempt `attempt + 1`: doubling from the base, capped, with "equal
-    jitter" (half fixed, half random) so failed tasks do not all come back at once."""
-    ceiling = min(
-        settings.TASK_RETRY_MAX_SECONDS, settings.TASK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
-
 
 # The worker's reconnection backoff after losing the database: short, since an outage that ends
 # should cost little, and capped, so a long one is noticed within seconds of its end.
@@ -112,61 +74,66 @@ def beat() -> None:
         Path(settings.TASK_WORKER_HEARTBEAT_FILE).touch()
 
 
-def _record_error(db_task: DBTaskResult, exc: BaseException) -> None:
-    db_task.exception_class_path = f"{type(exc).__module__}.{type(exc).__qualname__}"
-    db_task.traceback = "".join(format_exception(exc))
+def send_finished(db_task: DBTaskResult) -> None:
+    """django-tasks' `task_finished` for a task that ended for good (SUCCESSFUL or FAILED).
+    A receiver that raises is logged: the task's outcome is recorded already, and the worker
+    goes on."""
+    try:
+        sender = type(db_task.task.get_backend())
+        task_result = db_task.task_result
+    except (ImportError, SuspiciousOperation):  # the task's function is gone: nothing to send
+        logger.exception("Task id=%s failed unexpectedly", db_task.id)
+        return
+    for receiver, outcome in task_finished.send_robust(sender=sender, task_result=task_result):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "task_finished receiver %r raised for task id=%s",
+                receiver,
+                db_task.id,
+                exc_info=outcome,
+            )
 
 
-def _retry_later(db_task: DBTaskResult, exc: BaseException, *, now=None) -> None:
-    """READY again after the backoff; `worker_ids` keeps counting the attempts."""
-    delay = retry_delay(len(db_task.worker_ids))
-    db_task.status = TaskResultStatus.READY
-    db_task.run_after = (now or timezone.now()) + timedelta(seconds=delay)
-    _record_error(db_task, exc)
-    db_task.save(update_fields=["status", "run_after", "exception_class_path", "traceback"])
-    metrics.TASK_RUNS.labels(db_task.task_path, "retry").inc()
-    logger.warning(
-        "Task id=%s attempt %d failed (%s); retrying in %.0fs",
-        db_task.id,
-        len(db_task.worker_ids),
-        type(exc).__name__,
-        delay,
-    )
+class CareSlotWorker:
+    """Runs the ready tasks of the named queues (`manage.py worker`; see the module docstring).
+    The options are `db_worker`'s."""
 
-
-def _give_up(db_task: DBTaskResult, exc: BaseException) -> None:
-    db_task.set_failed(exc)
-    metrics.TASK_RUNS.labels(db_task.task_path, "failed").inc()
-    logger.error("Task id=%s failed after %d attempt(s)", db_task.id, len(db_task.worker_ids))
-
-
-def _out_of_attempts(db_task: DBTaskResult) -> bool:
-    return len(db_task.worker_ids) >= settings.TASK_MAX_ATTEMPTS
-
-
-def _record_failure(db_task: DBTaskResult, exc: BaseException) -> None:
-    if is_transient(exc) and not _out_of_attempts(db_task):
-        _retry_later(db_task, exc)
-    else:
-        _give_up(db_task, exc)
-
-
-def _retry_or_fail(db_task: DBTaskResult, exc: BaseException) -> None:
-    if _out_of_attempts(db_task):
-        db_task.set_failed(exc)
-    else:
-        _retry_later(db_task, exc)
-
-
-class CareSlotWorker(Worker):
-    """Runs tasks like `db_worker`, with retries, a lease and a graceful stop (see the module
-    docstring)."""
-
-    def __init__(self, **options) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        *,
+        queue_names: list[str],
+        interval: float,
+        batch: bool,
+        backend_name: str,
+        startup_delay: bool,
+        max_tasks: int | None,
+        worker_id: str,
+        excluded_queue_names: list[str],
+    ) -> None:
+        self.queue_names = queue_names
+        self.process_all_queues = "*" in queue_names
+        self.excluded_queue_names = excluded_queue_names
+        self.interval = interval
+        self.batch = batch
+        self.backend_name = backend_name
+        self.startup_delay = startup_delay
+        self.max_tasks = max_tasks
+        self.worker_id = worker_id
+        self.running = True
+        self.tasks_run = 0
         self._wake = threading.Event()
         self._database_failures = 0
         self._next_recovery = 0.0
+
+    def configure_signals(self) -> None:
+        for name in ("SIGINT", "SIGTERM", "SIGQUIT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self.shutdown)
+
+    def reset_signals(self) -> None:
+        for name in ("SIGINT", "SIGTERM", "SIGQUIT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
 
     def shutdown(self, signum: int, frame) -> None:
         if not self.running:
@@ -203,7 +170,7 @@ class CareSlotWorker(Worker):
                 self.run_task(db_task)
             if self.batch and polled and db_task is None:
                 return
-            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+            if self.max_tasks is not None and self.tasks_run >= self.max_tasks:
                 return
             close_old_connections()
             if self.running and db_task is None:
@@ -257,41 +224,23 @@ class CareSlotWorker(Worker):
         return db_task
 
     def recover_own_tasks(self) -> int:
-        """Take back the tasks RUNNING under this worker's id: it is between tasks, so none of
-        them is running. Each counts as an attempt, like a lease that ran out."""
-        running = DBTaskResult.objects.filter(
-            status=TaskResultStatus.RUNNING, backend_name=self.backend_name
+        """Take back the tasks RUNNING under this worker's id (policy.recover_own_tasks)."""
+        recovered = policy.recover_own_tasks(
+            backend_name=self.backend_name, worker_id=self.worker_id
         )
-        recovered = 0
-        with exclusive_transaction(running.db):
-            for db_task in running.select_for_update(skip_locked=True):
-                if db_task.worker_ids and db_task.worker_ids[-1] == self.worker_id:
-                    exc = LeaseExpired(f"worker {self.worker_id} restarted during the task")
-                    _retry_or_fail(db_task, exc)
-                    recovered += 1
-        if recovered:
-            logger.warning("Took back %d task(s) this worker id left running", recovered)
-        return recovered
+        self._finish_given_up(recovered)
+        return len(recovered)
 
     def recover_expired_leases(self) -> int:
-        """Take back tasks RUNNING past their lease: their worker is gone. Each counts as an
-        attempt; one out of attempts is FAILED (LeaseExpired) rather than run again."""
-        cutoff = timezone.now() - timedelta(seconds=settings.TASK_LEASE_SECONDS)
-        expired = DBTaskResult.objects.filter(
-            status=TaskResultStatus.RUNNING, started_at__lt=cutoff, backend_name=self.backend_name
-        )
-        recovered = 0
-        with exclusive_transaction(expired.db):
-            for db_task in expired.select_for_update(skip_locked=True):
-                exc = LeaseExpired(
-                    f"worker {db_task.worker_ids[-1] if db_task.worker_ids else '?'} did not "
-                    f"finish within {settings.TASK_LEASE_SECONDS}s"
-                )
-                _retry_or_fail(db_task, exc)
-                recovered += 1
-        if recovered:
-            logger.warning("Took back %d task(s) whose lease expired", recovered)
-        return recovered
+        """Take back tasks RUNNING past their lease (policy.recover_expired_leases)."""
+        recovered = policy.recover_expired_leases(backend_name=self.backend_name)
+        self._finish_given_up(recovered)
+        return len(recovered)
+
+    def _finish_given_up(self, db_tasks: list[DBTaskResult]) -> None:
+        for db_task in db_tasks:
+            if db_task.status == TaskResultStatus.FAILED:
+                send_finished(db_task)
 
     def run_task(self, db_task: DBTaskResult) -> None:
         """Run one claimed task: SUCCESSFUL, READY again later (transient failure, attempts
@@ -304,24 +253,22 @@ class CareSlotWorker(Worker):
         )
         try:
             with task_span(db_task.task_path, str(db_task.id), context):
-                self._run_task(db_task)
+                self._run(db_task)
         finally:
+            self.tasks_run += 1
             structlog.contextvars.clear_contextvars()
 
-    def _run_task(self, db_task: DBTaskResult) -> None:
-        self.running_task = True
+    def _run(self, db_task: DBTaskResult) -> None:
         try:
             task = db_task.task
             task_result = db_task.task_result
-            sender = type(task.get_backend())
-            task_started.send(sender=sender, task_result=task_result)
+            task_started.send(sender=type(task.get_backend()), task_result=task_result)
             args = task_result.args
             if task.takes_context:
                 args = [TaskContext(task_result=task_result), *args]
             return_value = task.call(*args, **task_result.kwargs)
             db_task.set_successful(return_value)
             metrics.TASK_RUNS.labels(db_task.task_path, "succeeded").inc()
-            task_finished.send(sender=sender, task_result=db_task.task_result)
         except (KeyboardInterrupt, SystemExit):
             self._hand_back(db_task)
             raise
@@ -330,14 +277,16 @@ class CareSlotWorker(Worker):
                 self._settle_after_outage(db_task, exc)
                 return
             try:
-                _record_failure(db_task, exc)
+                given_up = policy.settle_failed_run(db_task, exc)
             except (OperationalError, InterfaceError) as lost:
                 if not database_lost(lost):
                     raise
                 self._settle_after_outage(db_task, exc)
-        finally:
-            self.running_task = False
-            self._run_tasks += 1
+                return
+            if given_up:
+                send_finished(db_task)
+            return
+        send_finished(db_task)
 
     def _hand_back(self, db_task: DBTaskResult) -> None:
         """Stopped mid-task: READY again for another worker, or, with the database gone,
@@ -360,7 +309,11 @@ class CareSlotWorker(Worker):
                     if current.status == TaskResultStatus.RUNNING and current.worker_ids[-1:] == [
                         self.worker_id
                     ]:
-                        _retry_or_fail(current, exc)
+                        policy.settle_lost_run(current, exc)
+                    else:
+                        current = None
+                if current is not None and current.status == TaskResultStatus.FAILED:
+                    send_finished(current)
                 return
             except (OperationalError, InterfaceError) as again:
                 if not self.running or not database_lost(again):

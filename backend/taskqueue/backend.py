@@ -20,8 +20,14 @@ def enqueuing_context() -> dict:
 
 
 class ContextCarryingBackend(DatabaseBackend):
-    """django-tasks-db's backend writing the enqueuing context into the task's row (the same
-    single INSERT as its own `_task_to_db_task`)."""
+    """django-tasks-db's backend writing the enqueuing context into the task's row, in the same
+    single INSERT as its own `_task_to_db_task`.
+
+    django-tasks-db offers no public way to add to a row before it is written (`task_enqueued`
+    comes after the INSERT, and an UPDATE there would be a second statement in every request
+    that enqueues), so this overrides that one private method. tests/tasks/test_upstream.py
+    pins what it relies on: `enqueue` builds the row through `_task_to_db_task(task, args,
+    kwargs)`, and this override writes the same columns as upstream's, plus the context."""
 
     def _task_to_db_task(self, task, args, kwargs):
         from django_tasks_db.models import DBTaskResult

@@ -6,10 +6,13 @@ from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
-from common.worker import CareSlotWorker
+from taskqueue.worker import CareSlotWorker
 
 
 class Command(DBWorkerCommand):
+    """django-tasks-db's `db_worker` command with its options (`add_arguments`, which
+    tests/tasks/test_upstream.py pins) running our worker."""
+
     help = (
         "Run background tasks: django-tasks-db's db_worker (same options) with retries, "
         "backoff and a lease on running tasks."
