@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.services import resend_confirmation
 from tests.factories import UserFactory
 from tests.servers import call, gunicorns
-from tests.tasks.conftest import finish, wait_for
+from tests.tasks.conftest import Output, finish, wait_for
 from tests.tasks.smtp import SMTPServer, StalledSMTPServer, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,7 +43,10 @@ def test_gunicorn_finishes_the_request_in_flight_on_sigterm_then_exits_0():
             wait_for(lambda: requests_waiting_for_a_lock() == 1)
 
             server.process.send_signal(signal.SIGTERM)
-            time.sleep(3)  # longer than the tests' usual 2 s grace: the config's is in force
+            # The request is held past the tests' usual 2 s grace, so only the config's (30 s)
+            # lets it finish: a duration under test, not a guess at when something happened
+            # (a loaded machine only makes the hold longer, still well inside 30 s).
+            time.sleep(3)
             assert server.process.poll() is None, server.output()
             # No new work: the arbiter has closed its listener, so a new connection is refused
             # or, while the busy worker still holds its copy of the socket, waits unanswered
@@ -55,6 +58,19 @@ def test_gunicorn_finishes_the_request_in_flight_on_sigterm_then_exits_0():
         assert [answer.status for answer in answers] == [200], server.output()
         assert answers[0].json()["status"] == "ok"
         assert server.process.wait(timeout=30) == 0, server.output()
+
+
+def last_statement(application_name: str) -> str | None:
+    """The last statement of the connection a process named with PGAPPNAME keeps open."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = %s AND state = 'idle'",
+            [application_name],
+        )
+        row = cursor.fetchone()
+    return row[0].strip() if row else None
 
 
 def _one_confirmation_task(email: str) -> DBTaskResult:
@@ -70,19 +86,19 @@ def test_the_worker_finishes_its_task_on_sigterm_then_exits_0(start_worker):
     smtp.start()
     try:
         worker = start_worker(smtp.port, "--worker-id", "w1")
+        output = Output(worker)
         assert smtp.mailbox.receiving.wait(60)
         worker.send_signal(signal.SIGTERM)
-        time.sleep(1.5)
+        output.wait_for("finishing the current task")  # the signal is handled, mid-task
         assert worker.poll() is None  # still finishing its task
         task.refresh_from_db()
         assert task.status == TaskResultStatus.RUNNING
         smtp.mailbox.gate.set()
-        output = finish(worker, timeout=30)  # exit code 0
+        assert output.exit_code() == 0, output.text()
     finally:
         smtp.mailbox.gate.set()
         smtp.stop()
 
-    assert "finishing the current task" in output
     task.refresh_from_db()
     assert (task.status, task.worker_ids) == (TaskResultStatus.SUCCESSFUL, ["w1"])
     assert len(smtp.mailbox.to("graceful@example.com")) == 1
@@ -91,13 +107,16 @@ def test_the_worker_finishes_its_task_on_sigterm_then_exits_0(start_worker):
 def test_an_idle_worker_exits_0_at_once_on_sigterm(start_worker, smtp_server):
     task = _one_confirmation_task("idle@example.com")
     smtp_server.start()
-    worker = start_worker(smtp_server.port, "--interval", "60")
+    worker = start_worker(
+        smtp_server.port, "--interval", "60", PGAPPNAME="idle-worker", CONN_MAX_AGE="600"
+    )
     wait_for(lambda: DBTaskResult.objects.get(pk=task.pk).status == TaskResultStatus.SUCCESSFUL)
-    time.sleep(0.5)  # now in its 60 s wait for more work
-    stopped_at = time.monotonic()
+    # After the task the worker polls once more, finds nothing, and waits 60 s for more work:
+    # its kept connection's last statement is then that poll's COMMIT.
+    wait_for(lambda: last_statement("idle-worker") == "COMMIT")
     worker.send_signal(signal.SIGTERM)
-    finish(worker, timeout=30)
-    assert time.monotonic() - stopped_at < 5
+    # "At once": well within the 60 s interval it was waiting out (TimeoutExpired otherwise).
+    finish(worker, timeout=15)
 
 
 def test_a_second_sigterm_hands_the_task_back_and_another_worker_runs_it_once(start_worker):
@@ -106,15 +125,17 @@ def test_a_second_sigterm_hands_the_task_back_and_another_worker_runs_it_once(st
     stalled = StalledSMTPServer(port)  # the first worker hangs inside its task
     try:
         first = start_worker(port, "--worker-id", "first")
+        output = Output(first)
         assert stalled.accepted.wait(60)
         first.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
+        # Handled before the second is sent: two signals pending at once would be one.
+        output.wait_for("finishing the current task")
         assert first.poll() is None
         first.send_signal(signal.SIGTERM)
-        output, _ = first.communicate(timeout=30)
+        assert output.exit_code() == 1, output.text()
     finally:
         stalled.close()
-    assert first.returncode == 1, output
+    assert "stopping the current task" in output.text()
     task.refresh_from_db()
     assert (task.status, task.worker_ids) == (TaskResultStatus.READY, ["first"])
 

@@ -2,6 +2,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,6 +87,33 @@ def finish(process: subprocess.Popen, timeout: float = 60) -> str:
     output, _ = process.communicate(timeout=timeout)
     assert process.returncode == 0, output
     return output
+
+
+class Output:
+    """A process's output, read line by line as it comes (a thread drains the pipe), so a test
+    can wait for a line instead of guessing how long the process takes to write it."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        wait_for(lambda: text in self.text(), timeout=timeout)
+
+    def exit_code(self, timeout: float = 30.0) -> int:
+        """Wait for the process to exit and its pipe to be drained."""
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        return code
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:

@@ -3,7 +3,6 @@ the mail waits as a task, survives a failed attempt, and arrives exactly once wh
 is back and a real worker process runs."""
 
 import io
-import time
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import User
 from appointments.models import Appointment
 from tests.factories import PASSWORD, PatientFactory, SlotFactory, in_hours
-from tests.tasks.conftest import finish
+from tests.tasks.conftest import finish, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,7 +61,7 @@ def test_requests_succeed_while_smtp_is_down_and_the_worker_delivers_each_mail_o
     assert smtp.mailbox.messages == []
 
     smtp.start()
-    time.sleep(0.6)  # past the (0.25-0.5 s) backoff
+    wait_for(lambda: ready_mail_tasks().count() == 2, timeout=10)  # past their 0.25-0.5 s backoff
     finish(start_worker(smtp.port, "--batch", TASK_RETRY_BASE_SECONDS="0.5"))
     finish(start_worker(smtp.port, "--batch"))  # a second run finds nothing left to send
 
