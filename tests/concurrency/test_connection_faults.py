@@ -172,7 +172,9 @@ def test_killing_database_connections_mid_load_loses_nothing_and_answers_no_5xx(
     # The retry happened, and each request run again answered as a first run would have: a
     # list 200, a booking 201 (or 200, the replay of a committed first run) with its appointment.
     assert retried, summary
-    answers = {request_id: (action, status, booked) for action, status, booked, request_id in results}
+    answers = {
+        request_id: (action, status, booked) for action, status, booked, request_id in results
+    }
     stored = dict(Appointment.objects.values_list("pk", "status"))
     for request_id, request in retried.items():
         action, status, booked = answers[request_id]
@@ -184,7 +186,9 @@ def test_killing_database_connections_mid_load_loses_nothing_and_answers_no_5xx(
             if status != 409:
                 assert stored[uuid.UUID(booked)] == "booked", summary
 
-    booked = {appointment for action, _, appointment, _ in results if action == "book" and appointment}
+    booked = {
+        appointment for action, _, appointment, _ in results if action == "book" and appointment
+    }
     # Every acknowledged booking is stored, and nothing unacknowledged is.
     assert {str(pk) for pk in stored} == booked
     assert set(stored.values()) == {"booked"}
