@@ -106,9 +106,11 @@ MODULES: dict[str, list[str]] = {
     "calendars/services.py": [
         "tests/calendars",
     ],
-    # The FHIR booking path: the create, update and patch of Appointment live in its views.
-    "fhir_r4/views.py": [
-        "tests/fhir_r4",
+    # The FHIR booking path: an Appointment read into a booking, a PUT or PATCH into a cancel.
+    "fhir_r4/booking.py": [
+        "tests/fhir_r4/test_booking.py",
+        "tests/fhir_r4/test_authorization.py",
+        "tests/integrations/test_scopes.py",
     ],
     # The worker's claim, lease and retry steps, through run_tasks and the worker's own
     # methods; tests that start `manage.py worker` processes run the unmutated code.
