@@ -3,7 +3,6 @@ services. They stay out of the OpenAPI schema (docs/fhir.md and the CapabilitySt
 describe them); errors become OperationOutcomes in `outcomes.OperationOutcomeMiddleware`."""
 
 import json
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,32 +18,20 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import any_role
-from appointments import services
 from appointments.permissions import CanCancelAppointment
 from appointments.selectors import appointments_visible_to
 from clinics.selectors import listed_associations, listed_clinics
-from common.errors import UnprocessableError
-from integrations.errors import PatientNotKnownToClinic
 from integrations.permissions import IsIntegrationClient
-from integrations.principal import is_integration_client
 from integrations.scopes import FHIR_READABLE_TYPES, Scope, fhir_read_scope
-from patients.selectors import patients_visible_to
-from scheduling.models import Slot
 
-from . import resources
+from . import booking, resources
 from .capability import capability_statement
 from .media import FHIR_NDJSON, PARSERS, RENDERERS
 from .registry import BY_NAME, ResourceType
-from .search import apply_search, bad_param, parse_uuid, reference_id, searchset
-from .selectors import patient_known_to_clinic, public_slots
+from .search import apply_search, parse_uuid, searchset
+from .selectors import public_slots
 
 IsPatient = any_role(Role.PATIENT)
-NOTES_MAX, REASON_MAX = 2000, 500
-
-
-class UnsupportedChange(UnprocessableError):
-    default_code = "unsupported_change"
-    default_detail = "Only a change of the status to cancelled is supported."
 
 
 def base_url(request: Request) -> str:
@@ -98,34 +85,6 @@ class ReadView(FHIRView):
         return Response(self.resource_type.to_resource(self.get_object(pk)))
 
 
-def _resource_body(data, *, kind: str = "Appointment") -> dict:
-    if not isinstance(data, dict) or data.get("resourceType") != kind:
-        raise bad_param("resourceType", f"Send an {kind} resource.", code="invalid_resource")
-    return data
-
-
-def _text(body: dict, name: str, limit: int) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise bad_param(name, "A string is required.")
-    if len(value) > limit:
-        raise bad_param(name, f"At most {limit} characters.", code="max_length")
-    return value
-
-
-def _reason(value) -> str:
-    if value in (None, ""):
-        return ""
-    if not isinstance(value, dict) or not isinstance(value.get("text", ""), str):
-        raise bad_param("cancelationReason", "A CodeableConcept with a text is required.")
-    text = value.get("text", "")
-    if len(text) > REASON_MAX:
-        raise bad_param(
-            "cancelationReason.text", f"At most {REASON_MAX} characters.", code="max_length"
-        )
-    return text
-
-
 class AppointmentSearchView(SearchView):
     """GET Appointment (search) and POST Appointment (book a free Slot)."""
 
@@ -145,26 +104,10 @@ class AppointmentSearchView(SearchView):
         return super().get_permissions()
 
     def post(self, request: Request) -> Response:
-        body = _resource_body(request.data)
-        if body.get("status") != "booked":
-            raise bad_param("status", "Create an Appointment with status booked.")
-        slot_id = self._slot_id(body)
-        notes = _text(body, "comment", NOTES_MAX)
-        if is_integration_client(request.user):
-            patient = self._patient_for_client(body, request.user.clinic_id, slot_id)
-        else:
-            patient = patients_visible_to(request.user).filter(user=request.user).first()
-        if patient is None:
-            raise PermissionDenied("You have no patient profile.")
-        self._check_participants(body, patient)
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key and len(key) > 255:
-            raise bad_param("Idempotency-Key", "At most 255 characters.", code="max_length")
-        result = services.book_appointment(
-            patient=patient,
-            slot_id=slot_id,
-            notes=notes,
-            idempotency_key=key,
+        result = booking.book(
+            user=request.user,
+            body=request.data,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
         )
         appointment = appointments_visible_to(request.user).get(pk=result.appointment.pk)
         location = f"{base_url(request)}/Appointment/{appointment.pk}"
@@ -173,61 +116,6 @@ class AppointmentSearchView(SearchView):
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
             headers={"Location": location},
         )
-
-    @staticmethod
-    def _slot_id(body: dict) -> uuid.UUID:
-        slots = body.get("slot")
-        if not isinstance(slots, list) or len(slots) != 1 or not isinstance(slots[0], dict):
-            raise bad_param("slot", 'Reference exactly one Slot: [{"reference": "Slot/<id>"}].')
-        raw = slots[0].get("reference")
-        if not isinstance(raw, str) or "/" not in raw:
-            raise bad_param("slot", "Reference the Slot as Slot/<id>.")
-        slot_id = reference_id("slot", raw, ("Slot",))
-        if slot_id is None:
-            raise bad_param("slot", "Not a CareSlot Slot id.", code="does_not_exist")
-        return slot_id
-
-    @staticmethod
-    def _patient_for_client(body: dict, clinic_id, slot_id):
-        """An integration books at its own clinic, for a Patient participant with an
-        appointment history there (the stand-in for consent, docs/integrations.md)."""
-        if not Slot.objects.filter(pk=slot_id, clinic_id=clinic_id).exists():
-            raise bad_param("slot", "Not a Slot of this client's clinic.", code="does_not_exist")
-        references = [
-            participant["actor"]["reference"]
-            for participant in body.get("participant", [])
-            if isinstance(participant, dict)
-            and isinstance(participant.get("actor"), dict)
-            and isinstance(participant["actor"].get("reference"), str)
-            and participant["actor"]["reference"].rsplit("/", 2)[-2:-1] == ["Patient"]
-        ]
-        if len(references) != 1:
-            raise bad_param(
-                "participant", "Name the patient: one participant Patient/<id>.", code="required"
-            )
-        patient_id = reference_id("participant", references[0], ("Patient",))
-        patient = patient_known_to_clinic(patient_id=patient_id, clinic_id=clinic_id)
-        if patient is None:
-            raise PatientNotKnownToClinic()
-        return patient
-
-    @staticmethod
-    def _check_participants(body: dict, patient) -> None:
-        """Participants are optional (the caller is the patient; the slot names the doctor and
-        the clinic); a Patient named there must be the caller."""
-        participants = body.get("participant", [])
-        if not isinstance(participants, list):
-            raise bad_param("participant", "A list of participants is required.")
-        for participant in participants:
-            actor = participant.get("actor") if isinstance(participant, dict) else None
-            ref = actor.get("reference") if isinstance(actor, dict) else None
-            if not isinstance(ref, str):
-                raise bad_param("participant", "Each participant needs an actor reference.")
-            if (
-                ref.rsplit("/", 2)[-2:-1] == ["Patient"]
-                and reference_id("participant", ref, ("Patient",)) != patient.pk
-            ):
-                raise PermissionDenied("You may book only for yourself.")
 
 
 class AppointmentReadView(ReadView):
@@ -247,50 +135,18 @@ class AppointmentReadView(ReadView):
 
     def put(self, request: Request, pk: str) -> Response:
         appointment = self.get_object(pk)
-        body = _resource_body(request.data)
-        if "id" in body and body["id"] != pk:
-            raise bad_param("id", "The id must be the one in the URL.")
-        wanted = body.get("status")
-        if not isinstance(wanted, str):
-            raise bad_param("status", "A status is required.")
-        return self._change(appointment, wanted, _reason(body.get("cancelationReason")))
+        wanted, reason = booking.change_from_resource(request.data, pk=pk)
+        return self._change(appointment, wanted, reason)
 
     def patch(self, request: Request, pk: str) -> Response:
         appointment = self.get_object(pk)
-        operations = request.data
-        if not isinstance(operations, list) or not operations:
-            raise bad_param("patch", "Send a JSON Patch (RFC 6902) array of operations.")
-        wanted, reason = None, ""
-        for operation in operations:
-            if not isinstance(operation, dict) or operation.get("op") not in ("replace", "add"):
-                raise UnsupportedChange("Only replace and add operations are supported.")
-            path, value = operation.get("path"), operation.get("value")
-            if path == "/status" and isinstance(value, str):
-                wanted = value
-            elif path == "/cancelationReason":
-                reason = _reason(value)
-            elif path == "/cancelationReason/text":
-                reason = _reason({"text": value})
-            else:
-                raise UnsupportedChange(
-                    "Only /status (to cancelled) and /cancelationReason may be patched."
-                )
-        if wanted is None:
-            raise UnsupportedChange("Patch /status to cancelled.")
+        wanted, reason = booking.change_from_patch(request.data)
         return self._change(appointment, wanted, reason)
 
     def _change(self, appointment, wanted: str, reason: str) -> Response:
-        current = resources.APPOINTMENT_STATUS[appointment.status]
-        if wanted != current:
-            if wanted != "cancelled":
-                raise UnsupportedChange()
-            by_client = is_integration_client(self.request.user)
-            appointment = services.cancel_appointment(
-                appointment=appointment,
-                cancelled_by=None if by_client else self.request.user,
-                reason=reason,
-            )
-            appointment = appointments_visible_to(self.request.user).get(pk=appointment.pk)
+        user = self.request.user
+        if booking.change_status(appointment, wanted=wanted, reason=reason, by=user) is not None:
+            appointment = appointments_visible_to(user).get(pk=appointment.pk)
         return Response(resources.appointment(appointment))
 
 

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from appointments.signals import appointment_booked, appointment_rescheduled
 from scheduling.signals import hold_released, slot_created, slot_freed
 
-from . import services, tasks
+from . import services
 
 
 def _enqueue_offers(slots) -> None:
@@ -16,7 +16,7 @@ def _enqueue_offers(slots) -> None:
         by_doctor.setdefault(slot.doctor_id, []).append(str(slot.pk))
     for doctor_id, slot_ids in by_doctor.items():
         if services.doctor_has_waiting_patients(doctor_id):
-            tasks.offer_slots.enqueue(slot_ids=slot_ids)
+            services.offer_slots.enqueue(slot_ids=slot_ids)
 
 
 @receiver(slot_freed, dispatch_uid="waitlist.slot_freed")

@@ -2,10 +2,14 @@
 patient (a slot hold in their name), passing a lapsed offer on, and dropping patients who
 booked with the doctor.
 
-Offers are made by tasks (waitlist.tasks), never in the request that freed the slot. Each offer
-decision for a doctor runs under a lock on the doctor's row, so two offer tasks (two slots
-freed at once, or a task run twice) take turns: nobody is skipped, nobody gets two offers at
-once, and the constraints on WaitlistOffer back that up."""
+Offers are made by tasks (`offer_slots`, `pass_on_expired_offer`), never in the request that
+freed the slot. Each offer decision for a doctor runs under a lock on the doctor's row, so two
+offer tasks (two slots freed at once, or a task run twice) take turns: nobody is skipped,
+nobody gets two offers at once, and the constraints on WaitlistOffer back that up.
+
+Those two tasks are declared here, not in tasks.py: an offer enqueues the task that passes it
+on, which makes the next offer, so in tasks.py they would import this module and this module
+them (a cycle the sibling contract in pyproject.toml forbids). tasks.py holds the mail."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django_tasks import task
 
 from appointments.models import Appointment, AppointmentStatus
 from clinics.models import Clinic
@@ -98,7 +103,7 @@ def _withdraw_open_offer(entry: WaitlistEntry, *, booked_slot_id=None) -> None:
         offer.status = OfferStatus.WITHDRAWN
         if offer.hold.ends_at > now:
             end_hold(hold=offer.hold, outcome=HoldOutcome.RELEASED)
-        tasks.offer_slots.enqueue(slot_ids=[str(offer.slot_id)])
+        offer_slots.enqueue(slot_ids=[str(offer.slot_id)])
     offer.closed_at = now
     offer.save(update_fields=["status", "closed_at", "updated_at"])
 
@@ -188,7 +193,7 @@ def _lock_doctor(doctor_id) -> None:
 @transaction.atomic
 def offer_slot(*, slot_id) -> WaitlistOffer | None:
     """Offer a free slot to the earliest matching waiting patient: hold it for them for
-    WAITLIST_OFFER_MINUTES, email them, and schedule `pass_on_offer` at the expiry. Does
+    WAITLIST_OFFER_MINUTES, email them, and schedule `pass_on_expired_offer` at the expiry. Does
     nothing if the slot is not bookable (booked, held, past, gone) or nobody matches; safe to
     run any number of times."""
     doctor_id = Slot.objects.filter(pk=slot_id).values_list("doctor_id", flat=True).first()
@@ -227,7 +232,7 @@ def offer_slot(*, slot_id) -> WaitlistOffer | None:
         except (DomainError, IntegrityError):  # someone held or booked the slot meanwhile
             return None
         tasks.send_waitlist_offer.enqueue(offer_id=str(offer.pk))
-        tasks.pass_on_offer.using(run_after=offer.expires_at).enqueue(offer_id=str(offer.pk))
+        pass_on_expired_offer.using(run_after=offer.expires_at).enqueue(offer_id=str(offer.pk))
         return offer
     return None
 
@@ -247,12 +252,23 @@ def pass_on_offer(*, offer_id) -> WaitlistOffer | None:
     if offer.status != OfferStatus.OPEN:
         return None
     if live_holds().filter(pk=offer.hold_id).exists():  # ran early: come back at the expiry
-        tasks.pass_on_offer.using(run_after=offer.hold.ends_at).enqueue(offer_id=str(offer.pk))
+        pass_on_expired_offer.using(run_after=offer.hold.ends_at).enqueue(offer_id=str(offer.pk))
         return None
     now = timezone.now()
     offer.status, offer.closed_at = OfferStatus.LAPSED, now
     offer.save(update_fields=["status", "closed_at", "updated_at"])
     return offer_slot(slot_id=offer.slot_id)
+
+
+@task
+def offer_slots(slot_ids: list[str]) -> int:
+    """Offer each slot to its doctor's waitlist (one transaction per slot); how many offers."""
+    return sum(1 for slot_id in slot_ids if offer_slot(slot_id=slot_id) is not None)
+
+
+@task
+def pass_on_expired_offer(offer_id: str) -> bool:
+    return pass_on_offer(offer_id=offer_id) is not None
 
 
 def doctor_has_waiting_patients(doctor_id) -> bool:

@@ -1,5 +1,5 @@
-"""Waitlist work, run by the worker: making offers when slots free up, passing a lapsed offer
-on at its expiry, and the offer email. Each is safe to run twice (services re-check state)."""
+"""Waitlist mail, sent by the worker: the offer email, safe to run twice (it re-checks the
+offer). The tasks that make and pass on offers are in services.py (it says why)."""
 
 from zoneinfo import ZoneInfo
 
@@ -9,23 +9,7 @@ from django_tasks import TaskContext, task
 
 from common.emails import deliver_email, task_message_key
 
-from . import services
 from .models import OfferStatus, WaitlistOffer
-
-
-@task
-def offer_slots(slot_ids: list[str]) -> int:
-    """Offer each slot to its doctor's waitlist (one transaction per slot); how many offers."""
-    made = 0
-    for slot_id in slot_ids:
-        if services.offer_slot(slot_id=slot_id) is not None:
-            made += 1
-    return made
-
-
-@task
-def pass_on_offer(offer_id: str) -> bool:
-    return services.pass_on_offer(offer_id=offer_id) is not None
 
 
 @task(takes_context=True)

@@ -1,21 +1,31 @@
-"""Webhook writes: managing a clinic's endpoints, queueing events for them, and recording
-what each delivery attempt got back (with the automatic disabling after a run of failures)."""
+"""Webhook writes: managing a clinic's endpoints, queueing events for them, delivering them
+(one attempt: check the address again, sign, POST) and recording what each attempt got back
+(with the automatic disabling after a run of failures).
 
+`deliver_webhook` is declared here, not in tasks.py: queueing an event enqueues it and it runs
+`deliver`, so in tasks.py it would import this module and this module it (a cycle the sibling
+contract in pyproject.toml forbids). tasks.py holds the mail, which needs nothing from here."""
+
+import http.client
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import TaskContext, task
 
 from accounts.models import User
 from clinics.models import Clinic
 from clinics.selectors import clinic_admins
 from common.errors import ConflictError, field_error
+from taskqueue.policy import RetryLater
 
 from . import network, tasks
 from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .signing import new_secret
+from .signing import body_of, new_secret, signed_headers
+
+RETRYABLE_STATUSES = {408, 429}
 
 
 class TooManyEndpoints(ConflictError):
@@ -143,7 +153,7 @@ def queue_event(*, clinic_id, event_type: str, data: dict) -> list[WebhookDelive
         for endpoint in endpoints
     )
     for delivery in deliveries:
-        tasks.deliver_webhook.enqueue(delivery_id=str(delivery.pk))
+        deliver_webhook.enqueue(delivery_id=str(delivery.pk))
     return deliveries
 
 
@@ -161,7 +171,7 @@ def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         raise DeliveryInProgress()
     delivery.status = DeliveryStatus.PENDING
     delivery.save(update_fields=["status", "updated_at"])
-    tasks.deliver_webhook.enqueue(delivery_id=str(delivery.pk), manual=True)
+    deliver_webhook.enqueue(delivery_id=str(delivery.pk), manual=True)
     return delivery
 
 
@@ -174,6 +184,86 @@ class AttemptOutcome:
     latency_ms: int | None = None
     response_excerpt: str = ""
     error: str = ""
+
+
+def max_attempts() -> int:
+    return min(settings.WEBHOOK_MAX_ATTEMPTS, settings.TASK_MAX_ATTEMPTS)
+
+
+def attempt_delivery(delivery: WebhookDelivery) -> AttemptOutcome:
+    """Check the address again, sign, POST, and say what came back."""
+    endpoint = delivery.endpoint
+    started_at = timezone.now()
+    body = body_of(delivery.payload)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "CareSlot-Webhooks/1",
+        **signed_headers(
+            message_id=str(delivery.pk),
+            body=body,
+            secrets_in_use=signing_secrets(endpoint, at=started_at),
+            at=started_at,
+        ),
+    }
+    try:
+        destination = network.resolve(endpoint.url)
+        response = network.post(destination, body=body, headers=headers)
+    except network.HostNotResolved as exc:
+        return AttemptOutcome(started_at, False, retryable=True, error=str(exc))
+    except network.UnsafeDestination as exc:
+        return AttemptOutcome(started_at, False, retryable=False, error=str(exc))
+    except (OSError, http.client.HTTPException) as exc:
+        error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        return AttemptOutcome(started_at, False, retryable=True, error=error)
+    code = response.status_code
+    succeeded = 200 <= code < 300
+    return AttemptOutcome(
+        started_at,
+        succeeded,
+        retryable=code >= 500 or code in RETRYABLE_STATUSES,
+        status_code=code,
+        latency_ms=response.latency_ms,
+        response_excerpt=response.excerpt,
+        error="" if succeeded else f"The receiver answered {code}.",
+    )
+
+
+@dataclass
+class DeliveryStep:
+    """What one run of the delivery task came to: a status to report, or another attempt."""
+
+    status: str
+    retry_error: str | None = None
+
+
+def deliver(*, delivery_id: str, attempt: int, manual: bool = False) -> DeliveryStep:
+    """One attempt at a delivery (the task's `attempt`-th run). A 5xx, 408 or 429 answer, a
+    timeout or a connection error asks for another attempt (up to `max_attempts()`); a 2xx
+    settles it; anything else (4xx, a redirect, a refused address) fails it at once. Safe to
+    run twice: a settled delivery is not sent again."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return DeliveryStep("gone")
+    if delivery.status != DeliveryStatus.PENDING:
+        return DeliveryStep(delivery.status)
+    if not delivery.endpoint.enabled:
+        abandon(delivery_id=delivery_id)
+        return DeliveryStep("endpoint disabled")
+    outcome = attempt_delivery(delivery)
+    final = outcome.succeeded or not outcome.retryable or attempt >= max_attempts()
+    record_attempt(delivery_id=delivery_id, outcome=outcome, final=final, manual=manual)
+    if not final:
+        return DeliveryStep(DeliveryStatus.PENDING, retry_error=outcome.error)
+    return DeliveryStep(DeliveryStatus.SUCCEEDED if outcome.succeeded else DeliveryStatus.FAILED)
+
+
+@task(takes_context=True)
+def deliver_webhook(context: TaskContext, delivery_id: str, manual: bool = False) -> str:
+    """The worker's run of `deliver`; the worker's backoff spaces the attempts."""
+    step = deliver(delivery_id=delivery_id, attempt=context.attempt, manual=manual)
+    if step.retry_error is not None:
+        raise RetryLater(step.retry_error)
+    return step.status
 
 
 def _printable(text: str, limit: int) -> str:

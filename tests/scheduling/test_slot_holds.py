@@ -10,7 +10,8 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from appointments.models import Appointment
-from scheduling.models import SlotHold
+from scheduling.models import HoldSource, SlotHold
+from scheduling.services import hold_slot
 from tests.errors import assert_error
 from tests.factories import DoctorFactory, PatientFactory, SlotFactory, in_hours, user_with_role
 
@@ -127,7 +128,13 @@ def test_active_holds_per_patient_are_limited(settings, holder):
     slots = [SlotFactory(start=in_hours(48 + i)) for i in range(3)]
     assert client.post(hold_url(slots[0])).status_code == 201
     assert client.post(hold_url(slots[1])).status_code == 201
-    assert_error(client.post(hold_url(slots[2])), 409, "too_many_holds")
+    refused = holds_counted("live_limit")
+    response = client.post(hold_url(slots[2]))
+    assert_error(response, 409, "too_many_holds")
+    assert response.json()["errors"][0]["detail"] == (
+        "You already hold 2 slots, the most allowed at once; book or release one."
+    )
+    assert holds_counted("live_limit") == refused + 1
     client.delete(hold_url(slots[0]))
     assert client.post(hold_url(slots[2])).status_code == 201
     listed = client.get("/api/v1/slots/holds/").json()
@@ -268,7 +275,51 @@ def test_holds_per_patient_per_day_are_capped(settings, holder, django_capture_o
             assert client.post(hold_url(slot)).status_code == 201
             assert client.delete(hold_url(slot)).status_code == 204
     assert holds_counted("created") == created + 4
-    assert_error(client.post(hold_url(slots[4])), 409, "too_many_holds_today")
-    assert holds_counted("daily_limit") >= 1
+    refused = holds_counted("daily_limit")
+    response = client.post(hold_url(slots[4]))
+    assert_error(response, 409, "too_many_holds_today")
+    assert response.json()["errors"][0]["detail"] == (
+        "You placed 4 holds in the last 24 hours, the most allowed; book a slot directly instead."
+    )
+    assert holds_counted("daily_limit") == refused + 1
     with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1), tick=False):
         assert client.post(hold_url(slots[5])).status_code == 201
+
+
+def test_the_cooldown_names_the_minutes_left(settings, slot, holder):
+    settings.SLOT_HOLD_COOLDOWN_MINUTES = 120
+    _, client = holder
+    client.post(hold_url(slot))
+    with time_machine.travel(timezone.now() + timedelta(minutes=10, seconds=1), tick=False):
+        response = client.post(hold_url(slot))
+    assert_error(response, 409, "hold_cooldown")
+    assert "in 120 minutes" in response.json()["errors"][0]["detail"]
+
+
+def test_a_hold_that_became_a_booking_does_not_cool_off(slot, holder):
+    """The patient held, booked and cancelled: the slot is free and theirs to hold again."""
+    _, client = holder
+    assert client.post(hold_url(slot)).status_code == 201
+    booked = client.post(BOOK, {"slot": str(slot.pk)})
+    assert booked.status_code == 201, booked.content
+    cancelled = client.post(f"{BOOK}{booked.json()['id']}/cancel/", {"reason": "plans"})
+    assert cancelled.status_code == 200, cancelled.content
+    assert client.post(hold_url(slot)).status_code == 201
+
+
+def test_the_daily_cap_counts_only_the_patients_own_holds_placed_today(settings, holder, other):
+    """Another patient's holds, a waitlist offer's hold, and a hold placed more than 24 hours
+    ago (though it ended within them) are not the patient's holds of the day."""
+    settings.MAX_HOLDS_PER_PATIENT_PER_DAY = 1
+    patient, client = holder
+    _, other_client = other
+    slots = [SlotFactory(start=in_hours(72 + i)) for i in range(4)]
+    assert other_client.post(hold_url(slots[0])).status_code == 201
+    with transaction.atomic():
+        hold_slot(patient=patient, slot_id=slots[1].pk, source=HoldSource.WAITLIST)
+    lapsing = client.post(hold_url(slots[2]))
+    assert lapsing.status_code == 201  # the first of the day: the other two are not counted
+    placed_at = timezone.now()
+    with time_machine.travel(placed_at + timedelta(days=1, minutes=5), tick=False):
+        # Placed 24 h 5 min ago, ended (lapsed) 23 h 55 min ago.
+        assert client.post(hold_url(slots[3])).status_code == 201

@@ -30,7 +30,7 @@ from waitlist.services import (
 
 pytestmark = pytest.mark.django_db
 
-OFFER_TASK = "waitlist.tasks.offer_slots"
+OFFER_TASK = "waitlist.services.offer_slots"
 
 
 @pytest.fixture

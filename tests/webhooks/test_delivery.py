@@ -21,7 +21,7 @@ from tests.factories import (
 )
 from tests.webhooks.conftest import make_endpoint
 from webhooks.models import WebhookDelivery
-from webhooks.services import queue_event, rotate_secret
+from webhooks.services import deliver_webhook, queue_event, rotate_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ def test_a_500_is_retried_and_the_log_keeps_both_attempts(
     )
     assert isinstance(succeeded["latency_ms"], int)
     # The worker did the retrying: one task row, attempted twice, successful.
-    (task,) = DBTaskResult.objects.filter(task_path="webhooks.tasks.deliver_webhook")
+    (task,) = DBTaskResult.objects.filter(task_path="webhooks.services.deliver_webhook")
     assert (task.status, len(task.worker_ids)) == ("SUCCESSFUL", 2)
 
 
@@ -147,7 +147,7 @@ def test_retries_wait_for_the_workers_backoff(
     run_tasks()
 
     assert len(receiver.received) == 1
-    task = DBTaskResult.objects.get(task_path="webhooks.tasks.deliver_webhook")
+    task = DBTaskResult.objects.get(task_path="webhooks.services.deliver_webhook")
     assert task.status == "READY"
     assert task.run_after > timezone.now() + timedelta(seconds=25)
     assert WebhookDelivery.objects.get().status == "pending"
@@ -183,7 +183,7 @@ def test_a_refused_connection_is_retried_up_to_the_limit(
     endpoint.refresh_from_db()
     assert endpoint.consecutive_failures == 1
     # Given up by the task itself: the platform's dead-letter list stays for our own bugs.
-    assert DBTaskResult.objects.get(task_path="webhooks.tasks.deliver_webhook").status == (
+    assert DBTaskResult.objects.get(task_path="webhooks.services.deliver_webhook").status == (
         "SUCCESSFUL"
     )
 
@@ -273,8 +273,6 @@ def test_redelivery_to_a_disabled_endpoint_is_refused(client_for, clinic, clinic
 
 
 def test_a_task_that_runs_twice_sends_once(local_webhooks, clinic, receiver, run_tasks):
-    from webhooks.tasks import deliver_webhook
-
     make_endpoint(clinic, receiver.url())
     (delivery,) = queue_event(clinic_id=clinic.pk, event_type="slot.created", data={"slots": []})
     deliver_webhook.enqueue(delivery_id=str(delivery.pk))  # a duplicate run
@@ -324,7 +322,9 @@ def test_disabling_the_endpoint_stops_what_was_queued(
 
 
 def _queued_delivery_tasks() -> list[str]:
-    tasks = DBTaskResult.objects.filter(task_path="webhooks.tasks.deliver_webhook", status="READY")
+    tasks = DBTaskResult.objects.filter(
+        task_path="webhooks.services.deliver_webhook", status="READY"
+    )
     return [task.args_kwargs["kwargs"]["delivery_id"] for task in tasks]
 
 
@@ -371,7 +371,7 @@ def test_attempts_stop_at_the_cap_of_the_task_worker(
     assert len(receiver.received) == 4
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempt_count) == ("failed", 4)
-    assert DBTaskResult.objects.get(task_path="webhooks.tasks.deliver_webhook").status == (
+    assert DBTaskResult.objects.get(task_path="webhooks.services.deliver_webhook").status == (
         "SUCCESSFUL"
     )
 
@@ -403,7 +403,7 @@ def test_a_rolled_back_change_announces_nothing(clinic, booked):
         cancel_then_fail()
 
     assert not WebhookDelivery.objects.exists()
-    assert not DBTaskResult.objects.filter(task_path="webhooks.tasks.deliver_webhook").exists()
+    assert not DBTaskResult.objects.filter(task_path="webhooks.services.deliver_webhook").exists()
 
 
 def _events(clinic) -> list[dict]:

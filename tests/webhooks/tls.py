@@ -142,7 +142,11 @@ class TLSReceiver:
 
 class HangingReceiver:
     """Accepts connections and then either says nothing (`trickle=False`) or sends one byte of
-    an answer every `interval` seconds: each read succeeds within any per-read timeout."""
+    an answer every `interval` seconds: each read succeeds within any per-read timeout. Either
+    way it hangs up after SILENCE_SECONDS or 60 bytes: a client without its timeouts fails
+    the test with a broken answer instead of hanging it."""
+
+    SILENCE_SECONDS = 10
 
     def __init__(self, *, trickle: bool, interval: float = 0.2) -> None:
         self.trickle, self.interval = trickle, interval
@@ -163,8 +167,12 @@ class HangingReceiver:
                 continue
             self.connections.append(conn)
             self.accepted.set()
-            if self.trickle:
-                threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+            serve = self._trickle if self.trickle else self._keep_silent
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    def _keep_silent(self, conn: socket.socket) -> None:
+        if not self.closing.wait(self.SILENCE_SECONDS):
+            conn.close()
 
     def _trickle(self, conn: socket.socket) -> None:
         # 60 bytes, one per interval, then the connection closes: without a total deadline
