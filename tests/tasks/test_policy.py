@@ -5,10 +5,13 @@ what each leaves on the row, in the metrics and in the log (the edges `make muta
 import logging
 import smtplib
 import socket
+import traceback
 from datetime import timedelta
 
+import psycopg
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -62,12 +65,20 @@ def runs(outcome: str) -> float:
         (smtplib.SMTPRecipientsRefused({"a@b.c": (450, b"busy"), "d@e.f": (451, b"later")}), True),
         (smtplib.SMTPRecipientsRefused({"a@b.c": (450, b"busy"), "d@e.f": (550, b"none")}), False),
         (smtplib.SMTPRecipientsRefused({"a@b.c": (500, b"first 5xx")}), False),
+        (smtplib.SMTPRecipientsRefused({"a@b.c": (400, b"first 4xx")}), True),
         (policy.LeaseExpired("gone"), False),
         (RuntimeError("a bug"), False),
     ],
 )
 def test_transient_failures(exc, transient):
     assert policy.is_transient(exc) is transient
+
+
+def test_the_backoff_spreads_over_the_whole_upper_half_of_its_ceiling(settings):
+    """Equal jitter: the first retry waits between 5 and 10 s (base 10), anywhere in there."""
+    delays = [policy.retry_delay(1) for _ in range(300)]
+    assert 5 <= min(delays) < 5.5
+    assert 9.5 < max(delays) <= 10
 
 
 def test_attempts_are_the_claims_and_the_last_allowed_one_is_out_of_attempts():
@@ -82,14 +93,19 @@ def test_a_transient_failure_with_attempts_left_is_retried_after_the_backoff(cap
     db_task = a_task(status=TaskResultStatus.RUNNING, worker_ids=["w1", "w2"])
     retries, failures = runs("retry"), runs("failed")
     now = timezone.now()
+    try:
+        raise ConnectionRefusedError("refused")
+    except ConnectionRefusedError as raised:
+        error = raised  # with a traceback of its frames
     with time_machine.travel(now, tick=False), caplog.at_level(logging.WARNING):
-        given_up = policy.settle_failed_run(db_task, ConnectionRefusedError("refused"))
+        given_up = policy.settle_failed_run(db_task, error)
     assert given_up is False
     db_task.refresh_from_db()
     assert db_task.status == TaskResultStatus.READY
     # attempt 2: base 10 s doubled, 20 s, half of it random
     assert timedelta(seconds=10) <= db_task.run_after - now <= timedelta(seconds=20)
     assert db_task.exception_class_path == "builtins.ConnectionRefusedError"
+    assert db_task.traceback == "".join(traceback.format_exception(error))
     assert db_task.traceback.endswith("ConnectionRefusedError: refused\n")
     assert db_task.worker_ids == ["w1", "w2"]
     assert db_task.finished_at is None
@@ -213,9 +229,10 @@ def test_an_expired_lease_without_a_worker_id_names_none_and_one_out_of_attempts
     assert spent.traceback.endswith(f"LeaseExpired: worker c did not finish within {LEASE}s\n")
 
 
-def test_a_restarted_worker_takes_back_only_what_its_own_id_left_running(caplog):
+def test_a_restarted_worker_takes_back_only_what_its_own_id_left_running(caplog, settings):
+    settings.TASK_MAX_ATTEMPTS = 5
     running = {"status": TaskResultStatus.RUNNING, "started_at": timezone.now()}
-    mine = a_task("mine@example.com", worker_ids=["other", "me"], **running)
+    mine = a_task("mine@example.com", worker_ids=["first", "other", "me"], **running)
     was_mine = a_task("was@example.com", worker_ids=["me", "other"], **running)
     theirs = a_task("theirs@example.com", worker_ids=["other"], **running)
     elsewhere = a_task("elsewhere@example.com", worker_ids=["me"], backend_name="x", **running)
@@ -240,3 +257,32 @@ def test_nothing_to_take_back_logs_nothing(caplog):
         assert policy.recover_own_tasks(backend_name="default", worker_id="me") == []
         assert policy.recover_expired_leases(backend_name="default") == []
     assert [r for r in caplog.records if r.name == "careslot.worker"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("recover", ["own", "expired"])
+def test_a_task_another_worker_holds_locked_is_skipped_not_waited_for(recover):
+    """Two workers' recovery passes never queue behind each other's row locks."""
+    db_task = a_task(
+        status=TaskResultStatus.RUNNING,
+        worker_ids=["me"],
+        started_at=timezone.now() - timedelta(hours=1),
+    )
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with psycopg.connect(url) as other:  # another worker, in the middle of its own pass
+        other.execute(
+            f'SELECT 1 FROM "{DBTaskResult._meta.db_table}" WHERE id = %s FOR UPDATE',
+            [db_task.pk],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting would be an error
+        try:
+            if recover == "own":
+                recovered = policy.recover_own_tasks(backend_name="default", worker_id="me")
+            else:
+                recovered = policy.recover_expired_leases(backend_name="default")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    assert recovered == []

@@ -24,33 +24,38 @@ def test_a_task_whose_worker_was_killed_runs_again_after_its_lease_and_mails_onc
     start_worker, tmp_path
 ):
     heartbeat = tmp_path / "alive"
+    smtp = SMTPServer()
+    smtp.start()
+    # The second worker is started first and frozen (SIGSTOP) while the queue is empty, so it
+    # is polling the moment it is let go, however slowly a worker starts on a busy machine: a
+    # worker that took the task back before the lease ran out would claim it at once.
+    second = start_worker(
+        smtp.port,
+        "--worker-id",
+        "second",
+        TASK_LEASE_SECONDS=LEASE,
+        TASK_RETRY_BASE_SECONDS="0.2",
+        TASK_WORKER_HEARTBEAT_FILE=str(heartbeat),
+    )
+    wait_for(heartbeat.exists, timeout=60)
+    second.send_signal(signal.SIGSTOP)
+
     user = UserFactory(email="kill@example.com", email_confirmed_at=None)
     resend_confirmation(email=user.email)
     task = DBTaskResult.objects.get()
     port = free_port()
-
     # The first worker connects to a mail server that never answers: it is inside the task.
     stalled = StalledSMTPServer(port)
     first = start_worker(port, "--worker-id", "first", TASK_LEASE_SECONDS=LEASE)
-    assert stalled.accepted.wait(30)
-    task.refresh_from_db()
-    assert (task.status, task.worker_ids) == (TaskResultStatus.RUNNING, ["first"])
-    first_claimed_at = task.started_at
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait(timeout=10)
-    stalled.close()
-
-    smtp = SMTPServer(port)
-    smtp.start()
     try:
-        second = start_worker(
-            port,
-            "--worker-id",
-            "second",
-            TASK_LEASE_SECONDS=LEASE,
-            TASK_RETRY_BASE_SECONDS="0.2",
-            TASK_WORKER_HEARTBEAT_FILE=str(heartbeat),
-        )
+        assert stalled.accepted.wait(60)
+        task.refresh_from_db()
+        assert (task.status, task.worker_ids) == (TaskResultStatus.RUNNING, ["first"])
+        first_claimed_at = task.started_at
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        second.send_signal(signal.SIGCONT)
+
         wait_for(lambda: DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL)
         task.refresh_from_db()
         # Taken back only once the lease ran out: the second claim (the rows' own times,
@@ -63,6 +68,8 @@ def test_a_task_whose_worker_was_killed_runs_again_after_its_lease_and_mails_onc
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=30) == 0
     finally:
+        second.send_signal(signal.SIGCONT)  # a frozen process would not die of SIGKILL later
+        stalled.close()
         smtp.stop()
 
     assert len(smtp.mailbox.to("kill@example.com")) == 1
