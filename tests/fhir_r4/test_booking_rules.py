@@ -7,13 +7,16 @@ import pytest
 from appointments.models import Appointment, AppointmentStatus
 from tests.factories import (
     AppointmentFactory,
+    ClinicFactory,
     PatientFactory,
     SlotFactory,
+    clinic_admin_of,
     in_hours,
     user_with_role,
 )
 from tests.fhir_checks import assert_outcome, outcome_codes
 from tests.fhir_r4.test_booking import R4, booking, patch_fhir, post_fhir, put_fhir
+from tests.integrations.helpers import ClientCredentialsAPIClient, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +307,74 @@ def test_a_patch_cancels_with_the_reason_given(client_for, appointment, op, path
         "moving away",
     )
     assert appointment.cancelled_by == appointment.patient.user
+
+
+# An integration client books for a patient its clinic knows ---------------------------------
+
+
+@pytest.fixture
+def site():
+    """A clinic with a free slot and a patient it knows (an appointment there); another
+    clinic's free slot."""
+
+    class Site:
+        clinic = ClinicFactory()
+        slot = SlotFactory(clinic=clinic, start=in_hours(48))
+        other_slot = SlotFactory(start=in_hours(48))
+        patient = AppointmentFactory(slot__clinic=clinic, slot__start=in_hours(96)).patient
+        admin = clinic_admin_of(clinic)
+
+    return Site
+
+
+def api_for(site, *scopes) -> ClientCredentialsAPIClient:
+    client, _ = make_client(site.clinic, list(scopes), created_by=site.admin)
+    return ClientCredentialsAPIClient(client)
+
+
+def client_booking(slot, *references, **fields) -> dict:
+    participants = [{"actor": {"reference": reference}} for reference in references]
+    return booking(slot.pk, participant=participants) | fields
+
+
+def test_a_client_books_for_the_one_patient_among_its_participants(site):
+    api = api_for(site, "appointments:write")
+    absolute = f"https://ehr.example/fhir/r4/Patient/{site.patient.pk}"
+    body = client_booking(site.slot, f"Practitioner/{SOMEONE}", absolute, f"Location/{SOMEONE}")
+    response = post_fhir(api, f"{R4}/Appointment", body)
+    assert response.status_code == 201, response.content
+    assert Appointment.objects.get(slot=site.slot).patient == site.patient
+
+
+NAME_THE_PATIENT = "Name the patient: one participant Patient/<id>."
+
+
+@pytest.mark.parametrize(
+    "references",
+    [(), (f"Practitioner/{SOMEONE}",), ("PATIENT", "PATIENT")],
+    ids=["none", "no patient", "two patients"],
+)
+def test_a_client_names_exactly_one_patient(site, references):
+    api = api_for(site, "appointments:write")
+    references = [
+        f"Patient/{site.patient.pk}" if reference == "PATIENT" else reference
+        for reference in references
+    ]
+    response = post_fhir(api, f"{R4}/Appointment", client_booking(site.slot, *references))
+    assert_refusal(response, 400, "required", "participant", NAME_THE_PATIENT)
+
+
+def test_a_client_booking_without_participants_names_the_patient_it_lacks(site):
+    api = api_for(site, "appointments:write")
+    body = booking(site.slot.pk)  # no participant element at all
+    assert_refusal(
+        post_fhir(api, f"{R4}/Appointment", body), 400, "required", "participant", NAME_THE_PATIENT
+    )
+
+
+def test_a_client_books_only_slots_of_its_clinic(site):
+    api = api_for(site, "appointments:write")
+    body = client_booking(site.other_slot, f"Patient/{site.patient.pk}")
+    response = post_fhir(api, f"{R4}/Appointment", body)
+    assert_refusal(response, 400, "does_not_exist", "slot", "Not a Slot of this client's clinic.")
+    assert not Appointment.objects.filter(slot=site.other_slot).exists()
