@@ -378,3 +378,12 @@ def test_a_client_books_only_slots_of_its_clinic(site):
     response = post_fhir(api, f"{R4}/Appointment", body)
     assert_refusal(response, 400, "does_not_exist", "slot", "Not a Slot of this client's clinic.")
     assert not Appointment.objects.filter(slot=site.other_slot).exists()
+
+
+def test_a_patch_without_a_reason_cancels_with_none(client_for, appointment):
+    client = client_for(appointment.patient.user)
+    operations = [{"op": "replace", "path": "/status", "value": "cancelled"}]
+    response = patch_fhir(client, f"{R4}/Appointment/{appointment.pk}", operations)
+    assert response.status_code == 200, response.content
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancellation_reason) == ("cancelled", "")
