@@ -117,6 +117,7 @@ MODULES: dict[str, list[str]] = {
     # The FHIR booking path: an Appointment read into a booking, a PUT or PATCH into a cancel.
     "fhir_r4/booking.py": [
         "tests/fhir_r4/test_booking.py",
+        "tests/fhir_r4/test_booking_rules.py",
         "tests/fhir_r4/test_authorization.py",
         "tests/integrations/test_scopes.py",
     ],
