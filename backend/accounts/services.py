@@ -27,7 +27,7 @@ from common import metrics
 from common.errors import DomainError, field_error
 from common.models import assign_fields
 
-from . import signals, tasks
+from . import backoff, signals, tasks
 from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
     FAMILY_CLAIM,
@@ -56,6 +56,14 @@ class InvalidCredentials(AuthenticationFailed):
 class AccountLocked(Throttled):
     default_code = "account_locked"
     default_detail = "Too many failed logins for this email from your network. Try again later."
+
+
+class LoginBackoff(Throttled):
+    default_code = "login_backoff"
+    default_detail = (
+        "Too many failed logins for this account. Wait the time Retry-After gives, then try "
+        "again (or reset the password)."
+    )
 
 
 # --- roles -------------------------------------------------------------------------------------
@@ -132,15 +140,13 @@ def issue_tokens(*, user: User) -> dict[str, str]:
 def log_in(*, email: str, password: str, request: HttpRequest) -> tuple[User, dict[str, str]]:
     """Check the credentials and return the user with a fresh token pair.
 
-    django-axes counts failed attempts per email and client IP: once `AXES_FAILURE_LIMIT` is
-    reached, every attempt, even with the right password, is refused until the cool-off ends.
-    `request` is the Django HttpRequest (not DRF's wrapper): axes marks the lockout on it.
+    django-axes counts failed attempts per email and client network: once `AXES_FAILURE_LIMIT`
+    is reached, every attempt, even with the right password, is refused until the cool-off ends.
+    Failures of the account from anywhere make it wait before the next attempt is checked
+    (accounts.backoff). `request` is the Django HttpRequest (not DRF's wrapper): axes marks the
+    lockout on it.
     """
-    user = authenticate(request, email=email, password=password)
-    if getattr(request, "axes_locked_out", False):
-        metrics.LOGIN_FAILURES.labels("locked_out").inc()
-        # The failure just recorded restarted the cool-off, so the wait is the whole of it.
-        raise AccountLocked(wait=settings.AXES_COOLOFF_TIME.total_seconds())
+    user = _check_password(request=request, email=email, password=password)
     if user is None:
         metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
         raise InvalidCredentials()
@@ -148,8 +154,26 @@ def log_in(*, email: str, password: str, request: HttpRequest) -> tuple[User, di
         raise EmailNotConfirmed()
     # The signal Django's own login() sends: sets last_login and clears this client's failures.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
+    backoff.clear(user.email)
     LoginEvent.objects.create(user=user)
     return user, issue_tokens(user=user)
+
+
+def _check_password(*, request: HttpRequest, email: str, password: str) -> User | None:
+    """The user these credentials belong to, or None (the failure counted by the lockout and the
+    backoff); raises `LoginBackoff` or `AccountLocked` when the attempt may not be checked."""
+    wait = backoff.wait_seconds(email)
+    if wait:
+        metrics.LOGIN_FAILURES.labels("backoff").inc()
+        raise LoginBackoff(wait=wait)
+    user = authenticate(request, email=email, password=password)
+    if getattr(request, "axes_locked_out", False):
+        metrics.LOGIN_FAILURES.labels("locked_out").inc()
+        # The failure just recorded restarted the cool-off, so the wait is the whole of it.
+        raise AccountLocked(wait=settings.AXES_COOLOFF_TIME.total_seconds())
+    if user is None:
+        backoff.record_failure(email)
+    return user
 
 
 class InvalidRefreshToken(AuthenticationFailed):
@@ -265,18 +289,26 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
     if not user.is_active or not default_token_generator.check_token(user, token):
         raise InvalidToken()
     _set_password(user=user, password=new_password)
+    backoff.clear(user.email)
     return user
 
 
-@transaction.atomic
-def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
-    """Change the password, revoke every other session, and return a fresh token pair."""
-    if not user.check_password(current_password):
+def change_password(
+    *, user: User, current_password: str, new_password: str, request: HttpRequest
+) -> dict[str, str]:
+    """Change the password, revoke every other session, and return a fresh token pair.
+
+    A wrong current password counts as a failed login (lockout and backoff), so a stolen
+    access token cannot be used to guess the password at the change endpoint's pace."""
+    checked = _check_password(request=request, email=user.email, password=current_password)
+    if checked is None or checked.pk != user.pk:
+        metrics.LOGIN_FAILURES.labels("wrong_current_password").inc()
         raise field_error(
             "current_password", "The current password is wrong.", code="wrong_password"
         )
-    _set_password(user=user, password=new_password)
-    return issue_tokens(user=user)
+    with transaction.atomic():
+        _set_password(user=user, password=new_password)
+        return issue_tokens(user=user)
 
 
 def _set_password(*, user: User, password: str) -> None:

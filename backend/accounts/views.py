@@ -84,11 +84,14 @@ class LoginView(PublicView):
             ),
             429: error_response(
                 "LoginTooManyRequests",
-                "Too many attempts: `throttled` (per client) or `account_locked` (too many "
-                "failures for this email from this client; even the right password is refused "
-                "until the cool-off ends). `Retry-After` gives the wait in seconds.",
+                "Too many attempts: `throttled` (per client network), `account_locked` (too many "
+                "failures for this email from this network; even the right password is refused "
+                "until the cool-off ends) or `login_backoff` (too many failures for this account "
+                "from anywhere: the attempt is not checked until the wait ends). `Retry-After` "
+                "gives the wait in seconds.",
                 "throttled",
                 "account_locked",
+                "login_backoff",
             ),
         },
     )
@@ -188,15 +191,30 @@ class PasswordResetConfirmView(PublicView):
 class PasswordChangeView(APIView):
     @extend_schema(
         summary="Change my password",
-        description="Revokes every token issued before and returns a fresh pair.",
+        description=(
+            "Revokes every token issued before and returns a fresh pair. A wrong current "
+            "password counts as a failed login for the account (lockout and backoff)."
+        ),
         tags=TAGS,
         request=s.PasswordChangeSerializer,
-        responses={200: s.TokenPairSerializer},
+        responses={
+            200: s.TokenPairSerializer,
+            429: error_response(
+                "PasswordChangeTooManyRequests",
+                "Too many wrong passwords: `account_locked` (for this account from this network) "
+                "or `login_backoff` (for this account from anywhere). `Retry-After` gives the "
+                "wait in seconds.",
+                "account_locked",
+                "login_backoff",
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.change_password(user=request.user, **data.validated_data)
+        tokens = services.change_password(
+            user=request.user, **data.validated_data, request=request._request
+        )
         return Response(tokens)
 
 

@@ -75,12 +75,14 @@ DATABASE_UNAVAILABLE = Counter(
 )
 CACHE_UNAVAILABLE = Counter(
     "careslot_cache_unavailable",
-    "Cache (Redis) calls that failed, by the feature that degraded: throttle, replica_sticky",
+    "Cache (Redis) calls that failed, by the feature that degraded: throttle, login_backoff, "
+    "replica_sticky",
     ["feature"],
 )
 LOGIN_FAILURES = Counter(
     "careslot_login_failures",
-    "Refused logins: invalid_credentials, or locked_out (an attempt during a lockout, axes)",
+    "Refused logins: invalid_credentials, locked_out (an attempt during a lockout, axes), backoff "
+    "(an attempt during the account's backoff) or wrong_current_password (password change)",
     ["reason"],
 )
 

@@ -207,16 +207,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Login lockout (django-axes, docs/security.md): failures are counted in the database per email
-# *and* client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
-# that patient out from everywhere. Each attempt during a lockout restarts the cool-off.
+# *and* client network (the /64 of an IPv6 address, an IPv4 address itself), so a guesser is
+# stopped without letting anyone who knows a patient's email lock that patient out from
+# everywhere. Each attempt during a lockout restarts the cool-off.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_network"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# Per account, from any address (accounts.backoff): after the free failures each further one
+# doubles the wait before the next attempt is checked, up to the maximum; a delay, never a lock.
+LOGIN_BACKOFF_FREE_FAILURES = env.int("LOGIN_BACKOFF_FREE_FAILURES", default=10)
+LOGIN_BACKOFF_BASE_SECONDS = env.int("LOGIN_BACKOFF_BASE_SECONDS", default=30)
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60)
+LOGIN_BACKOFF_MEMORY_SECONDS = env.int("LOGIN_BACKOFF_MEMORY_SECONDS", default=24 * 3600)
 # The access log would open a session (and set a cookie) on every JWT login; last_login is kept.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False

@@ -347,7 +347,7 @@ export interface paths {
         put?: never;
         /**
          * Change my password
-         * @description Revokes every token issued before and returns a fresh pair.
+         * @description Revokes every token issued before and returns a fresh pair. A wrong current password counts as a failed login for the account (lockout and backoff).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -6260,9 +6260,10 @@ export interface components {
             /**
              * @description * `throttled` - throttled
              *     * `account_locked` - account_locked
+             *     * `login_backoff` - login_backoff
              * @enum {string}
              */
-            code: "throttled" | "account_locked";
+            code: "throttled" | "account_locked" | "login_backoff";
             detail: string;
             attr: string | null;
         };
@@ -6840,6 +6841,20 @@ export interface components {
         PasswordChangeRequest: {
             current_password: string;
             new_password: string;
+        };
+        PasswordChangeTooManyRequests: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["PasswordChangeTooManyRequestsErrorComponent"][];
+        };
+        PasswordChangeTooManyRequestsErrorComponent: {
+            /**
+             * @description * `account_locked` - account_locked
+             *     * `login_backoff` - login_backoff
+             * @enum {string}
+             */
+            code: "account_locked" | "login_backoff";
+            detail: string;
+            attr: string | null;
         };
         PasswordResetConfirmRequest: {
             uid: string;
@@ -13059,7 +13074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
-            /** @description Too many attempts: `throttled` (per client) or `account_locked` (too many failures for this email from this client; even the right password is refused until the cool-off ends). `Retry-After` gives the wait in seconds. */
+            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this email from this network; even the right password is refused until the cool-off ends) or `login_backoff` (too many failures for this account from anywhere: the attempt is not checked until the wait ends). `Retry-After` gives the wait in seconds. */
             429: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -13414,6 +13429,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            /** @description Too many wrong passwords: `account_locked` (for this account from this network) or `login_backoff` (for this account from anywhere). `Retry-After` gives the wait in seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChangeTooManyRequests"];
                 };
             };
         };
