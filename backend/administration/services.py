@@ -7,6 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Role, User, UserRole
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
+from accounts.signals import user_deactivated
 from appointments.models import Appointment, AppointmentStatus, CancellationCause
 from appointments.services import cancel_appointment
 from audit.models import AdminAction
@@ -75,6 +76,7 @@ def deactivate_user(*, user: User, actor: User, reason: str) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     revoke_all_tokens(user=user)
+    user_deactivated.send(sender=User, user=user)
     upcoming = Appointment.objects.filter(
         status=AppointmentStatus.BOOKED, start__gt=timezone.now()
     ).filter(Q(patient__user=user) | Q(doctor__user=user))
