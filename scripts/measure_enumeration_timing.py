@@ -7,6 +7,7 @@ both with a license number a doctor already holds (public in the directory) and 
 Prints the medians and their difference.
 
 Usage: python scripts/measure_enumeration_timing.py [--rounds 300] [--database-url URL]
+       [--only /register/doctor/]  (the paths containing this text only)
 The throttles are raised for the run (they would refuse after 5 requests an hour).
 """
 
@@ -113,6 +114,7 @@ def measure(port: int, rounds: int, path: str, known, unknown, label: str = "") 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--only", default="", help="measure only the paths containing this")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -179,29 +181,33 @@ def main() -> int:
             "last_name": "Probe",
             "specialty": "timing",
         }
+
+        def selected(port, rounds, path, *bodies, **kwargs):
+            return measure(port, rounds, path, *bodies, **kwargs) if args.only in path else None
+
         results = [
-            measure(
+            selected(
                 port,
                 args.rounds,
                 "/api/v1/auth/password/reset/",
                 {"email": probe},
                 lambda i: {"email": f"nobody-{run}-{i}@example.com"},
             ),
-            measure(
+            selected(
                 port,
                 args.rounds,
                 "/api/v1/auth/email/resend/",
                 {"email": probe},
                 lambda i: {"email": f"nobody-{run}-{i}@example.com"},
             ),
-            measure(
+            selected(
                 port,
                 max(1, args.rounds // 3),
                 "/api/v1/auth/register/patient/",
                 {**registration, "email": probe},
                 lambda i: {**registration, "email": f"new-{run}-{i}@example.com"},
             ),
-            measure(
+            selected(
                 port,
                 max(1, args.rounds // 3),
                 "/api/v1/auth/register/doctor/",
@@ -213,7 +219,7 @@ def main() -> int:
                 },
                 label="taken license",
             ),
-            measure(
+            selected(
                 port,
                 max(1, args.rounds // 3),
                 "/api/v1/auth/register/doctor/",
@@ -226,6 +232,7 @@ def main() -> int:
                 label="new license",
             ),
         ]
+        results = [result for result in results if result is not None]
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=60)
