@@ -21,7 +21,17 @@ from .permissions import (
     revoke_clinic_admin_permission,
 )
 
-CLINIC_FIELDS = ("name", "slug", "address", "city", "country", "phone", "email", "timezone")
+CLINIC_FIELDS = (
+    "name",
+    "slug",
+    "address",
+    "city",
+    "country",
+    "phone",
+    "email",
+    "timezone",
+    "require_staff_mfa",
+)
 
 
 def _save_clinic(clinic: Clinic) -> Clinic:

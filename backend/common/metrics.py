@@ -82,7 +82,8 @@ CACHE_UNAVAILABLE = Counter(
 LOGIN_FAILURES = Counter(
     "careslot_login_failures",
     "Refused logins: invalid_credentials, locked_out (an attempt during a lockout, axes), backoff "
-    "(an attempt during the account's backoff) or wrong_current_password (password change)",
+    "(an attempt during the account's backoff), wrong_current_password (password change) or "
+    "invalid_mfa_code (a wrong second-factor code)",
     ["reason"],
 )
 

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "common",
@@ -224,6 +226,16 @@ LOGIN_BACKOFF_FREE_FAILURES = env.int("LOGIN_BACKOFF_FREE_FAILURES", default=10)
 LOGIN_BACKOFF_BASE_SECONDS = env.int("LOGIN_BACKOFF_BASE_SECONDS", default=30)
 LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60)
 LOGIN_BACKOFF_MEMORY_SECONDS = env.int("LOGIN_BACKOFF_MEMORY_SECONDS", default=24 * 3600)
+# Two-factor sign-in for staff (docs/security.md, "Two-factor sign-in"): the roles that must enrol
+# a TOTP device before they get tokens (comma-separated; empty: nobody must, though anyone
+# enrolled still signs in with a code). A clinic can require it of its admins and doctors too.
+MFA_REQUIRED_ROLES = frozenset(env.list("CARESLOT_MFA_REQUIRED_ROLES", default=["platform_admin"]))
+# How long the challenge a login answers with can be used for the code (or for enrolling).
+MFA_CHALLENGE_SECONDS = env.int("MFA_CHALLENGE_SECONDS", default=300)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="CareSlot")
+# django-otp's own per-device throttle would refuse the right code after a wrong one; wrong codes
+# are counted by the lockout and the per-account backoff like wrong passwords instead.
+OTP_TOTP_THROTTLE_FACTOR = 0
 # The access log would open a session (and set a cookie) on every JWT login; last_login is kept.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
