@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.openapi import ErrorCode401Enum
 from common.schema import error_response
 from common.throttling import ClientScopedRateThrottle
 
@@ -168,11 +169,10 @@ class MfaEnrolmentView(APIView):
 
 ENROLMENT_UNAUTHORIZED = error_response(
     "MfaEnrolmentUnauthorized",
-    "Neither logged in nor a valid `mfa_enrolment_required` challenge.",
+    "Neither logged in (a bearer token, if sent, was refused) nor a valid "
+    "`mfa_enrolment_required` challenge.",
     "mfa_challenge_invalid",
-    "not_authenticated",
-    "authentication_failed",
-    "token_not_valid",
+    *ErrorCode401Enum.values,
 )
 ALREADY_ENROLLED = error_response(
     "MfaAlreadyEnrolled", "Two-factor sign-in is already set up.", "mfa_already_enrolled"

@@ -105,6 +105,11 @@ def reset_user_mfa(*, user: User, actor: User, reason: str) -> User:
     """Take away a user's second factor (a lost device): their TOTP device and recovery codes go,
     every session of theirs ends (a session opened with the lost device too), and the audit log
     says who did it and why."""
+    if user.pk == actor.pk:
+        # A session alone (a stolen one, say) must not be able to take the second factor away.
+        raise ConflictError(
+            "Another platform admin resets your second factor.", code="cannot_reset_own_mfa"
+        )
     user = User.objects.select_for_update().get(pk=user.pk)
     removed = mfa.reset(user)
     if not removed:

@@ -140,15 +140,18 @@ class UserAdminViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             "For a lost authenticator app without recovery codes: removes the user's TOTP "
             "device and recovery codes, so their next login asks them to enrol again (when "
             "their role requires it) or signs them in with the password alone. Every session "
-            "of theirs ends. Logged with the reason. 409 `mfa_not_enrolled` when there is "
-            "nothing to reset."
+            "of theirs ends. Logged with the reason. Not for one's own account."
         ),
         tags=TAGS,
         request=ReasonSerializer,
         responses={
             200: AccountSerializer,
             409: error_response(
-                "MfaNotEnrolled", "The user has no second factor.", "mfa_not_enrolled"
+                "MfaResetConflict",
+                "`mfa_not_enrolled` (nothing to reset) or `cannot_reset_own_mfa` (another "
+                "platform admin resets yours).",
+                "mfa_not_enrolled",
+                "cannot_reset_own_mfa",
             ),
         },
     )

@@ -258,3 +258,12 @@ def test_an_unknown_user_for_the_reset_is_a_404(client_for):
     missing = UserFactory.build().pk
     response = client_for(admin).post(f"/api/v1/users/{missing}/mfa/reset/", {"reason": "x"})
     assert_error(response, 404, "not_found")
+
+
+def test_a_platform_admin_cannot_reset_their_own_second_factor(client_for):
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    client = client_for(admin)
+    enrol(client)
+    response = client.post(f"/api/v1/users/{admin.pk}/mfa/reset/", {"reason": "new phone"})
+    assert_error(response, 409, "cannot_reset_own_mfa")
+    assert RecoveryCode.objects.filter(user=admin).count() == 10

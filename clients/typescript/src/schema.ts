@@ -1859,7 +1859,7 @@ export interface paths {
         put?: never;
         /**
          * Reset a user's two-factor sign-in (platform admins)
-         * @description For a lost authenticator app without recovery codes: removes the user's TOTP device and recovery codes, so their next login asks them to enrol again (when their role requires it) or signs them in with the password alone. Every session of theirs ends. Logged with the reason. 409 `mfa_not_enrolled` when there is nothing to reset.
+         * @description For a lost authenticator app without recovery codes: removes the user's TOTP device and recovery codes, so their next login asks them to enrol again (when their role requires it) or signs them in with the password alone. Every session of theirs ends. Logged with the reason. Not for one's own account.
          */
         post: operations["revokeUserSecondFactor"];
         delete?: never;
@@ -6612,9 +6612,13 @@ export interface components {
              *     * `not_authenticated` - not_authenticated
              *     * `authentication_failed` - authentication_failed
              *     * `token_not_valid` - token_not_valid
+             *     * `bad_authorization_header` - bad_authorization_header
+             *     * `user_not_found` - user_not_found
+             *     * `user_inactive` - user_inactive
+             *     * `token_revoked` - token_revoked
              * @enum {string}
              */
-            code: "mfa_challenge_invalid" | "not_authenticated" | "authentication_failed" | "token_not_valid";
+            code: "mfa_challenge_invalid" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "bad_authorization_header" | "user_not_found" | "user_inactive" | "token_revoked";
             detail: string;
             attr: string | null;
         };
@@ -6637,19 +6641,6 @@ export interface components {
             detail: string;
             attr: string | null;
         };
-        MfaNotEnrolled: {
-            type: components["schemas"]["ClientErrorEnum"];
-            errors: components["schemas"]["MfaNotEnrolledErrorComponent"][];
-        };
-        MfaNotEnrolledErrorComponent: {
-            /**
-             * @description * `mfa_not_enrolled` - mfa_not_enrolled
-             * @enum {string}
-             */
-            code: "mfa_not_enrolled";
-            detail: string;
-            attr: string | null;
-        };
         MfaProvisioning: {
             /** @description An otpauth:// URI for the authenticator app. */
             provisioning_uri: string;
@@ -6657,6 +6648,20 @@ export interface components {
             secret: string;
             /** @description The URI as a QR code: an SVG data URI. */
             qr_code: string;
+        };
+        MfaResetConflict: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["MfaResetConflictErrorComponent"][];
+        };
+        MfaResetConflictErrorComponent: {
+            /**
+             * @description * `mfa_not_enrolled` - mfa_not_enrolled
+             *     * `cannot_reset_own_mfa` - cannot_reset_own_mfa
+             * @enum {string}
+             */
+            code: "mfa_not_enrolled" | "cannot_reset_own_mfa";
+            detail: string;
+            attr: string | null;
         };
         MfaStartTooManyRequests: {
             type: components["schemas"]["ClientErrorEnum"];
@@ -13973,7 +13978,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuthMfaTotpCreateErrorResponse400"];
                 };
             };
-            /** @description Neither logged in nor a valid `mfa_enrolment_required` challenge. */
+            /** @description Neither logged in (a bearer token, if sent, was refused) nor a valid `mfa_enrolment_required` challenge. */
             401: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -14124,7 +14129,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuthMfaTotpConfirmCreateErrorResponse400"];
                 };
             };
-            /** @description Neither logged in nor a valid `mfa_enrolment_required` challenge. */
+            /** @description Neither logged in (a bearer token, if sent, was refused) nor a valid `mfa_enrolment_required` challenge. */
             401: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -23060,13 +23065,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse406"];
                 };
             };
-            /** @description The user has no second factor. */
+            /** @description `mfa_not_enrolled` (nothing to reset) or `cannot_reset_own_mfa` (another platform admin resets yours). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MfaNotEnrolled"];
+                    "application/json": components["schemas"]["MfaResetConflict"];
                 };
             };
             413: {
