@@ -2,9 +2,12 @@
 unknown ones? Serves the API with `make serve` (gunicorn + the task worker) on PostgreSQL with a
 real SMTP server configured (aiosmtpd, in this process), then times, request by request and
 alternating the two kinds, password reset, confirmation resend and registration for an email
-that has an account and for one that has none. Prints the medians and their difference.
+that has an account and for one that has none; for doctor registration (issue 28, finding 1)
+both with a license number a doctor already holds (public in the directory) and with a new one.
+Prints the medians and their difference.
 
 Usage: python scripts/measure_enumeration_timing.py [--rounds 300] [--database-url URL]
+       [--only /register/doctor/]  (the paths containing this text only)
 The throttles are raised for the run (they would refuse after 5 requests an hour).
 """
 
@@ -83,13 +86,15 @@ def wait_until_up(port: int, server: subprocess.Popen) -> None:
     raise SystemExit("make serve did not come up")
 
 
-def measure(port: int, rounds: int, path: str, known: dict, unknown) -> dict:
-    """Alternate the two kinds so that drift in the machine's load hits both alike."""
+def measure(port: int, rounds: int, path: str, known, unknown, label: str = "") -> dict:
+    """Alternate the two kinds so that drift in the machine's load hits both alike. `known`
+    (the registered email) and `unknown` are bodies, or functions of the round giving one."""
     times: dict[str, list[float]] = {"known": [], "unknown": []}
     for i in range(rounds):
         order = ("known", "unknown") if i % 2 == 0 else ("unknown", "known")
         for kind in order:
-            body = known if kind == "known" else unknown(i)
+            make = known if kind == "known" else unknown
+            body = make(i) if callable(make) else make
             status, elapsed = post(port, path, body)
             assert status in (201, 202), (path, status)
             times[kind].append(elapsed)
@@ -97,7 +102,7 @@ def measure(port: int, rounds: int, path: str, known: dict, unknown) -> dict:
     unknown_ms = statistics.median(times["unknown"])
     quartiles = statistics.quantiles(times["known"] + times["unknown"], n=4)
     return {
-        "path": path,
+        "path": path + (f" ({label})" if label else ""),
         "requests_each": len(times["known"]),
         "known_median_ms": round(known_ms, 2),
         "unknown_median_ms": round(unknown_ms, 2),
@@ -109,6 +114,7 @@ def measure(port: int, rounds: int, path: str, known: dict, unknown) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--only", default="", help="measure only the paths containing this")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -135,9 +141,19 @@ def main() -> int:
     ensure_database(args.database_url)
     subprocess.run([PYTHON, "backend/manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     probe = f"timing-{secrets.token_hex(4)}@example.com"
+    taken_license = f"TIMING-{secrets.token_hex(4)}"
     create_users = (
         "from accounts.models import User\n"
+        "from doctors.models import Doctor, Specialty\n"
         f"User.objects.create_user('{probe}', '{PASSWORD}', first_name='T', last_name='P')\n"
+        "specialty, _ = Specialty.objects.get_or_create(\n"
+        "    slug='timing', defaults={'name': 'Timing'}\n"
+        ")\n"
+        f"holder = User.objects.create_user('holder-{probe}', '{PASSWORD}',\n"
+        "    first_name='H', last_name='D')\n"
+        "Doctor.objects.create(\n"
+        f"    user=holder, specialty=specialty, license_number='{taken_license}'\n"
+        ")\n"
     )
     subprocess.run(
         [PYTHON, "backend/manage.py", "shell", "-c", create_users], cwd=ROOT, env=env, check=True
@@ -159,29 +175,64 @@ def main() -> int:
             "last_name": "Probe",
             "date_of_birth": "1990-01-01",
         }
+        doctor = {
+            "password": PASSWORD,
+            "first_name": "Timing",
+            "last_name": "Probe",
+            "specialty": "timing",
+        }
+
+        def selected(port, rounds, path, *bodies, **kwargs):
+            return measure(port, rounds, path, *bodies, **kwargs) if args.only in path else None
+
         results = [
-            measure(
+            selected(
                 port,
                 args.rounds,
                 "/api/v1/auth/password/reset/",
                 {"email": probe},
                 lambda i: {"email": f"nobody-{run}-{i}@example.com"},
             ),
-            measure(
+            selected(
                 port,
                 args.rounds,
                 "/api/v1/auth/email/resend/",
                 {"email": probe},
                 lambda i: {"email": f"nobody-{run}-{i}@example.com"},
             ),
-            measure(
+            selected(
                 port,
                 max(1, args.rounds // 3),
                 "/api/v1/auth/register/patient/",
                 {**registration, "email": probe},
                 lambda i: {**registration, "email": f"new-{run}-{i}@example.com"},
             ),
+            selected(
+                port,
+                max(1, args.rounds // 3),
+                "/api/v1/auth/register/doctor/",
+                {**doctor, "email": probe, "license_number": taken_license},
+                lambda i: {
+                    **doctor,
+                    "email": f"new-doctor-{run}-{i}@example.com",
+                    "license_number": taken_license,
+                },
+                label="taken license",
+            ),
+            selected(
+                port,
+                max(1, args.rounds // 3),
+                "/api/v1/auth/register/doctor/",
+                lambda i: {**doctor, "email": probe, "license_number": f"K-{run}-{i}"},
+                lambda i: {
+                    **doctor,
+                    "email": f"new-doctor-{run}-{i}-b@example.com",
+                    "license_number": f"N-{run}-{i}",
+                },
+                label="new license",
+            ),
         ]
+        results = [result for result in results if result is not None]
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=60)

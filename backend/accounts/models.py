@@ -168,3 +168,23 @@ class TokenFamily(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}Z"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the TOTP code when the device is lost. Ten are issued
+    at enrolment and shown once; only their HMAC-SHA256 (keyed with SECRET_KEY) is stored, so a
+    copy of the table does not sign anyone in. django-otp's static tokens are stored in the
+    clear, hence this model."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

@@ -81,3 +81,43 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = StrictCharField()
+
+
+class MfaChallengeSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["mfa_required", "mfa_enrolment_required"])
+    detail = StrictCharField()
+    challenge = StrictCharField(help_text="Short-lived; send it with the code (or to enrol).")
+    expires_in = serializers.IntegerField(help_text="Seconds the challenge stays usable.")
+
+
+class MfaLoginSerializer(serializers.Serializer):
+    challenge = StrictCharField(max_length=1024)
+    code = StrictCharField(
+        max_length=32, help_text="The 6 digits of the authenticator app, or a recovery code."
+    )
+
+
+class MfaEnrolStartSerializer(serializers.Serializer):
+    challenge = StrictCharField(
+        max_length=1024,
+        required=False,
+        help_text="The login's `mfa_enrolment_required` challenge, when not logged in.",
+    )
+
+
+class MfaEnrolConfirmSerializer(MfaEnrolStartSerializer):
+    code = StrictCharField(max_length=16, help_text="The first code the app shows.")
+
+
+class MfaProvisioningSerializer(serializers.Serializer):
+    provisioning_uri = StrictCharField(help_text="An otpauth:// URI for the authenticator app.")
+    secret = StrictCharField(help_text="The key in base32, for typing in by hand.")
+    qr_code = StrictCharField(help_text="The URI as a QR code: an SVG data URI.")
+
+
+class MfaEnrolResultSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=StrictCharField(), help_text="Ten one-time codes, shown this once: keep them."
+    )
+    access = StrictCharField(required=False, help_text="When enrolling from a login challenge.")
+    refresh = StrictCharField(required=False, help_text="When enrolling from a login challenge.")

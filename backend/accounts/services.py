@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -24,10 +25,10 @@ from rest_framework.exceptions import (
 from rest_framework_simplejwt.exceptions import TokenError
 
 from common import metrics
-from common.errors import DomainError, field_error
+from common.errors import ConflictError, DomainError, field_error
 from common.models import assign_fields
 
-from . import signals, tasks
+from . import backoff, mfa, signals, tasks
 from .models import LoginEvent, TokenFamily, TokenFamilyEnd, User, UserRole, normalize_email
 from .tokens import (
     FAMILY_CLAIM,
@@ -56,6 +57,14 @@ class InvalidCredentials(AuthenticationFailed):
 class AccountLocked(Throttled):
     default_code = "account_locked"
     default_detail = "Too many failed logins for this email from your network. Try again later."
+
+
+class LoginBackoff(Throttled):
+    default_code = "login_backoff"
+    default_detail = (
+        "Too many failed logins for this account. Wait the time Retry-After gives, then try "
+        "again (or reset the password)."
+    )
 
 
 # --- roles -------------------------------------------------------------------------------------
@@ -124,32 +133,161 @@ def resend_confirmation(*, email: str) -> None:
 # --- login and tokens --------------------------------------------------------------------------
 
 
-def issue_tokens(*, user: User) -> dict[str, str]:
-    refresh = VersionedRefreshToken.for_user(user)
+def issue_tokens(*, user: User, amr: tuple[str, ...] = ("pwd",)) -> dict[str, str]:
+    refresh = VersionedRefreshToken.for_user(user, amr=amr)
     return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
-def log_in(*, email: str, password: str, request: HttpRequest) -> tuple[User, dict[str, str]]:
-    """Check the credentials and return the user with a fresh token pair.
+def log_in(*, email: str, password: str, request: HttpRequest) -> tuple[User, dict]:
+    """Check the credentials and return the user with a fresh token pair, or, when the user
+    needs a second factor (accounts.mfa), with a challenge instead: `{"code": "mfa_required" or
+    "mfa_enrolment_required", "challenge": ..., "expires_in": ...}`.
 
-    django-axes counts failed attempts per email and client IP: once `AXES_FAILURE_LIMIT` is
-    reached, every attempt, even with the right password, is refused until the cool-off ends.
-    `request` is the Django HttpRequest (not DRF's wrapper): axes marks the lockout on it.
+    django-axes counts failed attempts per email and client network: once `AXES_FAILURE_LIMIT`
+    is reached, every attempt, even with the right password, is refused until the cool-off ends.
+    Failures of the account from anywhere make it wait before the next attempt is checked
+    (accounts.backoff). `request` is the Django HttpRequest (not DRF's wrapper): axes marks the
+    lockout on it.
     """
+    user = _check_password(request=request, email=email, password=password)
+    if user is None:
+        metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
+        raise InvalidCredentials()
+    if not user.is_email_confirmed:
+        raise EmailNotConfirmed()
+    purpose = mfa.login_purpose(user)
+    if purpose is not None:
+        return user, {
+            "code": purpose,
+            "detail": MFA_DETAILS[purpose],
+            "challenge": mfa.make_challenge(user, purpose),
+            "expires_in": settings.MFA_CHALLENGE_SECONDS,
+        }
+    return user, _finish_login(user=user, request=request, amr=("pwd",))
+
+
+MFA_DETAILS = {
+    mfa.Purpose.VERIFY: "Send the code of your authenticator app (or a recovery code) with "
+    "this challenge to POST /auth/login/mfa/.",
+    mfa.Purpose.ENROL: "Your role requires two-factor sign-in: enrol an authenticator app with "
+    "this challenge (POST /auth/mfa/totp/, then POST /auth/mfa/totp/confirm/).",
+}
+
+
+def _finish_login(*, user: User, request: HttpRequest, amr: tuple[str, ...]) -> dict[str, str]:
+    # The signal Django's own login() sends: sets last_login and clears this client's failures.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    backoff.clear(user.email)
+    LoginEvent.objects.create(user=user)
+    return issue_tokens(user=user, amr=amr)
+
+
+class InvalidChallenge(AuthenticationFailed):
+    default_code = "mfa_challenge_invalid"
+    default_detail = "This sign-in challenge is invalid, used or expired; log in again."
+
+
+class InvalidMfaCode(AuthenticationFailed):
+    default_code = "invalid_mfa_code"
+    default_detail = "The code is wrong or was already used."
+
+
+def _guard_code_attempt(*, user: User, request: HttpRequest) -> None:
+    """Refuse a second-factor attempt while the account waits or is locked out from here."""
+    wait = backoff.wait_seconds(user.email)
+    if wait:
+        metrics.LOGIN_FAILURES.labels("backoff").inc()
+        raise LoginBackoff(wait=wait)
+    credentials = {"email": user.email}
+    if settings.AXES_ENABLED and AxesProxyHandler.is_locked(request, credentials=credentials):
+        metrics.LOGIN_FAILURES.labels("locked_out").inc()
+        raise AccountLocked(wait=settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def _count_wrong_code(*, user: User, request: HttpRequest) -> None:
+    """A wrong second-factor code counts as a failed login: lockout and backoff."""
+    metrics.LOGIN_FAILURES.labels("invalid_mfa_code").inc()
+    backoff.record_failure(user.email)
+    user_login_failed.send(sender=__name__, credentials={"email": user.email}, request=request)
+
+
+def complete_mfa_login(*, challenge: str, code: str, request: HttpRequest) -> tuple[User, dict]:
+    """Trade a login's `mfa_required` challenge and a TOTP or recovery code for tokens whose
+    `amr` says both factors were used."""
+    found = mfa.read_challenge(challenge, purposes=(mfa.Purpose.VERIFY,))
+    if found is None:
+        raise InvalidChallenge()
+    user, payload = found
+    _guard_code_attempt(user=user, request=request)
+    if not mfa.verify_code(user, code):
+        _count_wrong_code(user=user, request=request)
+        raise InvalidMfaCode()
+    mfa.spend_challenge(payload)
+    return user, _finish_login(user=user, request=request, amr=("pwd", "otp"))
+
+
+class MfaAlreadyEnrolled(ConflictError):
+    default_code = "mfa_already_enrolled"
+    default_detail = (
+        "Two-factor sign-in is already set up. Use your recovery codes, or ask a platform "
+        "admin to reset it, to enrol another device."
+    )
+
+
+def enrolling_user(*, user: User | None, challenge: str | None) -> tuple[User, dict | None]:
+    """Who is enrolling: the logged-in user, or the one an `mfa_enrolment_required` challenge
+    was made for (with its payload)."""
+    if user is not None and user.is_authenticated:
+        return user, None
+    found = mfa.read_challenge(challenge or "", purposes=(mfa.Purpose.ENROL,))
+    if found is None:
+        raise InvalidChallenge()
+    return found
+
+
+def start_mfa_enrolment(*, user: User) -> dict[str, str]:
+    """A new TOTP device to add to an authenticator app, confirmed by its first code."""
+    if mfa.confirmed_device(user) is not None:
+        raise MfaAlreadyEnrolled()
+    return mfa.provisioning(mfa.start_enrolment(user))
+
+
+def confirm_mfa_enrolment(
+    *, user: User, code: str, request: HttpRequest, challenge_payload: dict | None
+) -> dict:
+    """Confirm the pending device; returns the ten recovery codes (shown this once), and, when
+    enrolling from a login's challenge, the tokens that login was waiting for."""
+    if mfa.confirmed_device(user) is not None:
+        raise MfaAlreadyEnrolled()
+    _guard_code_attempt(user=user, request=request)
+    codes = mfa.confirm_enrolment(user, code)
+    if codes is None:
+        _count_wrong_code(user=user, request=request)
+        raise field_error(
+            "code", "The code is wrong, or no enrolment was started.", code="wrong_mfa_code"
+        )
+    result: dict = {"recovery_codes": codes}
+    if challenge_payload is not None:
+        mfa.spend_challenge(challenge_payload)
+        result.update(_finish_login(user=user, request=request, amr=("pwd", "otp")))
+    return result
+
+
+def _check_password(*, request: HttpRequest, email: str, password: str) -> User | None:
+    """The user these credentials belong to, or None (the failure counted by the lockout and the
+    backoff); raises `LoginBackoff` or `AccountLocked` when the attempt may not be checked."""
+    wait = backoff.wait_seconds(email)
+    if wait:
+        metrics.LOGIN_FAILURES.labels("backoff").inc()
+        raise LoginBackoff(wait=wait)
     user = authenticate(request, email=email, password=password)
     if getattr(request, "axes_locked_out", False):
         metrics.LOGIN_FAILURES.labels("locked_out").inc()
         # The failure just recorded restarted the cool-off, so the wait is the whole of it.
         raise AccountLocked(wait=settings.AXES_COOLOFF_TIME.total_seconds())
     if user is None:
-        metrics.LOGIN_FAILURES.labels("invalid_credentials").inc()
-        raise InvalidCredentials()
-    if not user.is_email_confirmed:
-        raise EmailNotConfirmed()
-    # The signal Django's own login() sends: sets last_login and clears this client's failures.
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
-    LoginEvent.objects.create(user=user)
-    return user, issue_tokens(user=user)
+        backoff.record_failure(email)
+    return user
 
 
 class InvalidRefreshToken(AuthenticationFailed):
@@ -265,18 +403,26 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
     if not user.is_active or not default_token_generator.check_token(user, token):
         raise InvalidToken()
     _set_password(user=user, password=new_password)
+    backoff.clear(user.email)
     return user
 
 
-@transaction.atomic
-def change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
-    """Change the password, revoke every other session, and return a fresh token pair."""
-    if not user.check_password(current_password):
+def change_password(
+    *, user: User, current_password: str, new_password: str, request: HttpRequest
+) -> dict[str, str]:
+    """Change the password, revoke every other session, and return a fresh token pair.
+
+    A wrong current password counts as a failed login (lockout and backoff), so a stolen
+    access token cannot be used to guess the password at the change endpoint's pace."""
+    checked = _check_password(request=request, email=user.email, password=current_password)
+    if checked is None or checked.pk != user.pk:
+        metrics.LOGIN_FAILURES.labels("wrong_current_password").inc()
         raise field_error(
             "current_password", "The current password is wrong.", code="wrong_password"
         )
-    _set_password(user=user, password=new_password)
-    return issue_tokens(user=user)
+    with transaction.atomic():
+        _set_password(user=user, password=new_password)
+        return issue_tokens(user=user)
 
 
 def _set_password(*, user: User, password: str) -> None:

@@ -10,6 +10,9 @@ from .models import TokenFamily, User
 TOKEN_VERSION_CLAIM = "ver"
 FAMILY_CLAIM = "fam"
 SESSION_START_CLAIM = "sst"  # when the login that started the session happened (epoch seconds)
+# How the login that started the session was authenticated (RFC 8176): ["pwd"], or ["pwd", "otp"]
+# after a second factor. Refresh and access tokens of the session carry it.
+AMR_CLAIM = "amr"
 _CONFIRMATION_SALT = "accounts.email-confirmation"
 
 
@@ -18,8 +21,9 @@ class VersionedRefreshToken(RefreshToken):
     to the token family a login starts."""
 
     @classmethod
-    def for_user(cls, user: User) -> "VersionedRefreshToken":
+    def for_user(cls, user: User, amr: tuple[str, ...] = ("pwd",)) -> "VersionedRefreshToken":
         token = super().for_user(user)
+        token[AMR_CLAIM] = list(amr)
         token[TOKEN_VERSION_CLAIM] = user.token_version
         family = TokenFamily.objects.create(user=user, current_jti=token["jti"])
         token[FAMILY_CLAIM] = str(family.pk)

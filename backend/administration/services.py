@@ -5,8 +5,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from accounts import mfa
 from accounts.models import Role, User, UserRole
 from accounts.services import grant_role, revoke_all_tokens, revoke_role
+from accounts.signals import user_deactivated
 from appointments.models import Appointment, AppointmentStatus, CancellationCause
 from appointments.services import cancel_appointment
 from audit.models import AdminAction
@@ -75,6 +77,7 @@ def deactivate_user(*, user: User, actor: User, reason: str) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     revoke_all_tokens(user=user)
+    user_deactivated.send(sender=User, user=user)
     upcoming = Appointment.objects.filter(
         status=AppointmentStatus.BOOKED, start__gt=timezone.now()
     ).filter(Q(patient__user=user) | Q(doctor__user=user))
@@ -93,6 +96,27 @@ def deactivate_user(*, user: User, actor: User, reason: str) -> User:
         target=user,
         reason=reason,
         cancelled_appointments=cancelled,
+    )
+    return user
+
+
+@transaction.atomic
+def reset_user_mfa(*, user: User, actor: User, reason: str) -> User:
+    """Take away a user's second factor (a lost device): their TOTP device and recovery codes go,
+    every session of theirs ends (a session opened with the lost device too), and the audit log
+    says who did it and why."""
+    if user.pk == actor.pk:
+        # A session alone (a stolen one, say) must not be able to take the second factor away.
+        raise ConflictError(
+            "Another platform admin resets your second factor.", code="cannot_reset_own_mfa"
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    removed = mfa.reset(user)
+    if not removed:
+        raise ConflictError("This user has no second factor to reset.", code="mfa_not_enrolled")
+    revoke_all_tokens(user=user)
+    record_admin_action(
+        actor=actor, action=AdminAction.MFA_RESET, target=user, reason=reason, devices=removed
     )
     return user
 

@@ -135,6 +135,36 @@ class UserAdminViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(AccountSerializer(users_for_admin().get(pk=user.pk)).data)
 
     @extend_schema(
+        summary="Reset a user's two-factor sign-in (platform admins)",
+        description=(
+            "For a lost authenticator app without recovery codes: removes the user's TOTP "
+            "device and recovery codes, so their next login asks them to enrol again (when "
+            "their role requires it) or signs them in with the password alone. Every session "
+            "of theirs ends. Logged with the reason. Not for one's own account."
+        ),
+        tags=TAGS,
+        request=ReasonSerializer,
+        responses={
+            200: AccountSerializer,
+            409: error_response(
+                "MfaResetConflict",
+                "`mfa_not_enrolled` (nothing to reset) or `cannot_reset_own_mfa` (another "
+                "platform admin resets yours).",
+                "mfa_not_enrolled",
+                "cannot_reset_own_mfa",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="mfa/reset")
+    def mfa_reset(self, request: Request, pk=None) -> Response:
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.reset_user_mfa(
+            user=self.get_object(), actor=request.user, **data.validated_data
+        )
+        return Response(AccountSerializer(users_for_admin().get(pk=user.pk)).data)
+
+    @extend_schema(
         summary="Reactivate a user (platform admins)",
         tags=TAGS,
         request=ReasonSerializer,

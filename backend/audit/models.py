@@ -13,6 +13,7 @@ class AdminAction(models.TextChoices):
     ROLE_REVOKED = "role_revoked", "Role revoked"
     CLINIC_ADMIN_ASSIGNED = "clinic_admin_assigned", "Clinic admin assigned"
     CLINIC_ADMIN_REMOVED = "clinic_admin_removed", "Clinic admin removed"
+    MFA_RESET = "mfa_reset", "Two-factor sign-in reset"
     TASK_REQUEUED = "task_requeued", "Failed task requeued"
     INTEGRATION_CLIENT_CREATED = "integration_client_created", "Integration client created"
     INTEGRATION_CLIENT_ROTATED = "integration_client_rotated", "Integration client rotated"

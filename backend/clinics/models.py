@@ -24,6 +24,8 @@ class Clinic(TimeStampedModel):
     email = models.EmailField(blank=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
+    # Its admins and (accepted) doctors must sign in with a second factor (docs/security.md).
+    require_staff_mfa = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name", "id"]

@@ -24,6 +24,7 @@ class ClinicSerializer(StrictModelSerializer):
             "email",
             "timezone",
             "is_active",
+            "require_staff_mfa",
             "created_at",
             "updated_at",
         ]
@@ -38,8 +39,25 @@ class ClinicInputSerializer(StrictModelSerializer):
 
     class Meta:
         model = Clinic
-        fields = ["name", "slug", "address", "city", "country", "phone", "email", "timezone"]
-        extra_kwargs = {"phone": {"required": False}, "email": {"required": False}}
+        fields = [
+            "name",
+            "slug",
+            "address",
+            "city",
+            "country",
+            "phone",
+            "email",
+            "timezone",
+            "require_staff_mfa",
+        ]
+        extra_kwargs = {
+            "phone": {"required": False},
+            "email": {"required": False},
+            "require_staff_mfa": {
+                "required": False,
+                "help_text": "Its admins and doctors must sign in with a second factor.",
+            },
+        }
 
 
 class ClinicAdminSerializer(StrictModelSerializer):

@@ -13,7 +13,7 @@ from audit.services import record_admin_action
 from common.errors import ConflictError, field_error
 from doctors.models import Doctor
 
-from . import tasks
+from . import signals, tasks
 from .models import Clinic, DoctorClinicAssociation
 from .permissions import (
     clinics_administered_by,
@@ -21,7 +21,17 @@ from .permissions import (
     revoke_clinic_admin_permission,
 )
 
-CLINIC_FIELDS = ("name", "slug", "address", "city", "country", "phone", "email", "timezone")
+CLINIC_FIELDS = (
+    "name",
+    "slug",
+    "address",
+    "city",
+    "country",
+    "phone",
+    "email",
+    "timezone",
+    "require_staff_mfa",
+)
 
 
 def _save_clinic(clinic: Clinic) -> Clinic:
@@ -68,6 +78,7 @@ def assign_clinic_admin(*, clinic: Clinic, user: User, granted_by: User) -> User
 def remove_clinic_admin(*, clinic: Clinic, user: User, removed_by: User) -> None:
     """Take `clinic` away from `user`; the role goes when they administer no clinic at all."""
     revoke_clinic_admin_permission(user=user, clinic=clinic)
+    signals.clinic_admin_removed.send(sender=Clinic, clinic=clinic, user=user)
     record_admin_action(
         actor=removed_by, action=AdminAction.CLINIC_ADMIN_REMOVED, target=user, clinic=clinic.pk
     )

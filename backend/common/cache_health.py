@@ -5,6 +5,8 @@ as soon as a call to the cache succeeds again (django-redis reconnects per comma
 - `throttle` fails open: requests are not rate-limited while the counters are out of reach.
   Refusing every login and booking would turn a cache outage into an API outage; passwords
   stay guarded by the login lockout, which counts failures in the database (django-axes).
+- `login_backoff` fails open: the per-account backoff (accounts.backoff) waits for nobody while
+  its counters are out of reach; the lockout per email and network, in the database, still holds.
 - `replica_sticky` fails closed: a user's reads go to the primary, as if they had just written,
   since nobody can tell whether they did. The primary can serve every read; a read from a
   replica that has not caught up with the user's own write could not be undone.
@@ -20,7 +22,11 @@ from . import metrics
 logger = logging.getLogger(__name__)
 
 CACHE_ERRORS = (RedisError, ConnectionInterrupted, OSError)
-FAILS = {"throttle": "open (not rate-limited)", "replica_sticky": "closed (reads the primary)"}
+FAILS = {
+    "throttle": "open (not rate-limited)",
+    "login_backoff": "open (no per-account backoff)",
+    "replica_sticky": "closed (reads the primary)",
+}
 
 
 def cache_degraded(feature: str, exc: BaseException) -> None:

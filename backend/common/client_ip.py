@@ -6,6 +6,8 @@ client is the N-th entry from the right, and everything left of it is whatever t
 chose to send. With no proxy (the default) only the socket address counts.
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 from ipware import get_client_ip
@@ -35,3 +37,30 @@ def _resolve(request: HttpRequest, *, header: str, entries_after_client: int | N
         algorithm="legacy",
     )
     return ip
+
+
+# One IPv6 site gets a /64 (RFC 6177) and chooses any of its 2**64 addresses at will; one IPv4
+# address is all a client has. Limits count per network so rotating addresses does not reset them.
+IPV4_PREFIX = 32
+IPV6_PREFIX = 64
+
+
+def network_of(ip: str | None) -> str | None:
+    """The first address of the network `ip` belongs to: the /64 for IPv6 (an IPv4-mapped IPv6
+    address counts as its IPv4 address), the address itself for IPv4."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def client_network(request: HttpRequest) -> str | None:
+    """The network (`network_of`) of the client that sent `request`: what throttles and the
+    login lockout count against."""
+    return network_of(client_ip(request))

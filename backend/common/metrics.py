@@ -73,12 +73,15 @@ DATABASE_UNAVAILABLE = Counter(
 )
 CACHE_UNAVAILABLE = Counter(
     "careslot_cache_unavailable",
-    "Cache (Redis) calls that failed, by the feature that degraded: throttle, replica_sticky",
+    "Cache (Redis) calls that failed, by the feature that degraded: throttle, login_backoff, "
+    "replica_sticky",
     ["feature"],
 )
 LOGIN_FAILURES = Counter(
     "careslot_login_failures",
-    "Refused logins: invalid_credentials, or locked_out (an attempt during a lockout, axes)",
+    "Refused logins: invalid_credentials, locked_out (an attempt during a lockout, axes), backoff "
+    "(an attempt during the account's backoff), wrong_current_password (password change) or "
+    "invalid_mfa_code (a wrong second-factor code)",
     ["reason"],
 )
 

@@ -1,4 +1,6 @@
-"""Throttles keyed on common.client_ip, so every limit agrees with axes and the access logs.
+"""Throttles keyed on the client's network (common.client_ip.client_network: the /64 of an IPv6
+address, an IPv4 address itself), the same key the login lockout counts against; a client that
+rotates addresses inside its /64 shares one budget.
 
 A throttled endpoint also tells the client where it stands (draft-ietf-httpapi-ratelimit-headers):
 `RateLimit-Limit` (requests per window), `RateLimit-Remaining`, `RateLimit-Reset` (seconds until
@@ -12,16 +14,16 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from . import metrics
 from .cache_health import CACHE_ERRORS, cache_degraded
-from .client_ip import client_ip
+from .client_ip import client_network
 
 RATE_LIMIT_ATTRIBUTE = "careslot_rate_limit"
 
 
 class ClientScopedRateThrottle(ScopedRateThrottle):
-    """DRF's ScopedRateThrottle, identifying anonymous callers by `client_ip`."""
+    """DRF's ScopedRateThrottle, identifying anonymous callers by `client_network`."""
 
     def get_ident(self, request) -> str:
-        return client_ip(request) or "unknown"
+        return client_network(request) or "unknown"
 
     def allow_request(self, request, view) -> bool:
         try:

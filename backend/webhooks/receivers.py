@@ -2,12 +2,14 @@
 
 from django.dispatch import receiver
 
+from accounts.signals import user_deactivated
 from appointments import signals as appointment_signals
+from clinics.signals import clinic_admin_removed
 from scheduling import signals as slot_signals
 from scheduling.models import Slot
 
 from .events import EventType, appointment_data, slots_data
-from .services import queue_event
+from .services import disable_endpoints_created_by, queue_event
 
 APPOINTMENT_EVENTS = {
     appointment_signals.appointment_booked: EventType.APPOINTMENT_BOOKED,
@@ -75,3 +77,13 @@ def on_slots_removed(sender, slot_ids, slots=None, **kwargs) -> None:
         queue_event(
             clinic_id=clinic_id, event_type=EventType.SLOT_REMOVED, data=slots_data(clinic_slots)
         )
+
+
+@receiver(clinic_admin_removed, dispatch_uid="webhooks:clinic_admin_removed")
+def on_clinic_admin_removed(sender, clinic, user, **kwargs) -> None:
+    disable_endpoints_created_by(user=user, clinic=clinic)
+
+
+@receiver(user_deactivated, dispatch_uid="webhooks:user_deactivated")
+def on_user_deactivated(sender, user, **kwargs) -> None:
+    disable_endpoints_created_by(user=user)

@@ -328,6 +328,33 @@ def _count_failure(endpoint_id, *, now: datetime) -> None:
     endpoint.save(update_fields=fields)
 
 
+def disable_endpoints_created_by(*, user: User, clinic: Clinic | None = None) -> int:
+    """Disable the enabled endpoints `user` created (at `clinic`, or anywhere), and mail the
+    clinic's remaining active admins about each: a removed or deactivated admin may have pointed
+    one at a server of their own, so it sends nothing until an admin who stays enables it again
+    (docs/webhooks.md). Returns how many were disabled."""
+    endpoints = WebhookEndpoint.objects.select_for_update().filter(created_by=user, enabled=True)
+    if clinic is not None:
+        endpoints = endpoints.filter(clinic=clinic)
+    now = timezone.now()
+    disabled = 0
+    for endpoint in endpoints.select_related("clinic").order_by("created_at", "id"):
+        endpoint.enabled = False
+        endpoint.disabled_at = now
+        endpoint.disabled_reason = (
+            "The admin who created it no longer administers the clinic. Check that the URL "
+            "belongs to the clinic before enabling it again."
+        )
+        endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+        remaining = clinic_admins(endpoint.clinic).filter(is_active=True).exclude(pk=user.pk)
+        for admin in remaining:
+            tasks.send_endpoint_disabled_notice.enqueue(
+                endpoint_id=str(endpoint.pk), recipient_id=str(admin.pk)
+            )
+        disabled += 1
+    return disabled
+
+
 def abandon(*, delivery_id: str) -> None:
     """The endpoint was disabled while the delivery waited: it is not sent (an admin may
     redeliver it once the endpoint is enabled again)."""

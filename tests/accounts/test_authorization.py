@@ -68,6 +68,26 @@ ENDPOINTS = [
         body=lambda w: {"email": w.patient.user.email, "password": PASSWORD},
     ),
     Endpoint(
+        "auth-login-mfa",
+        "POST",
+        lambda w: f"{AUTH}/login/mfa/",
+        everyone(401),
+        body=lambda w: {"challenge": "not-a-challenge", "code": "000000"},
+    ),
+    # Anyone logged in may enrol; without a login it takes a login's enrolment challenge.
+    Endpoint(
+        "auth-mfa-totp-start", "POST", lambda w: f"{AUTH}/mfa/totp/", expect(201), body=lambda w: {}
+    ),
+    Endpoint(
+        "auth-mfa-totp-confirm",
+        "POST",
+        lambda w: f"{AUTH}/mfa/totp/confirm/",
+        expect(400),
+        body=lambda w: {"code": "000000"},
+        # a wrong code is a failed login: the lockout records it
+        refusal_writes=frozenset({"axes_accessattempt"}),
+    ),
+    Endpoint(
         "auth-token-refresh",
         "POST",
         lambda w: f"{AUTH}/token/refresh/",
@@ -102,6 +122,8 @@ ENDPOINTS = [
         lambda w: f"{AUTH}/password/change/",
         expect(400),
         body=lambda w: {"current_password": "wrong", "new_password": PASSWORD},
+        # a wrong current password is a failed login: the lockout records it
+        refusal_writes=frozenset({"axes_accessattempt"}),
     ),
     Endpoint("auth-me", "GET", lambda w: f"{AUTH}/me/", expect(200)),
     Endpoint(

@@ -2,6 +2,7 @@
 pinned."""
 
 import pytest
+from django.test import RequestFactory
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import Role, TokenFamily, User, UserRole
@@ -81,7 +82,10 @@ def test_a_new_password_like_the_users_own_email_is_refused():
     user = UserFactory(email="rosalind.franklin@example.com", password="Old-pass-2026!")
     with pytest.raises(ValidationError) as refused:
         change_password(
-            user=user, current_password="Old-pass-2026!", new_password="rosalind.franklin"
+            user=user,
+            current_password="Old-pass-2026!",
+            new_password="rosalind.franklin",
+            request=RequestFactory().post("/api/v1/auth/password/change/"),
         )
     assert refused.value.get_codes() == {"new_password": ["password_too_similar"]}
     user.refresh_from_db()

@@ -3,6 +3,7 @@
 A clinic admin asking for another clinic's report gets 404 (the clinic is not among theirs)."""
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.authz import Endpoint, cases, check, expect
 from tests.factories import UserFactory, failed_task
@@ -11,6 +12,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
 V1 = "/api/v1"
 CLINIC_STAFF = {"clinic_admin": 200, "other_clinic_admin": 200, "platform_admin": 200}
+
+
+def enrolled_user():
+    user = UserFactory()
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return user
+
 
 ENDPOINTS = [
     Endpoint("users-list", "GET", lambda w: f"{V1}/users/", expect(403, platform_admin=200)),
@@ -26,6 +34,13 @@ ENDPOINTS = [
         lambda w: f"{V1}/users/{UserFactory().pk}/deactivate/",
         expect(403, platform_admin=200),
         body=lambda w: {"reason": "spam"},
+    ),
+    Endpoint(
+        "users-mfa-reset",
+        "POST",
+        lambda w: f"{V1}/users/{enrolled_user().pk}/mfa/reset/",
+        expect(403, platform_admin=200),
+        body=lambda w: {"reason": "lost phone"},
     ),
     Endpoint(
         "users-activate",

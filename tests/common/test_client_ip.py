@@ -37,8 +37,8 @@ def test_client_ip(settings, proxies, forwarded, expected):
     assert client_ip(RequestFactory().get("/", **headers)) == expected
 
 
-def test_axes_asks_client_ip(settings):
-    assert settings.AXES_CLIENT_IP_CALLABLE == "common.client_ip.client_ip"
+def test_axes_counts_per_client_network(settings):
+    assert settings.AXES_CLIENT_IP_CALLABLE == "common.client_ip.client_network"
 
 
 def views(resolver: URLResolver):

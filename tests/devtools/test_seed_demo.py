@@ -59,3 +59,24 @@ def test_seed_demo_books_upcoming_appointments_once():
     upcoming = Appointment.objects.filter(status="booked")
     assert upcoming.count() == 3
     assert Slot.objects.filter(status="booked").count() == 3
+
+
+def test_the_demo_platform_admin_signs_in_as_the_seed_output_says(api_client, settings, capsys):
+    import pyotp
+
+    from devtools.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+
+    login = {"email": "platform.admin@careslot.local", "password": DEMO_PASSWORD}
+    settings.MFA_REQUIRED_ROLES = frozenset({Role.PLATFORM_ADMIN})
+    call_command("seed_demo")
+    assert f"TOTP secret {DEMO_TOTP_SECRET}" in capsys.readouterr().out
+    challenge = api_client.post("/api/v1/auth/login/", login).json()["challenge"]
+    code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    done = api_client.post("/api/v1/auth/login/mfa/", {"challenge": challenge, "code": code})
+    assert done.status_code == 200, done.content
+
+    # a harness that requires no second factor (CI) signs in with the password alone
+    settings.MFA_REQUIRED_ROLES = frozenset()
+    call_command("seed_demo")
+    assert "TOTP secret" not in capsys.readouterr().out
+    assert api_client.post("/api/v1/auth/login/", login).status_code == 200

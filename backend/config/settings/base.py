@@ -19,7 +19,7 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.CareSlotAdminConfig",  # django.contrib.admin, signed in with a second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "common",
@@ -84,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tells the admin site whether the session was verified by a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Reads the caller DRF authenticated: a client's successful writes go to the audit log.
     "integrations.middleware.IntegrationWriteAuditMiddleware",
@@ -208,16 +212,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Login lockout (django-axes, docs/security.md): failures are counted in the database per email
-# *and* client IP, so a guesser is stopped without letting anyone who knows a patient's email lock
-# that patient out from everywhere. Each attempt during a lockout restarts the cool-off.
+# *and* client network (the /64 of an IPv6 address, an IPv4 address itself), so a guesser is
+# stopped without letting anyone who knows a patient's email lock that patient out from
+# everywhere. Each attempt during a lockout restarts the cool-off.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.client_ip.client_network"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# Per account, from any address (accounts.backoff): after the free failures each further one
+# doubles the wait before the next attempt is checked, up to the maximum; a delay, never a lock.
+LOGIN_BACKOFF_FREE_FAILURES = env.int("LOGIN_BACKOFF_FREE_FAILURES", default=10)
+LOGIN_BACKOFF_BASE_SECONDS = env.int("LOGIN_BACKOFF_BASE_SECONDS", default=30)
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60)
+LOGIN_BACKOFF_MEMORY_SECONDS = env.int("LOGIN_BACKOFF_MEMORY_SECONDS", default=24 * 3600)
+# Two-factor sign-in for staff (docs/security.md, "Two-factor sign-in"): the roles that must enrol
+# a TOTP device before they get tokens (comma-separated; empty: nobody must, though anyone
+# enrolled still signs in with a code). A clinic can require it of its admins and doctors too.
+MFA_REQUIRED_ROLES = frozenset(env.list("CARESLOT_MFA_REQUIRED_ROLES", default=["platform_admin"]))
+# How long the challenge a login answers with can be used for the code (or for enrolling).
+MFA_CHALLENGE_SECONDS = env.int("MFA_CHALLENGE_SECONDS", default=300)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="CareSlot")
+# django-otp's own per-device throttle would refuse the right code after a wrong one; wrong codes
+# are counted by the lockout and the per-account backoff like wrong passwords instead.
+OTP_TOTP_THROTTLE_FACTOR = 0
 # The access log would open a session (and set a cookie) on every JWT login; last_login is kept.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False

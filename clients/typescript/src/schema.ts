@@ -283,9 +283,29 @@ export interface paths {
         put?: never;
         /**
          * Log in
-         * @description Returns an access token (short-lived) and a refresh token.
+         * @description Returns an access token (short-lived) and a refresh token, whose `amr` claim is `["pwd"]`. A user who signs in with a second factor gets `202` instead, with `code` `mfa_required` and a short-lived `challenge` to send with the code to `POST /auth/login/mfa/`; one whose role (or clinic) requires a second factor and who has not enrolled gets `mfa_enrolment_required` and a challenge to enrol with (`POST /auth/mfa/totp/`, then `/confirm/`), which then returns the tokens.
          */
         post: operations["logIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/mfa/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a login with the second factor
+         * @description Takes the `challenge` of a login that answered `mfa_required` and the current code of the authenticator app, or one of the recovery codes (each works once). Returns the tokens, whose `amr` claim is `["pwd", "otp"]`.
+         */
+        post: operations["completeMfaLogin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -336,6 +356,46 @@ export interface paths {
         patch: operations["updateMyAccount"];
         trace?: never;
     };
+    "/api/v1/auth/mfa/totp/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start enrolling an authenticator app (TOTP)
+         * @description Returns the provisioning URI, its QR code (SVG data URI) and the key in base32 for a new, unconfirmed device (replacing an unconfirmed one). Confirm it with its first code at `POST /auth/mfa/totp/confirm/`.
+         */
+        post: operations["createTotpDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/totp/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the authenticator app with its first code
+         * @description Turns two-factor sign-in on and returns ten one-time recovery codes, shown this once (stored hashed). Enrolling with a login's challenge also returns that login's tokens (`amr` `["pwd", "otp"]`). A wrong code counts as a failed login.
+         */
+        post: operations["confirmTotpDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/password/change/": {
         parameters: {
             query?: never;
@@ -347,7 +407,7 @@ export interface paths {
         put?: never;
         /**
          * Change my password
-         * @description Revokes every token issued before and returns a fresh pair.
+         * @description Revokes every token issued before and returns a fresh pair. A wrong current password counts as a failed login for the account (lockout and backoff).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -1788,6 +1848,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{id}/mfa/reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a user's two-factor sign-in (platform admins)
+         * @description For a lost authenticator app without recovery codes: removes the user's TOTP device and recovery codes, so their next login asks them to enrol again (when their role requires it) or signs them in with the password alone. Every session of theirs ends. Logged with the reason. Not for one's own account.
+         */
+        post: operations["revokeUserSecondFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{user_id}/roles/": {
         parameters: {
             query?: never;
@@ -2136,6 +2216,7 @@ export interface components {
          *     * `role_revoked` - Role revoked
          *     * `clinic_admin_assigned` - Clinic admin assigned
          *     * `clinic_admin_removed` - Clinic admin removed
+         *     * `mfa_reset` - Two-factor sign-in reset
          *     * `task_requeued` - Failed task requeued
          *     * `integration_client_created` - Integration client created
          *     * `integration_client_rotated` - Integration client rotated
@@ -2143,7 +2224,7 @@ export interface components {
          *     * `integration_write` - Write made by an integration client
          * @enum {string}
          */
-        AdminActionLogActionEnum: "user_activated" | "user_deactivated" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "clinic_admin_assigned" | "clinic_admin_removed" | "task_requeued" | "integration_client_created" | "integration_client_rotated" | "integration_client_revoked" | "integration_write";
+        AdminActionLogActionEnum: "user_activated" | "user_deactivated" | "doctor_confirmed" | "doctor_rejected" | "role_granted" | "role_revoked" | "clinic_admin_assigned" | "clinic_admin_removed" | "mfa_reset" | "task_requeued" | "integration_client_created" | "integration_client_rotated" | "integration_client_revoked" | "integration_write";
         AdminActionsListActionErrorComponent: {
             /**
              * @description * `action` - action
@@ -2954,6 +3035,68 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["AuthLoginCreateError"][];
         };
+        AuthLoginMfaCreateChallengeErrorComponent: {
+            /**
+             * @description * `challenge` - challenge
+             * @enum {string}
+             */
+            attr: "challenge";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        AuthLoginMfaCreateCodeErrorComponent: {
+            /**
+             * @description * `code` - code
+             * @enum {string}
+             */
+            attr: "code";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        AuthLoginMfaCreateError: components["schemas"]["AuthLoginMfaCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AuthLoginMfaCreateChallengeErrorComponent"] | components["schemas"]["AuthLoginMfaCreateCodeErrorComponent"] | components["schemas"]["OtherValidationError"];
+        AuthLoginMfaCreateErrorResponse400: components["schemas"]["AuthLoginMfaCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        AuthLoginMfaCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        AuthLoginMfaCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["AuthLoginMfaCreateError"][];
+        };
         AuthLogoutCreateError: components["schemas"]["AuthLogoutCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AuthLogoutCreateRefreshErrorComponent"] | components["schemas"]["OtherValidationError"];
         AuthLogoutCreateErrorResponse400: components["schemas"]["AuthLogoutCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         AuthLogoutCreateNonFieldErrorsErrorComponent: {
@@ -3084,6 +3227,109 @@ export interface components {
          * @enum {string}
          */
         AuthMethodEnum: "client_secret_post" | "private_key_jwt";
+        AuthMfaTotpConfirmCreateChallengeErrorComponent: {
+            /**
+             * @description * `challenge` - challenge
+             * @enum {string}
+             */
+            attr: "challenge";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        AuthMfaTotpConfirmCreateCodeErrorComponent: {
+            /**
+             * @description * `code` - code
+             * @enum {string}
+             */
+            attr: "code";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        AuthMfaTotpConfirmCreateError: components["schemas"]["AuthMfaTotpConfirmCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AuthMfaTotpConfirmCreateChallengeErrorComponent"] | components["schemas"]["AuthMfaTotpConfirmCreateCodeErrorComponent"] | components["schemas"]["OtherValidationError"];
+        AuthMfaTotpConfirmCreateErrorResponse400: components["schemas"]["AuthMfaTotpConfirmCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        AuthMfaTotpConfirmCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        AuthMfaTotpConfirmCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["AuthMfaTotpConfirmCreateError"][];
+        };
+        AuthMfaTotpCreateChallengeErrorComponent: {
+            /**
+             * @description * `challenge` - challenge
+             * @enum {string}
+             */
+            attr: "challenge";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        AuthMfaTotpCreateError: components["schemas"]["AuthMfaTotpCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AuthMfaTotpCreateChallengeErrorComponent"] | components["schemas"]["OtherValidationError"];
+        AuthMfaTotpCreateErrorResponse400: components["schemas"]["AuthMfaTotpCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        AuthMfaTotpCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        AuthMfaTotpCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["AuthMfaTotpCreateError"][];
+        };
         AuthPasswordChangeCreateCurrentPasswordErrorComponent: {
             /**
              * @description * `current_password` - current_password
@@ -3945,7 +4191,7 @@ export interface components {
              * @description `parse_error` for a body that is not JSON, `json_too_deep` for one nested deeper than the API allows, `null_characters_not_allowed` or `surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the body, the URL path or a query parameter (whose name is then `attr`), `too_many_fields` for too many query parameters; otherwise the business rule that refused the request (e.g. `invalid_token`).
              * @enum {string}
              */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_mfa_code" | "wrong_password" | "zero_amount";
             detail: string;
             attr: string | null;
         };
@@ -3984,6 +4230,7 @@ export interface components {
             readonly email: string;
             readonly timezone: string;
             readonly is_active: boolean;
+            readonly require_staff_mfa: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -4015,6 +4262,8 @@ export interface components {
             phone?: string;
             email?: string;
             timezone: string;
+            /** @description Its admins and doctors must sign in with a second factor. */
+            require_staff_mfa?: boolean;
         };
         ClinicsActivateCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         ClinicsAdminsCreateError: components["schemas"]["ClinicsAdminsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ClinicsAdminsCreateUserErrorComponent"] | components["schemas"]["OtherValidationError"];
@@ -4169,7 +4418,7 @@ export interface components {
             code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
-        ClinicsCreateError: components["schemas"]["ClinicsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ClinicsCreateNameErrorComponent"] | components["schemas"]["ClinicsCreateSlugErrorComponent"] | components["schemas"]["ClinicsCreateAddressErrorComponent"] | components["schemas"]["ClinicsCreateCityErrorComponent"] | components["schemas"]["ClinicsCreateCountryErrorComponent"] | components["schemas"]["ClinicsCreatePhoneErrorComponent"] | components["schemas"]["ClinicsCreateEmailErrorComponent"] | components["schemas"]["ClinicsCreateTimezoneErrorComponent"] | components["schemas"]["OtherValidationError"];
+        ClinicsCreateError: components["schemas"]["ClinicsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ClinicsCreateNameErrorComponent"] | components["schemas"]["ClinicsCreateSlugErrorComponent"] | components["schemas"]["ClinicsCreateAddressErrorComponent"] | components["schemas"]["ClinicsCreateCityErrorComponent"] | components["schemas"]["ClinicsCreateCountryErrorComponent"] | components["schemas"]["ClinicsCreatePhoneErrorComponent"] | components["schemas"]["ClinicsCreateEmailErrorComponent"] | components["schemas"]["ClinicsCreateTimezoneErrorComponent"] | components["schemas"]["ClinicsCreateRequireStaffMfaErrorComponent"] | components["schemas"]["OtherValidationError"];
         ClinicsCreateErrorResponse400: components["schemas"]["ClinicsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         ClinicsCreateNameErrorComponent: {
             /**
@@ -4219,6 +4468,20 @@ export interface components {
              * @enum {string}
              */
             code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ClinicsCreateRequireStaffMfaErrorComponent: {
+            /**
+             * @description * `require_staff_mfa` - require_staff_mfa
+             * @enum {string}
+             */
+            attr: "require_staff_mfa";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
             detail: string;
         };
         ClinicsCreateSlugErrorComponent: {
@@ -4420,7 +4683,7 @@ export interface components {
             code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
-        ClinicsPartialUpdateError: components["schemas"]["ClinicsPartialUpdateNonFieldErrorsErrorComponent"] | components["schemas"]["ClinicsPartialUpdateNameErrorComponent"] | components["schemas"]["ClinicsPartialUpdateSlugErrorComponent"] | components["schemas"]["ClinicsPartialUpdateAddressErrorComponent"] | components["schemas"]["ClinicsPartialUpdateCityErrorComponent"] | components["schemas"]["ClinicsPartialUpdateCountryErrorComponent"] | components["schemas"]["ClinicsPartialUpdatePhoneErrorComponent"] | components["schemas"]["ClinicsPartialUpdateEmailErrorComponent"] | components["schemas"]["ClinicsPartialUpdateTimezoneErrorComponent"] | components["schemas"]["OtherValidationError"];
+        ClinicsPartialUpdateError: components["schemas"]["ClinicsPartialUpdateNonFieldErrorsErrorComponent"] | components["schemas"]["ClinicsPartialUpdateNameErrorComponent"] | components["schemas"]["ClinicsPartialUpdateSlugErrorComponent"] | components["schemas"]["ClinicsPartialUpdateAddressErrorComponent"] | components["schemas"]["ClinicsPartialUpdateCityErrorComponent"] | components["schemas"]["ClinicsPartialUpdateCountryErrorComponent"] | components["schemas"]["ClinicsPartialUpdatePhoneErrorComponent"] | components["schemas"]["ClinicsPartialUpdateEmailErrorComponent"] | components["schemas"]["ClinicsPartialUpdateTimezoneErrorComponent"] | components["schemas"]["ClinicsPartialUpdateRequireStaffMfaErrorComponent"] | components["schemas"]["OtherValidationError"];
         ClinicsPartialUpdateErrorResponse400: components["schemas"]["ClinicsPartialUpdateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         ClinicsPartialUpdateNameErrorComponent: {
             /**
@@ -4470,6 +4733,20 @@ export interface components {
              * @enum {string}
              */
             code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ClinicsPartialUpdateRequireStaffMfaErrorComponent: {
+            /**
+             * @description * `require_staff_mfa` - require_staff_mfa
+             * @enum {string}
+             */
+            attr: "require_staff_mfa";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
             detail: string;
         };
         ClinicsPartialUpdateSlugErrorComponent: {
@@ -6260,9 +6537,10 @@ export interface components {
             /**
              * @description * `throttled` - throttled
              *     * `account_locked` - account_locked
+             *     * `login_backoff` - login_backoff
              * @enum {string}
              */
-            code: "throttled" | "account_locked";
+            code: "throttled" | "account_locked" | "login_backoff";
             detail: string;
             attr: string | null;
         };
@@ -6276,6 +6554,140 @@ export interface components {
              * @enum {string}
              */
             code: "invalid_credentials";
+            detail: string;
+            attr: string | null;
+        };
+        MfaAlreadyEnrolled: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["MfaAlreadyEnrolledErrorComponent"][];
+        };
+        MfaAlreadyEnrolledErrorComponent: {
+            /**
+             * @description * `mfa_already_enrolled` - mfa_already_enrolled
+             * @enum {string}
+             */
+            code: "mfa_already_enrolled";
+            detail: string;
+            attr: string | null;
+        };
+        MfaChallenge: {
+            code: components["schemas"]["MfaChallengeCodeEnum"];
+            detail: string;
+            /** @description Short-lived; send it with the code (or to enrol). */
+            challenge: string;
+            /** @description Seconds the challenge stays usable. */
+            expires_in: number;
+        };
+        /**
+         * @description * `mfa_required` - mfa_required
+         *     * `mfa_enrolment_required` - mfa_enrolment_required
+         * @enum {string}
+         */
+        MfaChallengeCodeEnum: "mfa_required" | "mfa_enrolment_required";
+        MfaEnrolConfirmRequest: {
+            /** @description The login's `mfa_enrolment_required` challenge, when not logged in. */
+            challenge?: string;
+            /** @description The first code the app shows. */
+            code: string;
+        };
+        MfaEnrolResult: {
+            /** @description Ten one-time codes, shown this once: keep them. */
+            recovery_codes: string[];
+            /** @description When enrolling from a login challenge. */
+            access?: string;
+            /** @description When enrolling from a login challenge. */
+            refresh?: string;
+        };
+        MfaEnrolStartRequest: {
+            /** @description The login's `mfa_enrolment_required` challenge, when not logged in. */
+            challenge?: string;
+        };
+        MfaEnrolmentUnauthorized: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["MfaEnrolmentUnauthorizedErrorComponent"][];
+        };
+        MfaEnrolmentUnauthorizedErrorComponent: {
+            /**
+             * @description * `mfa_challenge_invalid` - mfa_challenge_invalid
+             *     * `not_authenticated` - not_authenticated
+             *     * `authentication_failed` - authentication_failed
+             *     * `token_not_valid` - token_not_valid
+             *     * `bad_authorization_header` - bad_authorization_header
+             *     * `user_not_found` - user_not_found
+             *     * `user_inactive` - user_inactive
+             *     * `token_revoked` - token_revoked
+             * @enum {string}
+             */
+            code: "mfa_challenge_invalid" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "bad_authorization_header" | "user_not_found" | "user_inactive" | "token_revoked";
+            detail: string;
+            attr: string | null;
+        };
+        MfaLoginRequest: {
+            challenge: string;
+            /** @description The 6 digits of the authenticator app, or a recovery code. */
+            code: string;
+        };
+        MfaLoginUnauthorized: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["MfaLoginUnauthorizedErrorComponent"][];
+        };
+        MfaLoginUnauthorizedErrorComponent: {
+            /**
+             * @description * `invalid_mfa_code` - invalid_mfa_code
+             *     * `mfa_challenge_invalid` - mfa_challenge_invalid
+             * @enum {string}
+             */
+            code: "invalid_mfa_code" | "mfa_challenge_invalid";
+            detail: string;
+            attr: string | null;
+        };
+        MfaProvisioning: {
+            /** @description An otpauth:// URI for the authenticator app. */
+            provisioning_uri: string;
+            /** @description The key in base32, for typing in by hand. */
+            secret: string;
+            /** @description The URI as a QR code: an SVG data URI. */
+            qr_code: string;
+        };
+        MfaResetConflict: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["MfaResetConflictErrorComponent"][];
+        };
+        MfaResetConflictErrorComponent: {
+            /**
+             * @description * `mfa_not_enrolled` - mfa_not_enrolled
+             *     * `cannot_reset_own_mfa` - cannot_reset_own_mfa
+             * @enum {string}
+             */
+            code: "mfa_not_enrolled" | "cannot_reset_own_mfa";
+            detail: string;
+            attr: string | null;
+        };
+        MfaStartTooManyRequests: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["MfaStartTooManyRequestsErrorComponent"][];
+        };
+        MfaStartTooManyRequestsErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        MfaTooManyRequests: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["MfaTooManyRequestsErrorComponent"][];
+        };
+        MfaTooManyRequestsErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             *     * `account_locked` - account_locked
+             *     * `login_backoff` - login_backoff
+             * @enum {string}
+             */
+            code: "throttled" | "account_locked" | "login_backoff";
             detail: string;
             attr: string | null;
         };
@@ -6841,6 +7253,20 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        PasswordChangeTooManyRequests: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["PasswordChangeTooManyRequestsErrorComponent"][];
+        };
+        PasswordChangeTooManyRequestsErrorComponent: {
+            /**
+             * @description * `account_locked` - account_locked
+             *     * `login_backoff` - login_backoff
+             * @enum {string}
+             */
+            code: "account_locked" | "login_backoff";
+            detail: string;
+            attr: string | null;
+        };
         PasswordResetConfirmRequest: {
             uid: string;
             token: string;
@@ -6862,6 +7288,8 @@ export interface components {
             phone?: string;
             email?: string;
             timezone?: string;
+            /** @description Its admins and doctors must sign in with a second factor. */
+            require_staff_mfa?: boolean;
         };
         /** @description What a doctor (or a platform admin) may change on a profile. */
         PatchedDoctorUpdateRequest: {
@@ -10417,6 +10845,49 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["UsersListError"][];
         };
+        UsersMfaResetCreateError: components["schemas"]["UsersMfaResetCreateNonFieldErrorsErrorComponent"] | components["schemas"]["UsersMfaResetCreateReasonErrorComponent"] | components["schemas"]["OtherValidationError"];
+        UsersMfaResetCreateErrorResponse400: components["schemas"]["UsersMfaResetCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        UsersMfaResetCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        UsersMfaResetCreateReasonErrorComponent: {
+            /**
+             * @description * `reason` - reason
+             * @enum {string}
+             */
+            attr: "reason";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        UsersMfaResetCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["UsersMfaResetCreateError"][];
+        };
         UsersRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         UsersRolesCreateError: components["schemas"]["UsersRolesCreateNonFieldErrorsErrorComponent"] | components["schemas"]["UsersRolesCreateRoleErrorComponent"] | components["schemas"]["UsersRolesCreateReasonErrorComponent"] | components["schemas"]["OtherValidationError"];
         UsersRolesCreateErrorResponse400: components["schemas"]["UsersRolesCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
@@ -11329,7 +11800,7 @@ export interface components {
         OtherValidationError: {
             attr: string | null;
             /** @enum {string} */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_mfa_code" | "wrong_password" | "zero_amount";
             detail: string;
         };
     };
@@ -11379,13 +11850,14 @@ export interface operations {
                  *     * `role_revoked` - Role revoked
                  *     * `clinic_admin_assigned` - Clinic admin assigned
                  *     * `clinic_admin_removed` - Clinic admin removed
+                 *     * `mfa_reset` - Two-factor sign-in reset
                  *     * `task_requeued` - Failed task requeued
                  *     * `integration_client_created` - Integration client created
                  *     * `integration_client_rotated` - Integration client rotated
                  *     * `integration_client_revoked` - Integration client revoked
                  *     * `integration_write` - Write made by an integration client
                  */
-                action?: "clinic_admin_assigned" | "clinic_admin_removed" | "doctor_confirmed" | "doctor_rejected" | "integration_client_created" | "integration_client_revoked" | "integration_client_rotated" | "integration_write" | "role_granted" | "role_revoked" | "task_requeued" | "user_activated" | "user_deactivated";
+                action?: "clinic_admin_assigned" | "clinic_admin_removed" | "doctor_confirmed" | "doctor_rejected" | "integration_client_created" | "integration_client_revoked" | "integration_client_rotated" | "integration_write" | "mfa_reset" | "role_granted" | "role_revoked" | "task_requeued" | "user_activated" | "user_deactivated";
                 actor?: string;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
@@ -12961,6 +13433,18 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResult"];
                 };
             };
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaChallenge"];
+                };
+            };
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -13059,7 +13543,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
-            /** @description Too many attempts: `throttled` (per client) or `account_locked` (too many failures for this email from this client; even the right password is refused until the cool-off ends). `Retry-After` gives the wait in seconds. */
+            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this email from this network; even the right password is refused until the cool-off ends) or `login_backoff` (too many failures for this account from anywhere: the attempt is not checked until the wait ends). `Retry-After` gives the wait in seconds. */
             429: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -13071,6 +13555,132 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LoginTooManyRequests"];
+                };
+            };
+        };
+    };
+    completeMfaLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaLoginRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResult"];
+                };
+            };
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthLoginMfaCreateErrorResponse400"];
+                };
+            };
+            /** @description `invalid_mfa_code` (wrong or already used code) or `mfa_challenge_invalid` (forged, expired or used challenge: log in again). */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaLoginUnauthorized"];
+                };
+            };
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaTooManyRequests"];
                 };
             };
         };
@@ -13331,6 +13941,308 @@ export interface operations {
             };
         };
     };
+    createTotpDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MfaEnrolStartRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaProvisioning"];
+                };
+            };
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMfaTotpCreateErrorResponse400"];
+                };
+            };
+            /** @description Neither logged in (a bearer token, if sent, was refused) nor a valid `mfa_enrolment_required` challenge. */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaEnrolmentUnauthorized"];
+                };
+            };
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description Two-factor sign-in is already set up. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaAlreadyEnrolled"];
+                };
+            };
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            /** @description Per client network. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStartTooManyRequests"];
+                };
+            };
+        };
+    };
+    confirmTotpDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaEnrolConfirmRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaEnrolResult"];
+                };
+            };
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthMfaTotpConfirmCreateErrorResponse400"];
+                };
+            };
+            /** @description Neither logged in (a bearer token, if sent, was refused) nor a valid `mfa_enrolment_required` challenge. */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaEnrolmentUnauthorized"];
+                };
+            };
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description Two-factor sign-in is already set up. */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaAlreadyEnrolled"];
+                };
+            };
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaTooManyRequests"];
+                };
+            };
+        };
+    };
     changePassword: {
         parameters: {
             query?: never;
@@ -13414,6 +14326,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+            /** @description Too many wrong passwords: `account_locked` (for this account from this network) or `login_backoff` (for this account from anywhere). `Retry-After` gives the wait in seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChangeTooManyRequests"];
                 };
             };
         };
@@ -22053,6 +22974,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserStateConflict"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    revokeUserSecondFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsersMfaResetCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description `mfa_not_enrolled` (nothing to reset) or `cannot_reset_own_mfa` (another platform admin resets yours). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaResetConflict"];
                 };
             };
             413: {

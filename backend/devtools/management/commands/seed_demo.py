@@ -1,11 +1,14 @@
 """Demo data for `make run`: one account per role and a small directory. Safe to run again."""
 
+import base64
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
 from accounts.services import grant_role
@@ -24,6 +27,9 @@ from scheduling.selectors import bookable_slots
 from scheduling.services import create_slots_from_template
 
 DEMO_PASSWORD = "CareSlot-demo-2026"
+# The demo platform admin's authenticator key when platform admins must sign in with a second
+# factor (CARESLOT_MFA_REQUIRED_ROLES): public, like the password. Base32, for any TOTP app.
+DEMO_TOTP_SECRET = "CARESLOTDEMOTOTPKEYFORTHEADMIN22"
 SPECIALTIES = {
     "general-practice": "General practice",
     "cardiology": "Cardiology",
@@ -148,6 +154,10 @@ class Command(BaseCommand):
             "platform.admin@careslot.local", "Paul", "Admin", Role.PLATFORM_ADMIN
         )
         printed.append((Role.PLATFORM_ADMIN, "platform.admin@careslot.local"))
+        if self._demo_second_factor(platform_admin):
+            printed.append(
+                ("", f"  second factor: TOTP secret {DEMO_TOTP_SECRET} (any authenticator app)")
+            )
         self._welcome_points(platform_admin)
         self._slots()
         self._bookings()
@@ -155,6 +165,19 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
         for role, label in printed:
             self.stdout.write(f"  {role:<15} {label}")
+
+    def _demo_second_factor(self, admin: User) -> bool:
+        """Enrol the demo platform admin with the demo key when their role must sign in with a
+        second factor; otherwise remove it, so they sign in with the password alone."""
+        if Role.PLATFORM_ADMIN not in settings.MFA_REQUIRED_ROLES:
+            TOTPDevice.objects.filter(user=admin).delete()
+            return False
+        key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+        TOTPDevice.objects.filter(user=admin).exclude(key=key).delete()
+        TOTPDevice.objects.get_or_create(
+            user=admin, key=key, defaults={"name": "demo authenticator", "confirmed": True}
+        )
+        return True
 
     def _welcome_points(self, admin: User) -> None:
         patient = Patient.objects.get(user__email=PATIENTS[0][0])
