@@ -4,7 +4,7 @@ from clinics.models import Clinic
 from common.filters import TimeWindowFilterSet
 from doctors.models import Doctor, Specialty
 
-from .models import Slot, SlotStatus
+from .models import Modality, Slot, SlotStatus, VisitType
 
 
 class SlotSearchFilter(TimeWindowFilterSet):
@@ -31,3 +31,13 @@ class ManagedSlotFilter(SlotSearchFilter):
     class Meta:
         model = Slot
         fields = ["doctor", "clinic", "specialty", "city", "status"]
+
+
+class VisitTypeFilter(django_filters.FilterSet):
+    doctor = django_filters.ModelChoiceFilter(queryset=Doctor.objects.all())
+    clinic = django_filters.ModelChoiceFilter(queryset=Clinic.objects.all())
+    modality = django_filters.ChoiceFilter(choices=Modality.choices)
+
+    class Meta:
+        model = VisitType
+        fields = ["doctor", "clinic", "modality"]

@@ -9,7 +9,7 @@ from clinics.models import DoctorClinicAssociation
 from clinics.permissions import clinics_administered_by
 from integrations.principal import is_integration_client
 
-from .models import Slot, SlotHold, SlotStatus
+from .models import Slot, SlotHold, SlotStatus, VisitType
 
 
 def slots_managed_by(user) -> QuerySet[Slot]:
@@ -101,3 +101,21 @@ def live_holds_of(user) -> QuerySet[SlotHold]:
         .select_related("slot__doctor__user", "slot__doctor__specialty", "slot__clinic")
         .order_by("ends_at", "id")
     )
+
+
+def visit_types_visible_to(user) -> QuerySet[VisitType]:
+    """Active types of confirmed, active doctors and of active clinics, for everyone; the
+    types a caller manages (their own, their clinics'), retired ones too."""
+    offered = Q(is_active=True) & (
+        Q(doctor__is_confirmed=True, doctor__user__is_active=True) | Q(clinic__is_active=True)
+    )
+    if user.is_authenticated:
+        offered |= Q(doctor__user=user)
+        if has_role(user, Role.CLINIC_ADMIN):
+            offered |= Q(clinic__in=clinics_administered_by(user))
+    return VisitType.objects.filter(offered).select_related("doctor__user", "clinic")
+
+
+def visit_types_at(*, doctor_id, clinic_id) -> QuerySet[VisitType]:
+    """The active types a doctor offers at a clinic: their own and the clinic's."""
+    return VisitType.objects.filter(Q(doctor_id=doctor_id) | Q(clinic_id=clinic_id), is_active=True)
