@@ -8,7 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -311,7 +311,18 @@ def _insert_appointment(
         appointment.save(force_insert=True)
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
+    except OperationalError as exc:
+        if _lost_overlap_race(exc):
+            raise SlotUnavailable() from exc
+        raise
     return appointment
+
+
+def _lost_overlap_race(exc: OperationalError) -> bool:
+    """Two bookings of overlapping times (with buffers) inserted at once each wait for the
+    other's row in the exclusion constraint's index: PostgreSQL breaks the deadlock by failing
+    one (SQLSTATE 40P01), which lost the race like any other overlapping booking."""
+    return getattr(exc.__cause__, "sqlstate", None) == "40P01"
 
 
 def _apply_visit_type(appointment: Appointment, visit_type: VisitType) -> None:
@@ -721,6 +732,10 @@ def _move(
             )
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
+    except OperationalError as exc:
+        if _lost_overlap_race(exc):
+            raise SlotUnavailable() from exc
+        raise
     Slot.objects.filter(pk=target.pk).update(status=SlotStatus.BOOKED, updated_at=now)
     if hold is not None:
         end_hold(hold=hold, outcome=HoldOutcome.BOOKED)

@@ -1,6 +1,16 @@
 """Reads of slots: the doctor's own schedule and the patients' search."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from datetime import timedelta
+
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from accounts.models import Role
@@ -119,3 +129,54 @@ def visit_types_visible_to(user) -> QuerySet[VisitType]:
 def visit_types_at(*, doctor_id, clinic_id) -> QuerySet[VisitType]:
     """The active types a doctor offers at a clinic: their own and the clinic's."""
     return VisitType.objects.filter(Q(doctor_id=doctor_id) | Q(clinic_id=clinic_id), is_active=True)
+
+
+MINUTE = timedelta(minutes=1)
+
+
+def offers_a_fitting_type(
+    *, visit_type: VisitType | None = None, modality: str = "", new_patients: bool | None = None
+) -> Q:
+    """Slots (this query's rows) whose doctor offers, at the slot's clinic, an active type that
+    fits in the slot: `visit_type` itself, or any of `modality` / open to new patients. With
+    `visit_type`, also its notice, horizon and buffers: a slot whose visit with buffers would
+    overlap a booked appointment of the doctor (with its buffers) is left out, as booking it
+    would be refused (the exclusion constraint of docs/scheduling.md)."""
+    types = visit_types_at(doctor_id=OuterRef("doctor_id"), clinic_id=OuterRef("clinic_id"))
+    types = types.alias(
+        visit_end=ExpressionWrapper(
+            OuterRef("start") + F("duration_minutes") * MINUTE, output_field=DateTimeField()
+        )
+    ).filter(visit_end__lte=OuterRef("end"))
+    if modality:
+        types = types.filter(modality=modality)
+    if new_patients is not None:
+        types = types.filter(new_patients_allowed=new_patients)
+    if visit_type is None:
+        return Q(Exists(types))
+    now = timezone.now()
+    before = timedelta(minutes=visit_type.buffer_before_minutes)
+    after = timedelta(minutes=visit_type.duration_minutes + visit_type.buffer_after_minutes)
+    # Booked appointments of the doctor, read through their slots (this layer does not know
+    # appointments by name; every booking has its slot).
+    busy = Slot.objects.alias(
+        busy_from=ExpressionWrapper(
+            F("appointments__start") - F("appointments__buffer_before_minutes") * MINUTE,
+            output_field=DateTimeField(),
+        ),
+        busy_until=ExpressionWrapper(
+            F("appointments__end") + F("appointments__buffer_after_minutes") * MINUTE,
+            output_field=DateTimeField(),
+        ),
+    ).filter(
+        doctor_id=OuterRef("doctor_id"),
+        appointments__status="booked",
+        busy_from__lt=OuterRef("start") + after,
+        busy_until__gt=OuterRef("start") - before,
+    )
+    return Q(
+        Exists(types.filter(pk=visit_type.pk)),
+        ~Exists(busy),
+        start__gte=now + timedelta(minutes=visit_type.min_notice_minutes),
+        start__lte=now + timedelta(days=visit_type.horizon_days),
+    )

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from clinics.models import Clinic
 from common.date_windows import SLOT_DAYS, SLOT_TIMES, WindowedDateField, WindowedDateTimeField
@@ -221,6 +222,14 @@ class VisitTypeSerializer(StrictModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "doctor", "is_active", "created_at"]
+
+    def to_internal_value(self, data):
+        # DRF reads "" as null for a related field; the schema says a UUID or null.
+        if isinstance(data, dict) and data.get("clinic") == "":
+            raise serializers.ValidationError(
+                {"clinic": [ErrorDetail("Must be a valid UUID.", code="invalid")]}
+            )
+        return super().to_internal_value(data)
 
 
 class VisitTypeUpdateSerializer(VisitTypeSerializer):

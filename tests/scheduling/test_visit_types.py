@@ -85,6 +85,7 @@ def test_patients_and_unconfirmed_doctors_cannot_create_types(client_for):
         ({"min_notice_minutes": 10**9}, "min_notice_minutes", "max_value"),
         ({"modality": "phone"}, "phone_number", "required"),
         ({"clinic": "not-a-uuid"}, "clinic", "invalid"),
+        ({"clinic": ""}, "clinic", "invalid"),
     ],
 )
 def test_bad_visit_type_input_is_a_field_error(client_for, doctor, change, attr, code):

@@ -4982,7 +4982,7 @@ export interface components {
             code: "invalid_choice";
             detail: string;
         };
-        DoctorsListError: components["schemas"]["DoctorsListSpecialtyErrorComponent"] | components["schemas"]["DoctorsListClinicErrorComponent"] | components["schemas"]["DoctorsListCityErrorComponent"] | components["schemas"]["DoctorsListLanguageErrorComponent"] | components["schemas"]["DoctorsListMinRatingErrorComponent"] | components["schemas"]["DoctorsListSearchErrorComponent"] | components["schemas"]["DoctorsListPageSizeErrorComponent"] | components["schemas"]["DoctorsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        DoctorsListError: components["schemas"]["DoctorsListSpecialtyErrorComponent"] | components["schemas"]["DoctorsListClinicErrorComponent"] | components["schemas"]["DoctorsListCityErrorComponent"] | components["schemas"]["DoctorsListLanguageErrorComponent"] | components["schemas"]["DoctorsListMinRatingErrorComponent"] | components["schemas"]["DoctorsListSearchErrorComponent"] | components["schemas"]["DoctorsListVisitTypeErrorComponent"] | components["schemas"]["DoctorsListModalityErrorComponent"] | components["schemas"]["DoctorsListPageSizeErrorComponent"] | components["schemas"]["DoctorsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
         DoctorsListErrorResponse400: components["schemas"]["DoctorsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
         DoctorsListLanguageErrorComponent: {
             /**
@@ -5010,6 +5010,19 @@ export interface components {
              * @enum {string}
              */
             code: "invalid" | "max_value" | "min_value";
+            detail: string;
+        };
+        DoctorsListModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
             detail: string;
         };
         DoctorsListPageErrorComponent: {
@@ -5073,6 +5086,19 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["DoctorsListError"][];
+        };
+        DoctorsListVisitTypeErrorComponent: {
+            /**
+             * @description * `visit_type` - visit_type
+             * @enum {string}
+             */
+            attr: "visit_type";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
         };
         DoctorsMePartialUpdateBioErrorComponent: {
             /**
@@ -9564,8 +9590,21 @@ export interface components {
             code: "invalid_choice";
             detail: string;
         };
-        SlotsAvailableListError: components["schemas"]["SlotsAvailableListDoctorErrorComponent"] | components["schemas"]["SlotsAvailableListClinicErrorComponent"] | components["schemas"]["SlotsAvailableListSpecialtyErrorComponent"] | components["schemas"]["SlotsAvailableListCityErrorComponent"] | components["schemas"]["SlotsAvailableListDateErrorComponent"] | components["schemas"]["SlotsAvailableListDateFromErrorComponent"] | components["schemas"]["SlotsAvailableListDateToErrorComponent"] | components["schemas"]["SlotsAvailableListTzErrorComponent"] | components["schemas"]["SlotsAvailableListPageSizeErrorComponent"] | components["schemas"]["SlotsAvailableListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        SlotsAvailableListError: components["schemas"]["SlotsAvailableListDoctorErrorComponent"] | components["schemas"]["SlotsAvailableListClinicErrorComponent"] | components["schemas"]["SlotsAvailableListSpecialtyErrorComponent"] | components["schemas"]["SlotsAvailableListCityErrorComponent"] | components["schemas"]["SlotsAvailableListDateErrorComponent"] | components["schemas"]["SlotsAvailableListDateFromErrorComponent"] | components["schemas"]["SlotsAvailableListDateToErrorComponent"] | components["schemas"]["SlotsAvailableListTzErrorComponent"] | components["schemas"]["SlotsAvailableListVisitTypeErrorComponent"] | components["schemas"]["SlotsAvailableListModalityErrorComponent"] | components["schemas"]["SlotsAvailableListPageSizeErrorComponent"] | components["schemas"]["SlotsAvailableListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
         SlotsAvailableListErrorResponse400: components["schemas"]["SlotsAvailableListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        SlotsAvailableListModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
         SlotsAvailableListPageErrorComponent: {
             /**
              * @description * `page` - page
@@ -9626,6 +9665,19 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["SlotsAvailableListError"][];
+        };
+        SlotsAvailableListVisitTypeErrorComponent: {
+            /**
+             * @description * `visit_type` - visit_type
+             * @enum {string}
+             */
+            attr: "visit_type";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
         };
         SlotsBlockCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         SlotsBulkCreateBreakMinutesErrorComponent: {
@@ -9968,8 +10020,21 @@ export interface components {
             code: "invalid_choice";
             detail: string;
         };
-        SlotsListError: components["schemas"]["SlotsListDoctorErrorComponent"] | components["schemas"]["SlotsListClinicErrorComponent"] | components["schemas"]["SlotsListSpecialtyErrorComponent"] | components["schemas"]["SlotsListCityErrorComponent"] | components["schemas"]["SlotsListStatusErrorComponent"] | components["schemas"]["SlotsListDateErrorComponent"] | components["schemas"]["SlotsListDateFromErrorComponent"] | components["schemas"]["SlotsListDateToErrorComponent"] | components["schemas"]["SlotsListTzErrorComponent"] | components["schemas"]["SlotsListPageSizeErrorComponent"] | components["schemas"]["SlotsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        SlotsListError: components["schemas"]["SlotsListDoctorErrorComponent"] | components["schemas"]["SlotsListClinicErrorComponent"] | components["schemas"]["SlotsListSpecialtyErrorComponent"] | components["schemas"]["SlotsListCityErrorComponent"] | components["schemas"]["SlotsListStatusErrorComponent"] | components["schemas"]["SlotsListDateErrorComponent"] | components["schemas"]["SlotsListDateFromErrorComponent"] | components["schemas"]["SlotsListDateToErrorComponent"] | components["schemas"]["SlotsListTzErrorComponent"] | components["schemas"]["SlotsListVisitTypeErrorComponent"] | components["schemas"]["SlotsListModalityErrorComponent"] | components["schemas"]["SlotsListPageSizeErrorComponent"] | components["schemas"]["SlotsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
         SlotsListErrorResponse400: components["schemas"]["SlotsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        SlotsListModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
         SlotsListPageErrorComponent: {
             /**
              * @description * `page` - page
@@ -10043,6 +10108,19 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["SlotsListError"][];
+        };
+        SlotsListVisitTypeErrorComponent: {
+            /**
+             * @description * `visit_type` - visit_type
+             * @enum {string}
+             */
+            attr: "visit_type";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
         };
         SlotsPartialUpdateEndErrorComponent: {
             /**
@@ -16584,6 +16662,16 @@ export interface operations {
                  */
                 language?: "af" | "ar" | "ast" | "az" | "be" | "bg" | "bn" | "br" | "bs" | "ca" | "ckb" | "cs" | "cy" | "da" | "de" | "dsb" | "el" | "en" | "eo" | "es" | "et" | "eu" | "fa" | "fi" | "fr" | "fy" | "ga" | "gd" | "gl" | "he" | "hi" | "hr" | "hsb" | "hu" | "hy" | "ia" | "id" | "ig" | "io" | "is" | "it" | "ja" | "ka" | "kab" | "kk" | "km" | "kn" | "ko" | "ky" | "lb" | "lt" | "lv" | "mk" | "ml" | "mn" | "mr" | "ms" | "my" | "nb" | "ne" | "nl" | "nn" | "os" | "pa" | "pl" | "pt" | "ro" | "ru" | "sk" | "sl" | "sq" | "sr" | "sv" | "sw" | "ta" | "te" | "tg" | "th" | "tk" | "tr" | "tt" | "udm" | "ug" | "uk" | "ur" | "uz" | "vi";
                 min_rating?: number;
+                /**
+                 * @description next_available is the first slot with a visit type of this modality
+                 *
+                 *     * `in_person` - In person
+                 *     * `video` - Video
+                 *     * `phone` - Phone
+                 */
+                modality?: "in_person" | "phone" | "video";
+                /** @description true: next_available is the first slot with a type open to new patients */
+                new_patients?: boolean;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
                 /** @description A page number within the paginated result set. */
@@ -16594,6 +16682,7 @@ export interface operations {
                 search?: string;
                 /** @description Specialty slug */
                 specialty?: string;
+                visit_type?: string;
             };
             header?: never;
             path?: never;
@@ -20809,6 +20898,16 @@ export interface operations {
                 /** @description Last day, inclusive (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
                 date_to?: string;
                 doctor?: string;
+                /**
+                 * @description Only slots where the doctor offers a visit type of this modality
+                 *
+                 *     * `in_person` - In person
+                 *     * `video` - Video
+                 *     * `phone` - Phone
+                 */
+                modality?: "in_person" | "phone" | "video";
+                /** @description true: only slots where the doctor offers a visit type open to new patients */
+                new_patients?: boolean;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
                 /** @description A page number within the paginated result set. */
@@ -20825,6 +20924,7 @@ export interface operations {
                 status?: "available" | "blocked" | "booked";
                 /** @description IANA time zone the dates are read in (default UTC) */
                 tz?: string;
+                visit_type?: string;
             };
             header?: never;
             path?: never;
@@ -21755,6 +21855,16 @@ export interface operations {
                 /** @description Last day, inclusive (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
                 date_to?: string;
                 doctor?: string;
+                /**
+                 * @description Only slots where the doctor offers a visit type of this modality
+                 *
+                 *     * `in_person` - In person
+                 *     * `video` - Video
+                 *     * `phone` - Phone
+                 */
+                modality?: "in_person" | "phone" | "video";
+                /** @description true: only slots where the doctor offers a visit type open to new patients */
+                new_patients?: boolean;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
                 /** @description A page number within the paginated result set. */
@@ -21765,6 +21875,7 @@ export interface operations {
                 specialty?: string;
                 /** @description IANA time zone the dates are read in (default UTC) */
                 tz?: string;
+                visit_type?: string;
             };
             header?: never;
             path?: never;

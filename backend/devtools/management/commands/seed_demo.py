@@ -20,6 +20,7 @@ from patients.models import Patient
 from patients.permissions import grant_doctor_access_to_patient
 from reviews.models import Review
 from reviews.services import create_review
+from scheduling.models import VisitType
 from scheduling.selectors import bookable_slots
 from scheduling.services import create_slots_from_template
 
@@ -111,6 +112,14 @@ REVIEWED_VISITS = [
 ]
 
 
+# Every demo doctor's two visit types: name, reason code, minutes, share of the fee, modality,
+# buffer after, open to new patients (docs/scheduling.md, "Visit types").
+VISIT_TYPES = [
+    ("First visit", "first-visit", 30, Decimal("1.00"), "in_person", 5, True),
+    ("Follow-up", "follow-up", 15, Decimal("0.60"), "video", 0, False),
+]
+
+
 # patient, doctor: each books the doctor's first free slot
 UPCOMING_BOOKINGS = [
     ("patient@careslot.local", "doctor@careslot.local"),
@@ -150,6 +159,7 @@ class Command(BaseCommand):
         printed.append((Role.PLATFORM_ADMIN, "platform.admin@careslot.local"))
         self._welcome_points(platform_admin)
         self._slots()
+        self._visit_types()
         self._bookings()
 
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
@@ -180,6 +190,22 @@ class Command(BaseCommand):
                 date_from=today + timedelta(days=1),
                 date_to=today + timedelta(days=14),
             )
+
+    def _visit_types(self) -> None:
+        for doctor in Doctor.objects.filter(user__email__in=[row[0] for row in DOCTORS]):
+            for name, code, minutes, share, modality, after, new_patients in VISIT_TYPES:
+                VisitType.objects.get_or_create(
+                    doctor=doctor,
+                    reason_code=code,
+                    defaults={
+                        "name": name,
+                        "duration_minutes": minutes,
+                        "price": (doctor.consultation_fee * share).quantize(Decimal("0.01")),
+                        "modality": modality,
+                        "buffer_after_minutes": after,
+                        "new_patients_allowed": new_patients,
+                    },
+                )
 
     def _bookings(self) -> None:
         """A few upcoming booked appointments, so every role meets real objects."""
