@@ -160,8 +160,8 @@ OPERATION_IDS = {
 
 # Where a view has no docstring of its own. Keys are the new operationIds.
 DESCRIPTIONS = {
-    "getVisitType": "One visit type: any active one of a confirmed doctor or an active clinic; "
-    "a retired one only to its doctor or its clinic's admins (others get a 404).",
+    "getVisitType": "One active visit type of a confirmed doctor or an active clinic (or the "
+    "caller's own); a retired one is a 404.",
     "getAppointment": "One appointment the caller may see: the patient's own, the doctor's, "
     "the clinic's for its admins, any for platform admins. Others are a 404.",
     "completeAppointment": "The appointment's doctor records that the visit took place, once it "

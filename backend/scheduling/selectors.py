@@ -114,16 +114,17 @@ def live_holds_of(user) -> QuerySet[SlotHold]:
 
 
 def visit_types_visible_to(user) -> QuerySet[VisitType]:
-    """Active types of confirmed, active doctors and of active clinics, for everyone; the
-    types a caller manages (their own, their clinics'), retired ones too."""
-    offered = Q(is_active=True) & (
-        Q(doctor__is_confirmed=True, doctor__user__is_active=True) | Q(clinic__is_active=True)
-    )
+    """Active types of confirmed, active doctors and of active clinics, for everyone; a
+    doctor's own and a clinic admin's clinics' active types whatever the doctor's or clinic's
+    state. A retired type is gone from the API (its appointments still name it)."""
+    offered = Q(doctor__is_confirmed=True, doctor__user__is_active=True) | Q(clinic__is_active=True)
     if user.is_authenticated:
         offered |= Q(doctor__user=user)
         if has_role(user, Role.CLINIC_ADMIN):
             offered |= Q(clinic__in=clinics_administered_by(user))
-    return VisitType.objects.filter(offered).select_related("doctor__user", "clinic")
+    return VisitType.objects.filter(offered, is_active=True).select_related(
+        "doctor__user", "clinic"
+    )
 
 
 def visit_types_at(*, doctor_id, clinic_id) -> QuerySet[VisitType]:

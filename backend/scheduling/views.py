@@ -343,9 +343,9 @@ WritesVisitTypes = any_role(Role.DOCTOR, Role.CLINIC_ADMIN)
     list=extend_schema(
         summary="List visit types",
         description=(
-            "Active visit types of confirmed doctors and of active clinics; a doctor also sees "
-            "their own retired ones, a clinic admin their clinics'. Filter by `doctor` (their "
-            "own types), `clinic` (the clinic's types), `modality`."
+            "Active visit types of confirmed doctors and of active clinics (and the caller's "
+            "own, or their clinics'). Filter by `doctor` (their own types), `clinic` (the "
+            "clinic's types), `modality`."
         ),
         tags=VISIT_TYPE_TAGS,
     ),
@@ -353,7 +353,8 @@ WritesVisitTypes = any_role(Role.DOCTOR, Role.CLINIC_ADMIN)
     destroy=extend_schema(
         summary="Retire a visit type",
         description=(
-            "It is no longer offered; appointments booked with it keep it. Retired, never deleted."
+            "It is no longer offered and gone from the API (a 404 afterwards); appointments "
+            "booked with it keep it. Retired, never deleted."
         ),
         tags=VISIT_TYPE_TAGS,
         responses={204: None},

@@ -134,9 +134,10 @@ def test_the_doctor_changes_and_retires_their_type_others_may_not(client_for, do
     visit_type.refresh_from_db()
     assert visit_type.is_active is False
     assert visit_type.price == Decimal("70.50")
-    # Retired: no longer listed to others, still to its doctor.
+    # Retired: gone from the API, for its doctor too.
     assert client_for(PatientFactory().user).get(path).status_code == 404
-    assert client_for(doctor.user).get(path).json()["is_active"] is False
+    assert client_for(doctor.user).get(path).status_code == 404
+    assert client_for(doctor.user).delete(path).status_code == 404
 
 
 def test_a_clinics_admin_changes_its_type_not_the_owner_fields(client_for):

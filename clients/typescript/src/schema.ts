@@ -1841,7 +1841,7 @@ export interface paths {
         };
         /**
          * List visit types
-         * @description Active visit types of confirmed doctors and of active clinics; a doctor also sees their own retired ones, a clinic admin their clinics'. Filter by `doctor` (their own types), `clinic` (the clinic's types), `modality`.
+         * @description Active visit types of confirmed doctors and of active clinics (and the caller's own, or their clinics'). Filter by `doctor` (their own types), `clinic` (the clinic's types), `modality`.
          */
         get: operations["listVisitTypes"];
         put?: never;
@@ -1865,14 +1865,14 @@ export interface paths {
         };
         /**
          * Get a visit type
-         * @description One visit type: any active one of a confirmed doctor or an active clinic; a retired one only to its doctor or its clinic's admins (others get a 404).
+         * @description One active visit type of a confirmed doctor or an active clinic (or the caller's own); a retired one is a 404.
          */
         get: operations["getVisitType"];
         put?: never;
         post?: never;
         /**
          * Retire a visit type
-         * @description It is no longer offered; appointments booked with it keep it. Retired, never deleted.
+         * @description It is no longer offered and gone from the API (a 404 afterwards); appointments booked with it keep it. Retired, never deleted.
          */
         delete: operations["deactivateVisitType"];
         options?: never;
