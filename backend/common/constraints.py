@@ -46,3 +46,14 @@ class MinutesLater(Func):
 
     function = "careslot_minutes_later"
     output_field = DateTimeField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # The embedded SQLite of `make run`: Django's own datetime arithmetic there, on
+        # durations in microseconds.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="django_format_dtdelta('+', %(expressions)s)",
+            arg_joiner=", 60000000 * ",
+            **extra_context,
+        )

@@ -2,21 +2,14 @@
 
 from datetime import timedelta
 
-from django.db.models import (
-    DateTimeField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-)
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
 from clinics.models import DoctorClinicAssociation
 from clinics.permissions import clinics_administered_by
+from common.constraints import MinutesLater
 from integrations.principal import is_integration_client
 
 from .models import Slot, SlotHold, SlotStatus, VisitType
@@ -132,9 +125,6 @@ def visit_types_at(*, doctor_id, clinic_id) -> QuerySet[VisitType]:
     return VisitType.objects.filter(Q(doctor_id=doctor_id) | Q(clinic_id=clinic_id), is_active=True)
 
 
-MINUTE = timedelta(minutes=1)
-
-
 def offers_a_fitting_type(
     *, visit_type: VisitType | None = None, modality: str = "", new_patients: bool | None = None
 ) -> Q:
@@ -144,11 +134,9 @@ def offers_a_fitting_type(
     overlap a booked appointment of the doctor (with its buffers) is left out, as booking it
     would be refused (the exclusion constraint of docs/scheduling.md)."""
     types = visit_types_at(doctor_id=OuterRef("doctor_id"), clinic_id=OuterRef("clinic_id"))
-    types = types.alias(
-        visit_end=ExpressionWrapper(
-            OuterRef("start") + F("duration_minutes") * MINUTE, output_field=DateTimeField()
-        )
-    ).filter(visit_end__lte=OuterRef("end"))
+    types = types.alias(visit_end=MinutesLater(OuterRef("start"), "duration_minutes")).filter(
+        visit_end__lte=OuterRef("end")
+    )
     if modality:
         types = types.filter(modality=modality)
     if new_patients is not None:
@@ -161,14 +149,8 @@ def offers_a_fitting_type(
     # Booked appointments of the doctor, read through their slots (this layer does not know
     # appointments by name; every booking has its slot).
     busy = Slot.objects.alias(
-        busy_from=ExpressionWrapper(
-            F("appointments__start") - F("appointments__buffer_before_minutes") * MINUTE,
-            output_field=DateTimeField(),
-        ),
-        busy_until=ExpressionWrapper(
-            F("appointments__end") + F("appointments__buffer_after_minutes") * MINUTE,
-            output_field=DateTimeField(),
-        ),
+        busy_from=MinutesLater("appointments__start", -F("appointments__buffer_before_minutes")),
+        busy_until=MinutesLater("appointments__end", "appointments__buffer_after_minutes"),
     ).filter(
         doctor_id=OuterRef("doctor_id"),
         appointments__status="booked",

@@ -21,7 +21,7 @@ from patients.permissions import grant_doctor_access_to_patient
 from reviews.models import Review
 from reviews.services import create_review
 from scheduling.models import VisitType
-from scheduling.selectors import bookable_slots
+from scheduling.selectors import bookable_slots, offers_a_fitting_type
 from scheduling.services import create_slots_from_template
 
 DEMO_PASSWORD = "CareSlot-demo-2026"
@@ -120,11 +120,12 @@ VISIT_TYPES = [
 ]
 
 
-# patient, doctor: each books the doctor's first free slot
+# patient, doctor, visit type (reason code, or None): each books the doctor's first free slot
+# (for that type). Pia saw Dora before: she may book the follow-up closed to new patients.
 UPCOMING_BOOKINGS = [
-    ("patient@careslot.local", "doctor@careslot.local"),
-    ("patient@careslot.local", "skin@careslot.local"),
-    ("patient2@careslot.local", "heart@careslot.local"),
+    ("patient@careslot.local", "doctor@careslot.local", "follow-up"),
+    ("patient@careslot.local", "skin@careslot.local", None),
+    ("patient2@careslot.local", "heart@careslot.local", None),
 ]
 
 
@@ -209,7 +210,7 @@ class Command(BaseCommand):
 
     def _bookings(self) -> None:
         """A few upcoming booked appointments, so every role meets real objects."""
-        for patient_email, doctor_email in UPCOMING_BOOKINGS:
+        for patient_email, doctor_email, visit_code in UPCOMING_BOOKINGS:
             patient = Patient.objects.get(user__email=patient_email)
             doctor = Doctor.objects.get(user__email=doctor_email)
             upcoming = Appointment.objects.filter(
@@ -217,8 +218,17 @@ class Command(BaseCommand):
             )
             if upcoming.exists():
                 continue
-            slot = bookable_slots().filter(doctor=doctor).order_by("start").first()
-            book_appointment(patient=patient, slot_id=slot.pk, notes="Demo booking")
+            slots = bookable_slots().filter(doctor=doctor)
+            visit_type = doctor.visit_types.filter(reason_code=visit_code).first()
+            if visit_type is not None:
+                slots = slots.filter(offers_a_fitting_type(visit_type=visit_type))
+            slot = slots.order_by("start").first()
+            book_appointment(
+                patient=patient,
+                slot_id=slot.pk,
+                notes="Demo booking",
+                visit_type_id=visit_type.pk if visit_type else None,
+            )
 
     def _clinic(self, slug, name, address, city, country, zone) -> Clinic:
         clinic, _ = Clinic.objects.get_or_create(
