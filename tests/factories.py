@@ -17,7 +17,7 @@ from doctors.models import Doctor, Specialty
 from doctors.tasks import send_doctor_confirmed_email
 from patients.models import Patient
 from records.models import EntryType, PatientHistoryEntry
-from scheduling.models import Slot
+from scheduling.models import Slot, VisitType
 from taskqueue.worker import run_ready_tasks
 
 PASSWORD = "Correct-Horse-Battery-42"
@@ -159,6 +159,21 @@ class SlotFactory(factory.django.DjangoModelFactory):
             ).exists()
         ):
             AssociationFactory(doctor=slot.doctor, clinic=slot.clinic)
+
+
+class VisitTypeFactory(factory.django.DjangoModelFactory):
+    """A doctor's own visit type (pass `doctor=None, clinic=...` for a clinic's)."""
+
+    class Meta:
+        model = VisitType
+
+    doctor = factory.SubFactory(DoctorFactory)
+    clinic = None
+    name = factory.Sequence(lambda n: f"Visit {n}")
+    reason_code = factory.Sequence(lambda n: f"visit-{n}")
+    duration_minutes = 30
+    price = Decimal("60.00")
+    modality = "in_person"
 
 
 class AppointmentFactory(factory.django.DjangoModelFactory):

@@ -22,6 +22,7 @@ TABLES = [
     "accounts",
     "directory",
     "appointments",
+    "scheduling",
     "loyalty",
     "reviews",
     "records",

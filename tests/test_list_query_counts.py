@@ -317,6 +317,18 @@ def _waitlist_lengths() -> Case:
     return Case(user_with_role(Role.PLATFORM_ADMIN), f"{V1}/waitlist/lengths/")
 
 
+def _visit_types() -> Case:
+    from tests.factories import VisitTypeFactory
+
+    clinic = ClinicFactory()
+    for i in range(ROWS):
+        if i % 2:
+            VisitTypeFactory(doctor=None, clinic=clinic)
+        else:
+            VisitTypeFactory()
+    return Case(clinic_admin_of(clinic), f"{V1}/visit-types/")
+
+
 # Each list's statements for a page, whatever its size: the real figure, so one more fails.
 CASES = {
     "doctors": (_doctors, 6),
@@ -349,6 +361,7 @@ CASES = {
     "webhook endpoints (integration client)": (_webhook_endpoints_for_an_integration, 3),
     "waitlist (mine)": (_my_waitlist, 5),
     "waitlist lengths": (_waitlist_lengths, 4),
+    "visit types (clinic admin)": (_visit_types, 4),
 }
 
 
@@ -412,6 +425,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "patient-list",
         "available-slot-list",
         "slot-list",
+        "visit-type-list",
         "appointment-list",
         "review-list",
         "review-mine",

@@ -4,9 +4,10 @@ from django.db import models
 from django.db.models import F, Q
 
 from common.append_only import AppendOnlyModel
-from common.constraints import PostgresExclusionConstraint, TsTzRange
+from common.constraints import MinutesLater, PostgresExclusionConstraint, TsTzRange
 from common.date_windows import storable_times
 from common.models import TimeStampedModel
+from scheduling.models import Modality
 
 
 class AppointmentStatus(models.TextChoices):
@@ -93,6 +94,25 @@ class Appointment(TimeStampedModel):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     idempotency_fingerprint = models.CharField(max_length=64, blank=True)
 
+    # What was booked (docs/scheduling.md, "Visit types"): copied from the visit type at
+    # booking. An appointment booked without one is an in-person visit the length of its slot.
+    visit_type = models.ForeignKey(
+        "scheduling.VisitType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    modality = models.CharField(
+        max_length=16, choices=Modality.choices, default=Modality.IN_PERSON, db_default="in_person"
+    )
+    buffer_before_minutes = models.PositiveIntegerField(default=0, db_default=0)
+    buffer_after_minutes = models.PositiveIntegerField(default=0, db_default=0)
+    # Video visits: the secret part of the join link (settings.VIDEO_JOIN_URL_TEMPLATE), shown
+    # only to the patient and the doctor.
+    video_room = models.CharField(max_length=64, blank=True, default="", db_default="")
+    phone_number = models.CharField(max_length=32, blank=True, default="", db_default="")
+
     class Meta:
         ordering = ["start", "id"]
         constraints = [
@@ -120,6 +140,23 @@ class Appointment(TimeStampedModel):
                 ],
                 condition=Q(status="booked"),
                 violation_error_code="patient_overlap",
+            ),
+            # A doctor's booked appointments never overlap, buffers included, whatever the
+            # slots or visit types that made them (docs/scheduling.md).
+            PostgresExclusionConstraint(
+                name="appointment_doctor_no_overlap",
+                expressions=[
+                    ("doctor", RangeOperators.EQUAL),
+                    (
+                        TsTzRange(
+                            MinutesLater("start", -F("buffer_before_minutes")),
+                            MinutesLater("end", "buffer_after_minutes"),
+                        ),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(status="booked"),
+                violation_error_code="slot_unavailable",
             ),
             models.CheckConstraint(
                 condition=Q(end__gt=F("start")), name="appointment_end_after_start"

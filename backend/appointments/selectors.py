@@ -14,7 +14,12 @@ def appointments_visible_to(user) -> QuerySet[Appointment]:
     """Patients their own, doctors theirs, clinic admins their clinics', platform admins all;
     an integration client its clinic's."""
     appointments = Appointment.objects.select_related(
-        "patient__user", "doctor__user", "doctor__specialty", "clinic", "proposed_slot"
+        "patient__user",
+        "doctor__user",
+        "doctor__specialty",
+        "clinic",
+        "proposed_slot",
+        "visit_type",
     )
     if not user.is_authenticated:
         return appointments.none()

@@ -10,9 +10,10 @@ from common.fields import (
     StrictModelSerializer,
     StrictUUIDField,
 )
-from scheduling.models import Slot
+from scheduling.models import Modality, Slot
 
 from .models import Appointment, CancellationCause, PaymentEvent, PaymentStatus
+from .video import video_join_url
 
 
 class PersonSerializer(serializers.Serializer):
@@ -40,6 +41,13 @@ class ProposedSlotSerializer(serializers.Serializer):
     clinic = serializers.UUIDField(source="clinic_id")
 
 
+class AppointmentVisitTypeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = StrictCharField()
+    reason_code = StrictCharField()
+    duration_minutes = StrictIntegerField()
+
+
 class AppointmentSerializer(StrictModelSerializer):
     patient = PersonSerializer()
     doctor = AppointmentDoctorSerializer()
@@ -58,6 +66,19 @@ class AppointmentSerializer(StrictModelSerializer):
     )
     sequence = StrictIntegerField(
         help_text="Bumped by every reschedule and cancellation (the calendar event's SEQUENCE)"
+    )
+    visit_type = AppointmentVisitTypeSerializer(
+        allow_null=True, help_text="The visit type booked; null for a plain slot booking"
+    )
+    modality = serializers.ChoiceField(choices=Modality.choices, read_only=True)
+    join_url = serializers.SerializerMethodField(
+        help_text=(
+            "Video visits: the link to join, shown only to the patient and the doctor (null "
+            "for anyone else and for other modalities)"
+        )
+    )
+    phone_number = StrictCharField(
+        read_only=True, help_text="Phone visits: the number to call; empty otherwise"
     )
 
     class Meta:
@@ -86,9 +107,23 @@ class AppointmentSerializer(StrictModelSerializer):
             "sequence",
             "proposed_slot",
             "proposed_at",
+            "visit_type",
+            "modality",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "join_url",
+            "phone_number",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_join_url(self, appointment: Appointment) -> str | None:
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None)
+        parties = (appointment.patient.user_id, appointment.doctor.user_id)
+        if viewer is None or viewer.pk not in parties:
+            return None
+        return video_join_url(appointment)
 
     def get_start_local(self, appointment: Appointment) -> str:
         return appointment.start.astimezone(ZoneInfo(appointment.clinic.timezone)).isoformat()
@@ -103,6 +138,16 @@ class BookingSerializer(serializers.Serializer):
         required=False,
         default=False,
         help_text="Pay with POINTS_FOR_FREE_BOOKING points: the payment status becomes waived.",
+    )
+    visit_type = StrictUUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "The visit type booked (GET /visit-types/): its length (from the slot's start), "
+            "buffers, modality and price. Without, the visit takes the whole slot at the "
+            "doctor's fee."
+        ),
     )
 
 

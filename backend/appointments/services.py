@@ -2,12 +2,13 @@
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -26,8 +27,8 @@ from patients.permissions import (
     revoke_doctor_access_to_patient,
 )
 from scheduling import signals as slot_signals
-from scheduling.models import HoldOutcome, Slot, SlotStatus
-from scheduling.selectors import bookable_slots, free_slots, live_holds
+from scheduling.models import HoldOutcome, Modality, Slot, SlotStatus, VisitType
+from scheduling.selectors import bookable_slots, free_slots, live_holds, visit_types_at
 from scheduling.services import SlotHeld, end_hold
 
 from . import signals, tasks
@@ -133,9 +134,11 @@ class NoPatientProfile(DomainError):
     default_detail = "You have no patient profile."
 
 
-def booking_fingerprint(*, slot_id, notes: str, use_points: bool) -> str:
+def booking_fingerprint(*, slot_id, notes: str, use_points: bool, visit_type_id=None) -> str:
     """What makes two bookings under one Idempotency-Key the same request."""
     booking = {"slot": str(slot_id), "notes": notes, "use_points": use_points}
+    if visit_type_id is not None:
+        booking["visit_type"] = str(visit_type_id)
     canonical = json.dumps(booking, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -149,14 +152,19 @@ def book_appointment(
     notes: str = "",
     use_points: bool = False,
     idempotency_key: str | None = None,
+    visit_type_id=None,
 ) -> BookingResult:
     """Book a slot for the patient (or `user`'s patient profile): lock the slot, insert the
     appointment, mark the slot booked, in one transaction. The partial unique index on active
     appointments per slot and the patient-overlap exclusion constraint decide every race; the
     returned appointment has the relations its serializer reads, so nothing is read back.
     With an `idempotency_key` already used by the patient, the first booking is returned if the
-    request was the same (slot, notes, points), through the REST API or FHIR alike."""
-    fingerprint = booking_fingerprint(slot_id=slot_id, notes=notes, use_points=use_points)
+    request was the same (slot, notes, points, visit type), through the REST API or FHIR alike.
+    With a `visit_type_id` the appointment is of that type: its length, buffers, modality and
+    price (docs/scheduling.md, "Visit types")."""
+    fingerprint = booking_fingerprint(
+        slot_id=slot_id, notes=notes, use_points=use_points, visit_type_id=visit_type_id
+    )
     # Locking the patient row serializes one patient's bookings (limits and idempotency).
     # NO KEY UPDATE: rows that only reference the patient (a points adjustment's ledger row)
     # take KEY SHARE, which FOR UPDATE would block while the adjustment holds the points
@@ -189,7 +197,12 @@ def book_appointment(
     if slot.doctor.user_id == patient.user_id:
         raise SlotUnavailable("You cannot book your own slot.")
 
-    appointment = _insert_appointment(patient, slot, notes, idempotency_key, fingerprint)
+    visit_type = None
+    if visit_type_id is not None:
+        visit_type = _visit_type_for(visit_type_id, slot=slot, patient=patient)
+    appointment = _insert_appointment(
+        patient, slot, notes, idempotency_key, fingerprint, visit_type=visit_type
+    )
     Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
     if hold is not None:
         end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
@@ -221,10 +234,61 @@ def _lock_free_slot(slot_id) -> Slot:
     raise SlotUnavailable()
 
 
-def _insert_appointment(patient, slot, notes, idempotency_key, fingerprint) -> Appointment:
-    """One INSERT. The constraints decide a lost race: the slot's one active appointment, and
-    the patient's bookings that overlap (no check before it, which could only repeat theirs)."""
-    fees = fees_for(slot.doctor.consultation_fee)
+def _visit_type_for(visit_type_id, *, slot: Slot, patient: Patient) -> VisitType:
+    """The visit type the patient asked for, if the slot's doctor offers it there and the
+    booking keeps its rules: it fits the slot, its notice and horizon, new patients."""
+    visit_type = (
+        visit_types_at(doctor_id=slot.doctor_id, clinic_id=slot.clinic_id)
+        .filter(pk=visit_type_id)
+        .first()
+    )
+    if visit_type is None:
+        raise field_error(
+            "visit_type",
+            "The slot's doctor offers no such visit type at this clinic.",
+            code="visit_type_not_offered",
+        )
+    if slot.start + timedelta(minutes=visit_type.duration_minutes) > slot.end:
+        raise field_error(
+            "visit_type", "The visit is longer than the slot.", code="visit_type_too_long"
+        )
+    now = timezone.now()
+    if slot.start < now + timedelta(minutes=visit_type.min_notice_minutes):
+        raise field_error(
+            "visit_type",
+            f"This visit must be booked at least {visit_type.min_notice_minutes} minutes ahead.",
+            code="visit_type_notice",
+        )
+    if slot.start > now + timedelta(days=visit_type.horizon_days):
+        raise field_error(
+            "visit_type",
+            f"This visit can be booked at most {visit_type.horizon_days} days ahead.",
+            code="visit_type_horizon",
+        )
+    if not visit_type.new_patients_allowed and not _has_seen(patient, slot.doctor_id):
+        raise field_error(
+            "visit_type",
+            "This visit is for the doctor's existing patients only.",
+            code="visit_type_existing_patients_only",
+        )
+    return visit_type
+
+
+def _has_seen(patient: Patient, doctor_id) -> bool:
+    """An existing patient: one with a completed appointment with the doctor."""
+    return Appointment.objects.filter(
+        patient=patient, doctor_id=doctor_id, status=AppointmentStatus.COMPLETED
+    ).exists()
+
+
+def _insert_appointment(
+    patient, slot, notes, idempotency_key, fingerprint, *, visit_type: VisitType | None = None
+) -> Appointment:
+    """One INSERT. The constraints decide a lost race: the slot's one active appointment, the
+    patient's bookings that overlap, and the doctor's booked time with its buffers (no check
+    before it, which could only repeat theirs)."""
+    fee = slot.doctor.consultation_fee if visit_type is None else visit_type.price
+    fees = fees_for(fee)
     appointment = Appointment(
         patient=patient,
         doctor=slot.doctor,
@@ -240,12 +304,37 @@ def _insert_appointment(patient, slot, notes, idempotency_key, fingerprint) -> A
         idempotency_key=idempotency_key or None,
         idempotency_fingerprint=fingerprint if idempotency_key else "",
     )
+    if visit_type is not None:
+        _apply_visit_type(appointment, visit_type)
     try:
         # No savepoint: on a violation the whole booking rolls back, nothing else runs.
         appointment.save(force_insert=True)
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
+    except OperationalError as exc:
+        if _lost_overlap_race(exc):
+            raise SlotUnavailable() from exc
+        raise
     return appointment
+
+
+def _lost_overlap_race(exc: OperationalError) -> bool:
+    """Two bookings of overlapping times (with buffers) inserted at once each wait for the
+    other's row in the exclusion constraint's index: PostgreSQL breaks the deadlock by failing
+    one (SQLSTATE 40P01), which lost the race like any other overlapping booking."""
+    return getattr(exc.__cause__, "sqlstate", None) == "40P01"
+
+
+def _apply_visit_type(appointment: Appointment, visit_type: VisitType) -> None:
+    appointment.visit_type = visit_type
+    appointment.end = appointment.start + timedelta(minutes=visit_type.duration_minutes)
+    appointment.modality = visit_type.modality
+    appointment.buffer_before_minutes = visit_type.buffer_before_minutes
+    appointment.buffer_after_minutes = visit_type.buffer_after_minutes
+    if visit_type.modality == Modality.VIDEO:
+        appointment.video_room = secrets.token_urlsafe(24)
+    if visit_type.modality == Modality.PHONE:
+        appointment.phone_number = visit_type.phone_number
 
 
 def _doctor_still_active(user_id) -> bool:
@@ -321,7 +410,9 @@ def _booking_conflict(exc: IntegrityError) -> ConflictError:
 def _lock(appointment: Appointment) -> Appointment:
     return (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient__user", "doctor__user", "doctor__specialty", "clinic")
+        .select_related(
+            "patient__user", "doctor__user", "doctor__specialty", "clinic", "visit_type"
+        )
         .get(pk=appointment.pk)
     )
 
@@ -611,7 +702,7 @@ def _move(
     appointment.slot = target
     appointment.doctor = target.doctor
     appointment.clinic = target.clinic
-    appointment.start, appointment.end = target.start, target.end
+    appointment.start, appointment.end = target.start, _end_at(appointment, target)
     if fees is not None:
         appointment.consultation_fee = fees.consultation_fee
         appointment.transaction_fee = fees.transaction_fee
@@ -641,6 +732,10 @@ def _move(
             )
     except IntegrityError as exc:
         raise _booking_conflict(exc) from exc
+    except OperationalError as exc:
+        if _lost_overlap_race(exc):
+            raise SlotUnavailable() from exc
+        raise
     Slot.objects.filter(pk=target.pk).update(status=SlotStatus.BOOKED, updated_at=now)
     if hold is not None:
         end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
@@ -665,6 +760,16 @@ def _move(
     if freed is not None:
         slot_signals.slot_freed.send(sender=Slot, slot=freed)
     return appointment
+
+
+def _end_at(appointment: Appointment, target: Slot):
+    """A visit of a type keeps its length in the new slot, which must be long enough."""
+    if appointment.visit_type_id is None:
+        return target.end
+    end = target.start + (appointment.end - appointment.start)
+    if end > target.end:
+        raise field_error("slot", "The slot is shorter than the visit.", code="visit_type_too_long")
+    return end
 
 
 def _fees_after_move(appointment: Appointment, target: Slot) -> Fees | None:

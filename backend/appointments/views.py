@@ -140,7 +140,10 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "Creates the appointment and marks the slot booked in one transaction. Of two "
             "patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`. "
             "A slot someone else holds (`POST /slots/{id}/hold/`) gives 409 `slot_held`; the "
-            "holder books it here and the hold ends."
+            "holder books it here and the hold ends. With `visit_type` the visit takes the "
+            "type's length from the slot's start, its buffers, modality and price; a booking "
+            "whose time with buffers overlaps another booked visit of the doctor is refused "
+            "(409 `slot_unavailable`)."
         ),
         tags=TAGS,
         parameters=[IDEMPOTENCY_KEY],
@@ -182,13 +185,15 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 notes=booking["notes"],
                 use_points=booking["use_points"],
                 idempotency_key=key,
+                visit_type_id=booking["visit_type"],
             )
         except services.UnknownSlot as unknown:
             raise field_error("slot", str(unknown.detail), code="does_not_exist") from None
         if not result.created:
             return Response(self._fresh(result.appointment), status=status.HTTP_200_OK)
         return Response(
-            AppointmentSerializer(result.appointment).data, status=status.HTTP_201_CREATED
+            AppointmentSerializer(result.appointment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
     @extend_schema(
@@ -212,7 +217,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             reason=data.validated_data["reason"],
         )
         # The service returns the locked row with the relations the serializer reads.
-        return Response(AppointmentSerializer(appointment).data)
+        return Response(AppointmentSerializer(appointment, context={"request": request}).data)
 
     @extend_schema(
         summary="Reschedule an appointment to another free slot",
@@ -398,5 +403,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def _fresh(self, appointment) -> dict:
         return AppointmentSerializer(
-            appointments_visible_to(self.request.user).get(pk=appointment.pk)
+            appointments_visible_to(self.request.user).get(pk=appointment.pk),
+            context={"request": self.request},
         ).data

@@ -44,12 +44,22 @@ def _event(appointment: Appointment, role: str) -> Event:
     event["location"] = vText(f"{clinic.name}, {clinic.address}, {clinic.city}, {clinic.country}")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    # The modality, and the type booked by id: a type's name may say what the visit is for,
+    # and a feed URL is a bearer secret (the same holds for a video visit's join link).
+    event.add("categories", [_MODALITY_CATEGORY[appointment.modality]])
+    if appointment.visit_type_id is not None:
+        event["x-careslot-visit-type"] = vText(str(appointment.visit_type_id))
     return event
 
 
+_MODALITY_CATEGORY = {"in_person": "IN-PERSON", "video": "VIDEO", "phone": "PHONE"}
+_KIND = {"in_person": "Appointment", "video": "Video appointment", "phone": "Phone appointment"}
+
+
 def _summary(appointment: Appointment, role: str) -> str:
+    kind = _KIND[appointment.modality]
     if role == FeedRole.PATIENT:
-        return f"Appointment with Dr. {appointment.doctor.user.full_name}"
+        return f"{kind} with Dr. {appointment.doctor.user.full_name}"
     patient = appointment.patient.user
     initial = f" {patient.last_name[:1]}." if patient.last_name else ""
-    return f"Appointment: {patient.first_name}{initial}"
+    return f"{kind}: {patient.first_name}{initial}"

@@ -3,7 +3,7 @@
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Func
+from django.db.models import DateTimeField, Func
 
 
 class TsTzRange(Func):
@@ -35,3 +35,25 @@ class PostgresExclusionConstraint(ExclusionConstraint):
     def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
         if connections[using].vendor == "postgresql":
             super().validate(model, instance, exclude=exclude, using=using)
+
+
+class MinutesLater(Func):
+    """`careslot_minutes_later(instant, minutes)`: the instant shifted by whole minutes.
+
+    PostgreSQL's `timestamptz + interval` is only STABLE (an interval of days or months depends
+    on the session's time zone), which an index or constraint may not use; a shift by minutes
+    does not, so the SQL function (created by appointments' migration 0011) is IMMUTABLE."""
+
+    function = "careslot_minutes_later"
+    output_field = DateTimeField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # The embedded SQLite of `make run`: Django's own datetime arithmetic there, on
+        # durations in microseconds.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="django_format_dtdelta('+', %(expressions)s)",
+            arg_joiner=", 60000000 * ",
+            **extra_context,
+        )

@@ -121,6 +121,11 @@ OPERATION_IDS = {
     "slots_available_list": "searchAvailableSlots",
     "slots_bulk_create": "createSlotsFromTemplate",
     "slots_holds_list": "listMySlotHolds",
+    "visit_types_list": "listVisitTypes",
+    "visit_types_create": "createVisitType",
+    "visit_types_retrieve": "getVisitType",
+    "visit_types_partial_update": "updateVisitType",
+    "visit_types_destroy": "deactivateVisitType",
     "specialties_list": "listSpecialties",
     "specialties_create": "createSpecialty",
     "specialties_retrieve": "getSpecialty",
@@ -159,6 +164,8 @@ OPERATION_IDS = {
 
 # Where a view has no docstring of its own. Keys are the new operationIds.
 DESCRIPTIONS = {
+    "getVisitType": "One active visit type of a confirmed doctor or an active clinic (or the "
+    "caller's own); a retired one is a 404.",
     "getAppointment": "One appointment the caller may see: the patient's own, the doctor's, "
     "the clinic's for its admins, any for platform admins. Others are a 404.",
     "completeAppointment": "The appointment's doctor records that the visit took place, once it "
@@ -234,6 +241,8 @@ TAGS = {
     "clinics": "Clinics, their admins and the doctors working at them.",
     "patients": "Patient profiles.",
     "slots": "Doctors' time slots: publishing, templates, search and holds.",
+    "visit-types": "What patients book: a doctor's or a clinic's visit types, each with its "
+    "length, buffers, price, modality and booking rules.",
     "appointments": "Booking, cancelling, rescheduling and the outcome of a visit; payments.",
     "waitlist": "Waiting for a doctor's slot to free up.",
     "points": "The loyalty points ledger and balance.",

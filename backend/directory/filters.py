@@ -5,6 +5,10 @@ from drf_spectacular.utils import extend_schema_field
 
 from clinics.models import Clinic, DoctorClinicAssociation
 from doctors.models import LANGUAGE_CHOICES, Doctor, Specialty
+from scheduling.models import Modality, VisitType
+from scheduling.selectors import offers_a_fitting_type
+
+from .selectors import with_next_slot
 
 
 class DoctorFilter(django_filters.FilterSet):
@@ -28,6 +32,20 @@ class DoctorFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", max_length=100, help_text="Part of the doctor's name"
     )
+    visit_type = django_filters.ModelChoiceFilter(
+        queryset=VisitType.objects.filter(is_active=True),
+        method="_defer_visit_type",
+        help_text="next_available is the first slot this visit type can be booked in",
+    )
+    modality = django_filters.ChoiceFilter(
+        choices=Modality.choices,
+        method="_defer_offer",
+        help_text="next_available is the first slot with a visit type of this modality",
+    )
+    new_patients = django_filters.BooleanFilter(
+        method="_defer_offer",
+        help_text="true: next_available is the first slot with a type open to new patients",
+    )
     is_confirmed = django_filters.BooleanFilter(help_text="Platform admins: unconfirmed doctors")
     is_rejected = django_filters.BooleanFilter(
         field_name="rejected_at", lookup_expr="isnull", exclude=True, help_text="Platform admins"
@@ -42,9 +60,31 @@ class DoctorFilter(django_filters.FilterSet):
             "language",
             "min_rating",
             "search",
+            "visit_type",
+            "modality",
+            "new_patients",
             "is_confirmed",
             "is_rejected",
         ]
+
+    def _defer_offer(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def _defer_visit_type(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        offer = {
+            "visit_type": data.get("visit_type"),
+            "modality": data.get("modality") or "",
+            "new_patients": data.get("new_patients"),
+        }
+        if offer["visit_type"] is None and not offer["modality"] and offer["new_patients"] is None:
+            return queryset
+        return with_next_slot(queryset, offers_a_fitting_type(**offer))
 
     @staticmethod
     def _works_at(**clinic_filter):

@@ -12,7 +12,7 @@ from integrations.principal import is_integration_client
 from scheduling.selectors import bookable_slots
 
 
-def associations_with_next_slot() -> Prefetch:
+def associations_with_next_slot(offer: Q | None = None) -> Prefetch:
     """The doctors' current clinics (as `active_associations`), each annotated with
     `next_slot`: the first bookable slot there as `{"slot_id", "start", "clinic_id"}`, or None.
 
@@ -20,10 +20,11 @@ def associations_with_next_slot() -> Prefetch:
     own and runs only for the doctors of the page: as a subquery of the page query, PostgreSQL
     also ran it for every row skipped by OFFSET (1,000 times on the last page). Doctor and
     clinic are fixed per association, so each lookup is an index seek on slot_bookable_idx in
-    start order that stops at the first row."""
+    start order that stops at the first row. `offer`: a condition on the slot (a visit type,
+    modality or new-patient filter, scheduling.selectors.offers_a_fitting_type)."""
     first_slot = (
         bookable_slots()
-        .filter(doctor=OuterRef("doctor_id"), clinic=OuterRef("clinic_id"))
+        .filter(offer or Q(), doctor=OuterRef("doctor_id"), clinic=OuterRef("clinic_id"))
         .order_by("start")  # a doctor's slots never overlap: start alone is a total order
         .values(json=JSONObject(slot_id=F("id"), start=F("start"), clinic_id=F("clinic_id")))[:1]
     )
@@ -44,12 +45,18 @@ def next_available(doctor: Doctor) -> dict | None:
     return {**first, "start": parse_datetime(first["start"])}
 
 
+def with_next_slot(doctors: QuerySet[Doctor], offer: Q | None = None) -> QuerySet[Doctor]:
+    """The directory's prefetches; with `offer`, `next_available` is the first slot that meets
+    it (the directory's visit type, modality and new-patient filters)."""
+    return doctors.prefetch_related(None).prefetch_related(
+        "languages", associations_with_next_slot(offer)
+    )
+
+
 def doctors_visible_to(user) -> QuerySet[Doctor]:
     """The directory, plus a doctor's own profile; platform admins see every doctor. Each
     doctor's clinics carry their next bookable slot (see `associations_with_next_slot`)."""
-    doctors = Doctor.objects.select_related("user", "specialty").prefetch_related(
-        "languages", associations_with_next_slot()
-    )
+    doctors = with_next_slot(Doctor.objects.select_related("user", "specialty"))
     if not user.is_authenticated:
         return doctors.none()
     if is_platform_admin(user):

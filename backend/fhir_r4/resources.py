@@ -173,6 +173,9 @@ def location(clinic: Clinic) -> dict:
     )
 
 
+VISIT_TYPE_SYSTEM = "https://careslot.example/fhir/CodeSystem/visit-type"
+
+
 def schedule(association: DoctorClinicAssociation) -> dict:
     doctor, clinic = association.doctor, association.clinic
     return {
@@ -238,6 +241,21 @@ def patient(patient: Patient) -> dict:
     return _without_empty(resource)
 
 
+def visit_type_concept(visit_type) -> dict:
+    """The visit type booked: its reason code in CareSlot's own code system (docs/scheduling.md,
+    "Visit types"), its name as the text."""
+    return {
+        "coding": [
+            {
+                "system": VISIT_TYPE_SYSTEM,
+                "code": visit_type.reason_code,
+                "display": visit_type.name,
+            }
+        ],
+        "text": visit_type.name,
+    }
+
+
 def appointment(appointment: Appointment) -> dict:
     doctor, clinic, person = appointment.doctor, appointment.clinic, appointment.patient
     resource = {
@@ -269,6 +287,8 @@ def appointment(appointment: Appointment) -> dict:
             },
         ],
     }
+    if appointment.visit_type_id is not None:
+        resource["appointmentType"] = visit_type_concept(appointment.visit_type)
     if appointment.status == AppointmentStatus.CANCELLED:
         resource["cancelationReason"] = {"text": appointment.cancellation_reason or "Cancelled"}
     return _without_empty(resource)

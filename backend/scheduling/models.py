@@ -114,3 +114,71 @@ class SlotHold(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"hold of {self.slot_id} for {self.patient_id} until {self.ends_at:%H:%M}Z"
+
+
+class Modality(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    VIDEO = "video", "Video"
+    PHONE = "phone", "Phone"
+
+
+class VisitType(TimeStampedModel):
+    """What a patient books: a doctor's own (at every clinic they work at), or a clinic's for
+    all of its doctors. Its length, buffers and price are copied onto the appointment at
+    booking (docs/scheduling.md, "Visit types"); changing or retiring a type later leaves the
+    appointments made with it as they were."""
+
+    doctor = models.ForeignKey(
+        "doctors.Doctor",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visit_types",
+    )
+    clinic = models.ForeignKey(
+        "clinics.Clinic",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visit_types",
+    )
+    name = models.CharField(max_length=120)
+    reason_code = models.SlugField(max_length=64)
+    duration_minutes = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    modality = models.CharField(max_length=16, choices=Modality.choices)
+    buffer_before_minutes = models.PositiveIntegerField(default=0)
+    buffer_after_minutes = models.PositiveIntegerField(default=0)
+    min_notice_minutes = models.PositiveIntegerField(default=0)
+    horizon_days = models.PositiveIntegerField(default=90)
+    new_patients_allowed = models.BooleanField(default=True)
+    phone_number = models.CharField(
+        max_length=32, blank=True, help_text="Phone visits: the number the patient calls"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(doctor__isnull=False, clinic__isnull=True)
+                | Q(doctor__isnull=True, clinic__isnull=False),
+                name="visit_type_doctor_xor_clinic",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5, duration_minutes__lte=480),
+                name="visit_type_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(buffer_before_minutes__lte=240, buffer_after_minutes__lte=240),
+                name="visit_type_buffers_range",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="visit_type_price_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "is_active"], name="visit_type_doctor_idx"),
+            models.Index(fields=["clinic", "is_active"], name="visit_type_clinic_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_minutes} min, {self.modality})"

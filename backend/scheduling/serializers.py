@@ -1,16 +1,27 @@
 from datetime import timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from clinics.models import Clinic
 from common.date_windows import SLOT_DAYS, SLOT_TIMES, WindowedDateField, WindowedDateTimeField
-from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
+from common.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictSlugField,
+)
 
-from .models import Slot, SlotHold
+from .models import Modality, Slot, SlotHold, VisitType
 
 MAX_TEMPLATE_DAYS = 92
+MAX_NOTICE_MINUTES = 60 * 24 * 90
+MAX_HORIZON_DAYS = 730
 
 
 class SlotListSerializer(serializers.ListSerializer):
@@ -144,3 +155,85 @@ class SlotTemplateResultSerializer(serializers.Serializer):
     created_count = StrictIntegerField()
     skipped_count = StrictIntegerField(help_text="Past times or overlaps with your slots")
     slots = SlotSerializer(many=True)
+
+
+class VisitTypeSerializer(StrictModelSerializer):
+    """A visit type as read and written. `clinic` is given only on creation: a clinic's type
+    for all its doctors (its admins create it); without it, the calling doctor's own type."""
+
+    clinic = serializers.PrimaryKeyRelatedField(
+        queryset=Clinic.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The clinic whose type this is (for all its doctors); null for a doctor's own",
+    )
+    doctor = serializers.UUIDField(
+        source="doctor_id", read_only=True, allow_null=True, help_text="The doctor whose type"
+    )
+    name = StrictCharField(max_length=120)
+    reason_code = StrictSlugField(max_length=64, help_text="A stable code, e.g. first-visit")
+    duration_minutes = StrictIntegerField(min_value=5, max_value=480)
+    price = StrictDecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="The consultation fee; the platform's transaction fee is added on top",
+    )
+    modality = serializers.ChoiceField(choices=Modality.choices)
+    buffer_before_minutes = StrictIntegerField(min_value=0, max_value=240, default=0)
+    buffer_after_minutes = StrictIntegerField(min_value=0, max_value=240, default=0)
+    min_notice_minutes = StrictIntegerField(
+        min_value=0, max_value=MAX_NOTICE_MINUTES, default=0, help_text="Booked at least this early"
+    )
+    horizon_days = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_HORIZON_DAYS,
+        default=90,
+        help_text="Booked at most this far ahead",
+    )
+    new_patients_allowed = StrictBooleanField(default=True)
+    phone_number = StrictCharField(
+        max_length=32,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Phone visits: the number the patient calls",
+    )
+    is_active = StrictBooleanField(read_only=True)
+
+    class Meta:
+        model = VisitType
+        fields = [
+            "id",
+            "doctor",
+            "clinic",
+            "name",
+            "reason_code",
+            "duration_minutes",
+            "price",
+            "modality",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "min_notice_minutes",
+            "horizon_days",
+            "new_patients_allowed",
+            "phone_number",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = ["id", "doctor", "is_active", "created_at"]
+
+    def to_internal_value(self, data):
+        # DRF reads "" as null for a related field; the schema says a UUID or null.
+        if isinstance(data, dict) and data.get("clinic") == "":
+            raise serializers.ValidationError(
+                {"clinic": [ErrorDetail("Must be a valid UUID.", code="invalid")]}
+            )
+        return super().to_internal_value(data)
+
+
+class VisitTypeUpdateSerializer(VisitTypeSerializer):
+    """The same fields; the owner (`clinic`, `doctor`) never changes."""
+
+    class Meta(VisitTypeSerializer.Meta):
+        read_only_fields = ["id", "doctor", "clinic", "is_active", "created_at"]

@@ -13,12 +13,13 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from clinics.models import Clinic, DoctorClinicAssociation
 from common.errors import ConflictError, field_error
 from common.metrics import SLOT_HOLDS
+from common.models import assign_fields
 from common.timezones import local_datetime, zone_or_error
 from doctors.models import Doctor
 from patients.models import Patient
 
 from . import signals
-from .models import HoldOutcome, HoldSource, Slot, SlotHold, SlotStatus
+from .models import HoldOutcome, HoldSource, Modality, Slot, SlotHold, SlotStatus, VisitType
 from .selectors import free_slots, live_holds
 
 MAX_SLOTS_PER_TEMPLATE = 1000
@@ -354,3 +355,54 @@ def release_hold(*, patient: Patient, slot_id) -> SlotHold:
     end_hold(hold=hold, outcome=HoldOutcome.RELEASED)
     signals.hold_released.send(sender=SlotHold, hold=hold)
     return hold
+
+
+# --- visit types (docs/scheduling.md, "Visit types") --------------------------------------------
+
+VISIT_TYPE_FIELDS = (
+    "name",
+    "reason_code",
+    "duration_minutes",
+    "price",
+    "modality",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "new_patients_allowed",
+    "phone_number",
+)
+
+
+def _check_phone(modality: str, phone_number: str) -> None:
+    if modality == Modality.PHONE and not phone_number:
+        raise field_error(
+            "phone_number", "A phone visit needs the number the patient calls.", code="required"
+        )
+
+
+@transaction.atomic
+def create_visit_type(*, actor, clinic: Clinic | None, values: dict) -> VisitType:
+    """A clinic's type (for all its doctors) by one of its admins, or the calling doctor's own.
+    The view has checked who may; the doctor publishing their own must be confirmed."""
+    _check_phone(values.get("modality", ""), values.get("phone_number", ""))
+    if clinic is not None:
+        return VisitType.objects.create(clinic=clinic, **values)
+    doctor = _lock_publishing_doctor(Doctor.objects.get(user=actor))
+    return VisitType.objects.create(doctor=doctor, **values)
+
+
+@transaction.atomic
+def update_visit_type(*, visit_type: VisitType, values: dict) -> VisitType:
+    """Later bookings follow the change; appointments already made keep what they copied."""
+    visit_type = VisitType.objects.select_for_update().get(pk=visit_type.pk)
+    changed = assign_fields(visit_type, values, VISIT_TYPE_FIELDS)
+    _check_phone(visit_type.modality, visit_type.phone_number)
+    visit_type.save(update_fields=[*changed, "updated_at"])
+    return visit_type
+
+
+@transaction.atomic
+def retire_visit_type(*, visit_type: VisitType) -> None:
+    """Retired, never deleted: appointments made with it still name it."""
+    VisitType.objects.filter(pk=visit_type.pk).update(is_active=False, updated_at=timezone.now())

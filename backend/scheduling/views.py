@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.permissions import any_role
+from clinics.permissions import administers_clinic
 from common.db_routing import ReplicaReadsMixin
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
@@ -25,10 +26,15 @@ from patients.models import Patient
 from patients.selectors import own_patient_profile
 
 from . import services
-from .filters import ManagedSlotFilter, SlotSearchFilter
+from .filters import ManagedSlotFilter, SlotSearchFilter, VisitTypeFilter
 from .models import Slot
-from .permissions import IsSlotOwnerForWrites
-from .selectors import available_slots_for_search, live_holds_of, slots_managed_by
+from .permissions import IsSlotOwnerForWrites, ManagesVisitType
+from .selectors import (
+    available_slots_for_search,
+    live_holds_of,
+    slots_managed_by,
+    visit_types_visible_to,
+)
 from .serializers import (
     SlotCreateSerializer,
     SlotHoldSerializer,
@@ -36,9 +42,12 @@ from .serializers import (
     SlotTemplateResultSerializer,
     SlotTemplateSerializer,
     SlotUpdateSerializer,
+    VisitTypeSerializer,
+    VisitTypeUpdateSerializer,
 )
 
 TAGS = ["slots"]
+VISIT_TYPE_TAGS = ["visit-types"]
 SLOT_BOOKED = error_response("SlotBooked", "The slot is booked.", "slot_booked")
 SLOT_WRITE_CONFLICT = error_response(
     "SlotWriteConflict", "Booked, or overlapping another slot.", "slot_booked", "slot_overlap"
@@ -325,3 +334,97 @@ class SlotViewSet(
 
     def _fresh(self, slot) -> dict:
         return SlotSerializer(slots_managed_by(self.request.user).get(pk=slot.pk)).data
+
+
+WritesVisitTypes = any_role(Role.DOCTOR, Role.CLINIC_ADMIN)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List visit types",
+        description=(
+            "Active visit types of confirmed doctors and of active clinics (and the caller's "
+            "own, or their clinics'). Filter by `doctor` (their own types), `clinic` (the "
+            "clinic's types), `modality`."
+        ),
+        tags=VISIT_TYPE_TAGS,
+    ),
+    retrieve=extend_schema(summary="Get a visit type", tags=VISIT_TYPE_TAGS),
+    destroy=extend_schema(
+        summary="Retire a visit type",
+        description=(
+            "It is no longer offered and gone from the API (a 404 afterwards); appointments "
+            "booked with it keep it. Retired, never deleted."
+        ),
+        tags=VISIT_TYPE_TAGS,
+        responses={204: None},
+    ),
+)
+class VisitTypeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = VisitTypeSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = VisitTypeFilter
+    ordering_fields = ["name", "duration_minutes"]
+    ordering = ["name"]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        return visit_types_visible_to(self.request.user)
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsAuthenticated(), WritesVisitTypes()]
+        if self.action in ("partial_update", "destroy"):
+            return [IsAuthenticated(), WritesVisitTypes(), ManagesVisitType()]
+        return super().get_permissions()
+
+    @extend_schema(
+        summary="Create a visit type",
+        description=(
+            "With `clinic`: a type of that clinic for all of its doctors (its admins only). "
+            "Without: the calling doctor's own type, offered at every clinic they work at "
+            "(confirmed doctors only). A phone visit needs `phone_number`."
+        ),
+        tags=VISIT_TYPE_TAGS,
+        request=VisitTypeSerializer,
+        responses={201: VisitTypeSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = VisitTypeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        clinic = values.pop("clinic", None)
+        if clinic is not None and not administers_clinic(request.user, clinic):
+            raise PermissionDenied("Only this clinic's admins may create its visit types.")
+        if clinic is None:
+            own_doctor_profile(request.user, refusal=PermissionDenied)
+        visit_type = services.create_visit_type(actor=request.user, clinic=clinic, values=values)
+        return Response(VisitTypeSerializer(visit_type).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a visit type",
+        description=(
+            "The type's doctor, or an admin of its clinic. Bookings made from now on follow "
+            "the change; appointments already booked keep the length, buffers and price they "
+            "were booked with."
+        ),
+        tags=VISIT_TYPE_TAGS,
+        request=VisitTypeUpdateSerializer(partial=True),
+        responses={200: VisitTypeSerializer},
+    )
+    def partial_update(self, request: Request, pk=None) -> Response:
+        visit_type = self.get_object()
+        data = VisitTypeUpdateSerializer(visit_type, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        visit_type = services.update_visit_type(
+            visit_type=visit_type, values=dict(data.validated_data)
+        )
+        return Response(VisitTypeSerializer(visit_type).data)
+
+    def perform_destroy(self, instance) -> None:
+        services.retire_visit_type(visit_type=instance)

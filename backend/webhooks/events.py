@@ -36,6 +36,9 @@ def appointment_data(appointment, **extra) -> dict:
             "patient_id": str(appointment.patient_id),
             "start": _time(appointment.start),
             "end": _time(appointment.end),
+            # The type and modality booked; never a video visit's join link (docs/scheduling.md).
+            "visit_type_id": str(appointment.visit_type_id) if appointment.visit_type_id else None,
+            "modality": appointment.modality,
         },
         **extra,
     }

@@ -85,6 +85,29 @@ def test_patient_feed_shows_own_appointments_in_utc_with_stable_uids(client_for,
     assert doctor.specialty.name not in text
 
 
+def test_a_visit_types_modality_and_id_are_in_the_feed_never_its_join_link(client_for, patient):
+    from tests.factories import VisitTypeFactory
+
+    doctor = DoctorFactory(user__first_name="Dora", user__last_name="Doctor")
+    visit_type = VisitTypeFactory(doctor=doctor, modality="video", name="Psychotherapy")
+    slot = SlotFactory(doctor=doctor, start=in_hours(72))
+    mine = book_appointment(
+        patient=patient, slot_id=slot.pk, visit_type_id=visit_type.pk
+    ).appointment
+    for user, role, summary in (
+        (patient.user, "patient", "Video appointment with Dr. Dora Doctor"),
+        (doctor.user, "doctor", "Video appointment: Pia P."),
+    ):
+        response = client_for(None).get(new_feed(client_for, user, role))
+        [event] = events(response)
+        assert str(event["SUMMARY"]) == summary
+        assert event["CATEGORIES"].cats == ["VIDEO"]
+        assert str(event["X-CARESLOT-VISIT-TYPE"]) == str(visit_type.pk)
+        text = response.content.decode()
+        assert mine.video_room not in text
+        assert "Psychotherapy" not in text  # a type's name may say what the visit is for
+
+
 def test_moves_and_cancellations_keep_the_uid_and_bump_the_sequence(client_for, patient):
     slot = SlotFactory(start=in_hours(72))
     appointment = book_appointment(patient=patient, slot_id=slot.pk).appointment

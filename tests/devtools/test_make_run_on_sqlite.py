@@ -43,5 +43,11 @@ def test_migrate_and_seed_demo_book_on_sqlite(tmp_path):
         booked_slots = db.execute(
             "SELECT COUNT(*) FROM scheduling_slot WHERE status = 'booked'"
         ).fetchone()[0]
+        # One of them a visit type's, found by the search filter's SQLite arithmetic.
+        typed = db.execute(
+            "SELECT modality, video_room FROM appointments_appointment "
+            "WHERE visit_type_id IS NOT NULL"
+        ).fetchall()
     assert statuses == {"booked": 3, "completed": 3}
+    assert [(modality, bool(room)) for modality, room in typed] == [("video", True)]
     assert booked_slots >= statuses["booked"]

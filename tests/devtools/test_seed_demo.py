@@ -10,7 +10,7 @@ from clinics.models import Clinic
 from doctors.models import Doctor
 from loyalty.models import PointsTransaction
 from reviews.models import Review
-from scheduling.models import Slot
+from scheduling.models import Slot, VisitType
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def counts():
         Slot.objects.count(),
         PointsTransaction.objects.count(),
         Review.objects.count(),
+        VisitType.objects.count(),
     )
 
 
@@ -80,3 +81,14 @@ def test_the_demo_platform_admin_signs_in_as_the_seed_output_says(api_client, se
     call_command("seed_demo")
     assert "TOTP secret" not in capsys.readouterr().out
     assert api_client.post("/api/v1/auth/login/", login).status_code == 200
+
+
+def test_every_demo_doctor_offers_two_visit_types():
+    call_command("seed_demo", stdout=StringIO())
+    for doctor in Doctor.objects.all():
+        offered = doctor.visit_types.order_by("duration_minutes")
+        assert [(t.duration_minutes, t.modality) for t in offered] == [
+            (15, "video"),
+            (30, "in_person"),
+        ]
+        assert offered[1].price == doctor.consultation_fee

@@ -85,3 +85,49 @@ def test_next_available_costs_no_extra_query_per_doctor(client_for, django_asser
     with django_assert_num_queries(6):
         response = client.get(URL)
     assert all(row["next_available"] for row in response.json()["results"])
+
+
+def test_next_available_follows_the_visit_type_modality_and_new_patient_filters(client_for):
+    from tests.factories import VisitTypeFactory
+
+    clinic = ClinicFactory()
+    doctor = DoctorFactory()
+    AssociationFactory(doctor=doctor, clinic=clinic)
+    long_type = VisitTypeFactory(doctor=doctor, duration_minutes=60, modality="video")
+    VisitTypeFactory(doctor=doctor, duration_minutes=20, new_patients_allowed=False)
+    short = SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(24))
+    long = SlotFactory(
+        doctor=doctor, clinic=clinic, start=in_hours(30), end=in_hours(30) + timedelta(hours=1)
+    )
+    client = client_for(user_with_role("patient"))
+
+    def first_slot(**params):
+        response = client.get(URL, params)
+        assert response.status_code == 200, response.content
+        shown = _by_id(response)[str(doctor.pk)]
+        return shown and shown["slot_id"]
+
+    assert first_slot() == str(short.pk)
+    assert first_slot(visit_type=str(long_type.pk)) == str(long.pk)
+    assert first_slot(modality="video") == str(long.pk)
+    assert first_slot(modality="in_person") == str(short.pk)
+    assert first_slot(modality="phone") is None
+    assert first_slot(new_patients="true") == str(long.pk)
+    bad = client.get(URL, {"modality": "smoke-signal"})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["attr"] == "modality"
+
+
+def test_the_directory_filters_cost_no_more_queries(client_for, django_assert_max_num_queries):
+    from tests.factories import VisitTypeFactory
+
+    clinic = ClinicFactory()
+    for i in range(5):
+        doctor = DoctorFactory()
+        AssociationFactory(doctor=doctor, clinic=clinic)
+        VisitTypeFactory(doctor=doctor, modality="video")
+        SlotFactory(doctor=doctor, clinic=clinic, start=in_hours(24 + i))
+    client = client_for(user_with_role("patient"))
+    client.get(URL)
+    with django_assert_max_num_queries(6):
+        assert client.get(URL, {"modality": "video"}).status_code == 200

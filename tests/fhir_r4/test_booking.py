@@ -398,3 +398,22 @@ def test_one_idempotency_key_works_across_rest_and_fhir(client_for, slot, first_
     other = retry(notes="Elbow")  # the same key with another request, through the other API
     assert other.status_code == 422
     assert Appointment.objects.count() == 1
+
+
+def test_an_appointment_of_a_visit_type_carries_it_as_its_appointment_type(client_for):
+    from appointments.services import book_appointment
+    from tests.factories import VisitTypeFactory
+
+    slot = SlotFactory()
+    visit_type = VisitTypeFactory(doctor=slot.doctor, name="Follow-up", reason_code="follow-up")
+    patient = PatientFactory()
+    booked = book_appointment(patient=patient, slot_id=slot.pk, visit_type_id=visit_type.pk)
+    response = client_for(patient.user).get(
+        f"{R4}/Appointment/{booked.appointment.pk}", HTTP_ACCEPT=FHIR_JSON
+    )
+    assert response.status_code == 200, response.content
+    resource = FHIRAppointment.model_validate(response.json())
+    assert resource.appointmentType.text == "Follow-up"
+    (coding,) = resource.appointmentType.coding
+    assert (coding.code, coding.display) == ("follow-up", "Follow-up")
+    assert resource.minutesDuration == 30

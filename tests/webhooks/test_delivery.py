@@ -64,6 +64,33 @@ def test_a_booking_reaches_the_receiver_signed_as_the_standard_says(
     assert "Chest pain" not in received.body.decode()  # notes are medical: never sent
 
 
+def test_a_video_booking_carries_its_type_and_modality_never_its_join_link(
+    local_webhooks, clinic, receiver, client_for, run_tasks
+):
+    from appointments.models import Appointment
+    from tests.factories import VisitTypeFactory
+
+    make_endpoint(clinic, receiver.url(), events=["appointment.booked"])
+    doctor = DoctorFactory()
+    AssociationFactory(doctor=doctor, clinic=clinic)
+    visit_type = VisitTypeFactory(doctor=None, clinic=clinic, modality="video")
+    slot = create_slot(doctor=doctor, clinic=clinic, start=in_hours(30), end=in_hours(30.5))
+    booked = client_for(AppointmentFactory().patient.user).post(
+        "/api/v1/appointments/",
+        {"slot": str(slot.pk), "visit_type": str(visit_type.pk)},
+        format="json",
+    )
+    assert booked.status_code == 201, booked.content
+    run_tasks()
+
+    (received,) = receiver.received
+    data = json.loads(received.body)["data"]["appointment"]
+    assert (data["visit_type_id"], data["modality"]) == (str(visit_type.pk), "video")
+    room = Appointment.objects.get(pk=booked.json()["id"]).video_room
+    assert room
+    assert room not in received.body.decode()
+
+
 def test_a_tampered_body_or_a_wrong_secret_does_not_verify(
     local_webhooks, clinic, receiver, run_tasks
 ):
@@ -451,6 +478,8 @@ def test_each_service_sends_its_event_without_medical_data(clinic, clinic_admin,
         "patient_id",
         "start",
         "end",
+        "visit_type_id",
+        "modality",
     }
 
 

@@ -498,6 +498,10 @@ MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=32)
 TRANSACTION_FEE_PERCENT = Decimal(env.str("TRANSACTION_FEE_PERCENT", default="3.00"))
 TRANSACTION_FEE_FIXED = Decimal(env.str("TRANSACTION_FEE_FIXED", default="0.50"))
 CURRENCY = env("CURRENCY", default="EUR")
+# A video visit's join link: `{room}` is the appointment's secret room, `{appointment}` its id.
+VIDEO_JOIN_URL_TEMPLATE = env(
+    "VIDEO_JOIN_URL_TEMPLATE", default="https://video.careslot.example/join/{room}"
+)
 POINTS_PER_COMPLETED_APPOINTMENT = env.int("POINTS_PER_COMPLETED_APPOINTMENT", default=10)
 POINTS_FOR_FREE_BOOKING = env.int("POINTS_FOR_FREE_BOOKING", default=100)
 # Shared secret of the payment provider's signed webhook; the webhook refuses calls while unset.

@@ -39,7 +39,7 @@ export interface paths {
         put?: never;
         /**
          * Book a slot
-         * @description Creates the appointment and marks the slot booked in one transaction. Of two patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`. A slot someone else holds (`POST /slots/{id}/hold/`) gives 409 `slot_held`; the holder books it here and the hold ends.
+         * @description Creates the appointment and marks the slot booked in one transaction. Of two patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`. A slot someone else holds (`POST /slots/{id}/hold/`) gives 409 `slot_held`; the holder books it here and the hold ends. With `visit_type` the visit takes the type's length from the slot's start, its buffers, modality and price; a booking whose time with buffers overlaps another booked visit of the doctor is refused (409 `slot_unavailable`).
          */
         post: operations["bookAppointment"];
         delete?: never;
@@ -1912,6 +1912,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/visit-types/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List visit types
+         * @description Active visit types of confirmed doctors and of active clinics (and the caller's own, or their clinics'). Filter by `doctor` (their own types), `clinic` (the clinic's types), `modality`.
+         */
+        get: operations["listVisitTypes"];
+        put?: never;
+        /**
+         * Create a visit type
+         * @description With `clinic`: a type of that clinic for all of its doctors (its admins only). Without: the calling doctor's own type, offered at every clinic they work at (confirmed doctors only). A phone visit needs `phone_number`.
+         */
+        post: operations["createVisitType"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-types/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a visit type
+         * @description One active visit type of a confirmed doctor or an active clinic (or the caller's own); a retired one is a 404.
+         */
+        get: operations["getVisitType"];
+        put?: never;
+        post?: never;
+        /**
+         * Retire a visit type
+         * @description It is no longer offered and gone from the API (a 404 afterwards); appointments booked with it keep it. Retired, never deleted.
+         */
+        delete: operations["deactivateVisitType"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a visit type
+         * @description The type's doctor, or an admin of its clinic. Bookings made from now on follow the change; appointments already booked keep the length, buffers and price they were booked with.
+         */
+        patch: operations["updateVisitType"];
+        trace?: never;
+    };
     "/api/v1/waitlist/": {
         parameters: {
             query?: never;
@@ -2349,6 +2401,15 @@ export interface components {
             proposed_slot: components["schemas"]["ProposedSlot"] | (never | null);
             /** Format: date-time */
             readonly proposed_at: string | null;
+            /** @description The visit type booked; null for a plain slot booking */
+            visit_type: components["schemas"]["AppointmentVisitType"] | (never | null);
+            readonly modality: components["schemas"]["ModalityEnum"];
+            readonly buffer_before_minutes: number;
+            readonly buffer_after_minutes: number;
+            /** @description Video visits: the link to join, shown only to the patient and the doctor (null for anyone else and for other modalities) */
+            readonly join_url: string | null;
+            /** @description Phone visits: the number to call; empty otherwise */
+            readonly phone_number: string;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2390,6 +2451,13 @@ export interface components {
             code: "invalid_transition" | "appointment_started" | "appointment_not_started" | "cancellation_window_closed";
             detail: string;
             attr: string | null;
+        };
+        AppointmentVisitType: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            reason_code: string;
+            duration_minutes: number;
         };
         AppointmentsCancelCreateError: components["schemas"]["AppointmentsCancelCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AppointmentsCancelCreateReasonErrorComponent"] | components["schemas"]["OtherValidationError"];
         AppointmentsCancelCreateErrorResponse400: components["schemas"]["AppointmentsCancelCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
@@ -2433,7 +2501,7 @@ export interface components {
             errors: components["schemas"]["AppointmentsCancelCreateError"][];
         };
         AppointmentsCompleteCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
-        AppointmentsCreateError: components["schemas"]["AppointmentsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AppointmentsCreateSlotErrorComponent"] | components["schemas"]["AppointmentsCreateNotesErrorComponent"] | components["schemas"]["AppointmentsCreateUsePointsErrorComponent"] | components["schemas"]["OtherValidationError"];
+        AppointmentsCreateError: components["schemas"]["AppointmentsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AppointmentsCreateSlotErrorComponent"] | components["schemas"]["AppointmentsCreateNotesErrorComponent"] | components["schemas"]["AppointmentsCreateUsePointsErrorComponent"] | components["schemas"]["AppointmentsCreateVisitTypeErrorComponent"] | components["schemas"]["OtherValidationError"];
         AppointmentsCreateErrorResponse400: components["schemas"]["AppointmentsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         AppointmentsCreateNonFieldErrorsErrorComponent: {
             /**
@@ -2503,6 +2571,19 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["AppointmentsCreateError"][];
+        };
+        AppointmentsCreateVisitTypeErrorComponent: {
+            /**
+             * @description * `visit_type` - visit_type
+             * @enum {string}
+             */
+            attr: "visit_type";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
         };
         AppointmentsListClinicErrorComponent: {
             /**
@@ -4026,6 +4107,11 @@ export interface components {
              * @default false
              */
             use_points?: boolean;
+            /**
+             * Format: uuid
+             * @description The visit type booked (GET /visit-types/): its length (from the slot's start), buffers, modality and price. Without, the visit takes the whole slot at the doctor's fee.
+             */
+            visit_type?: string | null;
         };
         BookingsReport: {
             /** Format: date */
@@ -4191,7 +4277,7 @@ export interface components {
              * @description `parse_error` for a body that is not JSON, `json_too_deep` for one nested deeper than the API allows, `null_characters_not_allowed` or `surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the body, the URL path or a query parameter (whose name is then `attr`), `too_many_fields` for too many query parameters; otherwise the business rule that refused the request (e.g. `invalid_token`).
              * @enum {string}
              */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_mfa_code" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "visit_type_existing_patients_only" | "visit_type_horizon" | "visit_type_not_offered" | "visit_type_notice" | "visit_type_too_long" | "wrong_mfa_code" | "wrong_password" | "zero_amount";
             detail: string;
             attr: string | null;
         };
@@ -5173,7 +5259,7 @@ export interface components {
             code: "invalid_choice";
             detail: string;
         };
-        DoctorsListError: components["schemas"]["DoctorsListSpecialtyErrorComponent"] | components["schemas"]["DoctorsListClinicErrorComponent"] | components["schemas"]["DoctorsListCityErrorComponent"] | components["schemas"]["DoctorsListLanguageErrorComponent"] | components["schemas"]["DoctorsListMinRatingErrorComponent"] | components["schemas"]["DoctorsListSearchErrorComponent"] | components["schemas"]["DoctorsListPageSizeErrorComponent"] | components["schemas"]["DoctorsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        DoctorsListError: components["schemas"]["DoctorsListSpecialtyErrorComponent"] | components["schemas"]["DoctorsListClinicErrorComponent"] | components["schemas"]["DoctorsListCityErrorComponent"] | components["schemas"]["DoctorsListLanguageErrorComponent"] | components["schemas"]["DoctorsListMinRatingErrorComponent"] | components["schemas"]["DoctorsListSearchErrorComponent"] | components["schemas"]["DoctorsListVisitTypeErrorComponent"] | components["schemas"]["DoctorsListModalityErrorComponent"] | components["schemas"]["DoctorsListPageSizeErrorComponent"] | components["schemas"]["DoctorsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
         DoctorsListErrorResponse400: components["schemas"]["DoctorsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
         DoctorsListLanguageErrorComponent: {
             /**
@@ -5201,6 +5287,19 @@ export interface components {
              * @enum {string}
              */
             code: "invalid" | "max_value" | "min_value";
+            detail: string;
+        };
+        DoctorsListModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
             detail: string;
         };
         DoctorsListPageErrorComponent: {
@@ -5264,6 +5363,19 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["DoctorsListError"][];
+        };
+        DoctorsListVisitTypeErrorComponent: {
+            /**
+             * @description * `visit_type` - visit_type
+             * @enum {string}
+             */
+            attr: "visit_type";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
         };
         DoctorsMePartialUpdateBioErrorComponent: {
             /**
@@ -6697,6 +6809,13 @@ export interface components {
             /** @description Always 0 in a 200 answer */
             unapplied: number;
         };
+        /**
+         * @description * `in_person` - In person
+         *     * `video` - Video
+         *     * `phone` - Phone
+         * @enum {string}
+         */
+        ModalityEnum: "in_person" | "video" | "phone";
         /** @description A review as a moderating platform admin sees it. */
         ModeratedReview: {
             /** Format: uuid */
@@ -7189,6 +7308,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["UserRole"][];
         };
+        PaginatedVisitTypeList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["VisitType"][];
+        };
         PaginatedWaitlistEntryList: {
             /** @example 123 */
             count: number;
@@ -7334,6 +7468,45 @@ export interface components {
         PatchedSpecialtyInputRequest: {
             name?: string;
             slug?: string;
+        };
+        /** @description The same fields; the owner (`clinic`, `doctor`) never changes. */
+        PatchedVisitTypeUpdateRequest: {
+            /**
+             * Format: uuid
+             * @description The clinic whose type this is (for all its doctors); null for a doctor's own
+             */
+            clinic?: string | null;
+            name?: string;
+            /** @description A stable code, e.g. first-visit */
+            reason_code?: string;
+            duration_minutes?: number;
+            /**
+             * Format: decimal
+             * @description The consultation fee; the platform's transaction fee is added on top
+             */
+            price?: string;
+            modality?: components["schemas"]["ModalityEnum"];
+            /** @default 0 */
+            buffer_before_minutes?: number;
+            /** @default 0 */
+            buffer_after_minutes?: number;
+            /**
+             * @description Booked at least this early
+             * @default 0
+             */
+            min_notice_minutes?: number;
+            /**
+             * @description Booked at most this far ahead
+             * @default 90
+             */
+            horizon_days?: number;
+            /** @default true */
+            new_patients_allowed?: boolean;
+            /**
+             * @description Phone visits: the number the patient calls
+             * @default
+             */
+            phone_number?: string;
         };
         PatchedWebhookEndpointUpdateRequest: {
             /** Format: uri */
@@ -9845,8 +10018,21 @@ export interface components {
             code: "invalid_choice";
             detail: string;
         };
-        SlotsAvailableListError: components["schemas"]["SlotsAvailableListDoctorErrorComponent"] | components["schemas"]["SlotsAvailableListClinicErrorComponent"] | components["schemas"]["SlotsAvailableListSpecialtyErrorComponent"] | components["schemas"]["SlotsAvailableListCityErrorComponent"] | components["schemas"]["SlotsAvailableListDateErrorComponent"] | components["schemas"]["SlotsAvailableListDateFromErrorComponent"] | components["schemas"]["SlotsAvailableListDateToErrorComponent"] | components["schemas"]["SlotsAvailableListTzErrorComponent"] | components["schemas"]["SlotsAvailableListPageSizeErrorComponent"] | components["schemas"]["SlotsAvailableListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        SlotsAvailableListError: components["schemas"]["SlotsAvailableListDoctorErrorComponent"] | components["schemas"]["SlotsAvailableListClinicErrorComponent"] | components["schemas"]["SlotsAvailableListSpecialtyErrorComponent"] | components["schemas"]["SlotsAvailableListCityErrorComponent"] | components["schemas"]["SlotsAvailableListDateErrorComponent"] | components["schemas"]["SlotsAvailableListDateFromErrorComponent"] | components["schemas"]["SlotsAvailableListDateToErrorComponent"] | components["schemas"]["SlotsAvailableListTzErrorComponent"] | components["schemas"]["SlotsAvailableListVisitTypeErrorComponent"] | components["schemas"]["SlotsAvailableListModalityErrorComponent"] | components["schemas"]["SlotsAvailableListPageSizeErrorComponent"] | components["schemas"]["SlotsAvailableListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
         SlotsAvailableListErrorResponse400: components["schemas"]["SlotsAvailableListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        SlotsAvailableListModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
         SlotsAvailableListPageErrorComponent: {
             /**
              * @description * `page` - page
@@ -9907,6 +10093,19 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["SlotsAvailableListError"][];
+        };
+        SlotsAvailableListVisitTypeErrorComponent: {
+            /**
+             * @description * `visit_type` - visit_type
+             * @enum {string}
+             */
+            attr: "visit_type";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
         };
         SlotsBlockCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         SlotsBulkCreateBreakMinutesErrorComponent: {
@@ -10249,8 +10448,21 @@ export interface components {
             code: "invalid_choice";
             detail: string;
         };
-        SlotsListError: components["schemas"]["SlotsListDoctorErrorComponent"] | components["schemas"]["SlotsListClinicErrorComponent"] | components["schemas"]["SlotsListSpecialtyErrorComponent"] | components["schemas"]["SlotsListCityErrorComponent"] | components["schemas"]["SlotsListStatusErrorComponent"] | components["schemas"]["SlotsListDateErrorComponent"] | components["schemas"]["SlotsListDateFromErrorComponent"] | components["schemas"]["SlotsListDateToErrorComponent"] | components["schemas"]["SlotsListTzErrorComponent"] | components["schemas"]["SlotsListPageSizeErrorComponent"] | components["schemas"]["SlotsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        SlotsListError: components["schemas"]["SlotsListDoctorErrorComponent"] | components["schemas"]["SlotsListClinicErrorComponent"] | components["schemas"]["SlotsListSpecialtyErrorComponent"] | components["schemas"]["SlotsListCityErrorComponent"] | components["schemas"]["SlotsListStatusErrorComponent"] | components["schemas"]["SlotsListDateErrorComponent"] | components["schemas"]["SlotsListDateFromErrorComponent"] | components["schemas"]["SlotsListDateToErrorComponent"] | components["schemas"]["SlotsListTzErrorComponent"] | components["schemas"]["SlotsListVisitTypeErrorComponent"] | components["schemas"]["SlotsListModalityErrorComponent"] | components["schemas"]["SlotsListPageSizeErrorComponent"] | components["schemas"]["SlotsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
         SlotsListErrorResponse400: components["schemas"]["SlotsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        SlotsListModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
         SlotsListPageErrorComponent: {
             /**
              * @description * `page` - page
@@ -10324,6 +10536,19 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["SlotsListError"][];
+        };
+        SlotsListVisitTypeErrorComponent: {
+            /**
+             * @description * `visit_type` - visit_type
+             * @enum {string}
+             */
+            attr: "visit_type";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
         };
         SlotsPartialUpdateEndErrorComponent: {
             /**
@@ -10988,6 +11213,634 @@ export interface components {
          * @enum {string}
          */
         ValidationErrorEnum: "validation_error";
+        /**
+         * @description A visit type as read and written. `clinic` is given only on creation: a clinic's type
+         *     for all its doctors (its admins create it); without it, the calling doctor's own type.
+         */
+        VisitType: {
+            /** Format: uuid */
+            readonly id: string;
+            /**
+             * Format: uuid
+             * @description The doctor whose type
+             */
+            readonly doctor: string | null;
+            /**
+             * Format: uuid
+             * @description The clinic whose type this is (for all its doctors); null for a doctor's own
+             */
+            clinic?: string | null;
+            name: string;
+            /** @description A stable code, e.g. first-visit */
+            reason_code: string;
+            duration_minutes: number;
+            /**
+             * Format: decimal
+             * @description The consultation fee; the platform's transaction fee is added on top
+             */
+            price: string;
+            modality: components["schemas"]["ModalityEnum"];
+            /** @default 0 */
+            buffer_before_minutes?: number;
+            /** @default 0 */
+            buffer_after_minutes?: number;
+            /**
+             * @description Booked at least this early
+             * @default 0
+             */
+            min_notice_minutes?: number;
+            /**
+             * @description Booked at most this far ahead
+             * @default 90
+             */
+            horizon_days?: number;
+            /** @default true */
+            new_patients_allowed?: boolean;
+            /**
+             * @description Phone visits: the number the patient calls
+             * @default
+             */
+            phone_number?: string;
+            readonly is_active: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description A visit type as read and written. `clinic` is given only on creation: a clinic's type
+         *     for all its doctors (its admins create it); without it, the calling doctor's own type.
+         */
+        VisitTypeRequest: {
+            /**
+             * Format: uuid
+             * @description The clinic whose type this is (for all its doctors); null for a doctor's own
+             */
+            clinic?: string | null;
+            name: string;
+            /** @description A stable code, e.g. first-visit */
+            reason_code: string;
+            duration_minutes: number;
+            /**
+             * Format: decimal
+             * @description The consultation fee; the platform's transaction fee is added on top
+             */
+            price: string;
+            modality: components["schemas"]["ModalityEnum"];
+            /** @default 0 */
+            buffer_before_minutes?: number;
+            /** @default 0 */
+            buffer_after_minutes?: number;
+            /**
+             * @description Booked at least this early
+             * @default 0
+             */
+            min_notice_minutes?: number;
+            /**
+             * @description Booked at most this far ahead
+             * @default 90
+             */
+            horizon_days?: number;
+            /** @default true */
+            new_patients_allowed?: boolean;
+            /**
+             * @description Phone visits: the number the patient calls
+             * @default
+             */
+            phone_number?: string;
+        };
+        VisitTypesCreateBufferAfterMinutesErrorComponent: {
+            /**
+             * @description * `buffer_after_minutes` - buffer_after_minutes
+             * @enum {string}
+             */
+            attr: "buffer_after_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesCreateBufferBeforeMinutesErrorComponent: {
+            /**
+             * @description * `buffer_before_minutes` - buffer_before_minutes
+             * @enum {string}
+             */
+            attr: "buffer_before_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesCreateClinicErrorComponent: {
+            /**
+             * @description * `clinic` - clinic
+             * @enum {string}
+             */
+            attr: "clinic";
+            /**
+             * @description * `does_not_exist` - does_not_exist
+             *     * `incorrect_type` - incorrect_type
+             * @enum {string}
+             */
+            code: "does_not_exist" | "incorrect_type";
+            detail: string;
+        };
+        VisitTypesCreateDurationMinutesErrorComponent: {
+            /**
+             * @description * `duration_minutes` - duration_minutes
+             * @enum {string}
+             */
+            attr: "duration_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "required";
+            detail: string;
+        };
+        VisitTypesCreateError: components["schemas"]["VisitTypesCreateNonFieldErrorsErrorComponent"] | components["schemas"]["VisitTypesCreateClinicErrorComponent"] | components["schemas"]["VisitTypesCreateNameErrorComponent"] | components["schemas"]["VisitTypesCreateReasonCodeErrorComponent"] | components["schemas"]["VisitTypesCreateDurationMinutesErrorComponent"] | components["schemas"]["VisitTypesCreatePriceErrorComponent"] | components["schemas"]["VisitTypesCreateModalityErrorComponent"] | components["schemas"]["VisitTypesCreateBufferBeforeMinutesErrorComponent"] | components["schemas"]["VisitTypesCreateBufferAfterMinutesErrorComponent"] | components["schemas"]["VisitTypesCreateMinNoticeMinutesErrorComponent"] | components["schemas"]["VisitTypesCreateHorizonDaysErrorComponent"] | components["schemas"]["VisitTypesCreateNewPatientsAllowedErrorComponent"] | components["schemas"]["VisitTypesCreatePhoneNumberErrorComponent"] | components["schemas"]["OtherValidationError"];
+        VisitTypesCreateErrorResponse400: components["schemas"]["VisitTypesCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        VisitTypesCreateHorizonDaysErrorComponent: {
+            /**
+             * @description * `horizon_days` - horizon_days
+             * @enum {string}
+             */
+            attr: "horizon_days";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesCreateMinNoticeMinutesErrorComponent: {
+            /**
+             * @description * `min_notice_minutes` - min_notice_minutes
+             * @enum {string}
+             */
+            attr: "min_notice_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesCreateModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        VisitTypesCreateNameErrorComponent: {
+            /**
+             * @description * `name` - name
+             * @enum {string}
+             */
+            attr: "name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        VisitTypesCreateNewPatientsAllowedErrorComponent: {
+            /**
+             * @description * `new_patients_allowed` - new_patients_allowed
+             * @enum {string}
+             */
+            attr: "new_patients_allowed";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        VisitTypesCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        VisitTypesCreatePhoneNumberErrorComponent: {
+            /**
+             * @description * `phone_number` - phone_number
+             * @enum {string}
+             */
+            attr: "phone_number";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        VisitTypesCreatePriceErrorComponent: {
+            /**
+             * @description * `price` - price
+             * @enum {string}
+             */
+            attr: "price";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_decimal_places` - max_decimal_places
+             *     * `max_digits` - max_digits
+             *     * `max_string_length` - max_string_length
+             *     * `max_whole_digits` - max_whole_digits
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid" | "max_decimal_places" | "max_digits" | "max_string_length" | "max_whole_digits" | "min_value" | "null" | "required";
+            detail: string;
+        };
+        VisitTypesCreateReasonCodeErrorComponent: {
+            /**
+             * @description * `reason_code` - reason_code
+             * @enum {string}
+             */
+            attr: "reason_code";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        VisitTypesCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["VisitTypesCreateError"][];
+        };
+        VisitTypesDestroyErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        VisitTypesListClinicErrorComponent: {
+            /**
+             * @description * `clinic` - clinic
+             * @enum {string}
+             */
+            attr: "clinic";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
+        VisitTypesListDoctorErrorComponent: {
+            /**
+             * @description * `doctor` - doctor
+             * @enum {string}
+             */
+            attr: "doctor";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
+        VisitTypesListError: components["schemas"]["VisitTypesListDoctorErrorComponent"] | components["schemas"]["VisitTypesListClinicErrorComponent"] | components["schemas"]["VisitTypesListModalityErrorComponent"] | components["schemas"]["VisitTypesListPageSizeErrorComponent"] | components["schemas"]["VisitTypesListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        VisitTypesListErrorResponse400: components["schemas"]["VisitTypesListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        VisitTypesListModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             * @enum {string}
+             */
+            code: "invalid_choice";
+            detail: string;
+        };
+        VisitTypesListPageErrorComponent: {
+            /**
+             * @description * `page` - page
+             * @enum {string}
+             */
+            attr: "page";
+            /**
+             * @description * `invalid` - invalid
+             *     * `out_of_range` - out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "out_of_range";
+            detail: string;
+        };
+        VisitTypesListPageSizeErrorComponent: {
+            /**
+             * @description * `page_size` - page_size
+             * @enum {string}
+             */
+            attr: "page_size";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        VisitTypesListValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["VisitTypesListError"][];
+        };
+        VisitTypesPartialUpdateBufferAfterMinutesErrorComponent: {
+            /**
+             * @description * `buffer_after_minutes` - buffer_after_minutes
+             * @enum {string}
+             */
+            attr: "buffer_after_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesPartialUpdateBufferBeforeMinutesErrorComponent: {
+            /**
+             * @description * `buffer_before_minutes` - buffer_before_minutes
+             * @enum {string}
+             */
+            attr: "buffer_before_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesPartialUpdateClinicErrorComponent: {
+            /**
+             * @description * `clinic` - clinic
+             * @enum {string}
+             */
+            attr: "clinic";
+            /**
+             * @description * `does_not_exist` - does_not_exist
+             *     * `incorrect_type` - incorrect_type
+             * @enum {string}
+             */
+            code: "does_not_exist" | "incorrect_type";
+            detail: string;
+        };
+        VisitTypesPartialUpdateDurationMinutesErrorComponent: {
+            /**
+             * @description * `duration_minutes` - duration_minutes
+             * @enum {string}
+             */
+            attr: "duration_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "required";
+            detail: string;
+        };
+        VisitTypesPartialUpdateError: components["schemas"]["VisitTypesPartialUpdateNonFieldErrorsErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateClinicErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateNameErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateReasonCodeErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateDurationMinutesErrorComponent"] | components["schemas"]["VisitTypesPartialUpdatePriceErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateModalityErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateBufferBeforeMinutesErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateBufferAfterMinutesErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateMinNoticeMinutesErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateHorizonDaysErrorComponent"] | components["schemas"]["VisitTypesPartialUpdateNewPatientsAllowedErrorComponent"] | components["schemas"]["VisitTypesPartialUpdatePhoneNumberErrorComponent"] | components["schemas"]["OtherValidationError"];
+        VisitTypesPartialUpdateErrorResponse400: components["schemas"]["VisitTypesPartialUpdateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        VisitTypesPartialUpdateHorizonDaysErrorComponent: {
+            /**
+             * @description * `horizon_days` - horizon_days
+             * @enum {string}
+             */
+            attr: "horizon_days";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesPartialUpdateMinNoticeMinutesErrorComponent: {
+            /**
+             * @description * `min_notice_minutes` - min_notice_minutes
+             * @enum {string}
+             */
+            attr: "min_notice_minutes";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            detail: string;
+        };
+        VisitTypesPartialUpdateModalityErrorComponent: {
+            /**
+             * @description * `modality` - modality
+             * @enum {string}
+             */
+            attr: "modality";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        VisitTypesPartialUpdateNameErrorComponent: {
+            /**
+             * @description * `name` - name
+             * @enum {string}
+             */
+            attr: "name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        VisitTypesPartialUpdateNewPatientsAllowedErrorComponent: {
+            /**
+             * @description * `new_patients_allowed` - new_patients_allowed
+             * @enum {string}
+             */
+            attr: "new_patients_allowed";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        VisitTypesPartialUpdateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        VisitTypesPartialUpdatePhoneNumberErrorComponent: {
+            /**
+             * @description * `phone_number` - phone_number
+             * @enum {string}
+             */
+            attr: "phone_number";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        VisitTypesPartialUpdatePriceErrorComponent: {
+            /**
+             * @description * `price` - price
+             * @enum {string}
+             */
+            attr: "price";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_decimal_places` - max_decimal_places
+             *     * `max_digits` - max_digits
+             *     * `max_string_length` - max_string_length
+             *     * `max_whole_digits` - max_whole_digits
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid" | "max_decimal_places" | "max_digits" | "max_string_length" | "max_whole_digits" | "min_value" | "null" | "required";
+            detail: string;
+        };
+        VisitTypesPartialUpdateReasonCodeErrorComponent: {
+            /**
+             * @description * `reason_code` - reason_code
+             * @enum {string}
+             */
+            attr: "reason_code";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        VisitTypesPartialUpdateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["VisitTypesPartialUpdateError"][];
+        };
+        VisitTypesRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         WaitlistCreateClinicErrorComponent: {
             /**
              * @description * `clinic` - clinic
@@ -11800,7 +12653,7 @@ export interface components {
         OtherValidationError: {
             attr: string | null;
             /** @enum {string} */
-            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "wrong_mfa_code" | "wrong_password" | "zero_amount";
+            code: "amends_other_patient" | "appointment_cancelled" | "appointment_mismatch" | "association_exists" | "bad_request" | "blank" | "clinic_inactive" | "contradiction" | "date" | "date_in_past" | "date_out_of_range" | "datetime" | "does_not_exist" | "domain_error" | "empty" | "end_before_start" | "future_date" | "incomplete" | "incorrect_match" | "incorrect_type" | "invalid" | "invalid_choice" | "invalid_date" | "invalid_datetime" | "invalid_extension" | "invalid_icd10" | "invalid_image" | "invalid_jwks" | "invalid_list" | "invalid_nullable" | "invalid_pk_value" | "invalid_range" | "invalid_request" | "invalid_resource" | "invalid_scope" | "invalid_time" | "invalid_timezone" | "invalid_token" | "invalid_unicode" | "json_too_deep" | "limit_value" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "missing" | "naive" | "no_match" | "no_name" | "not_a_dict" | "not_a_list" | "not_associated" | "null" | "null_characters_not_allowed" | "number_out_of_range" | "out_of_range" | "overflow" | "parse_error" | "password_entirely_numeric" | "password_too_common" | "password_too_short" | "password_too_similar" | "prescription_only" | "range_too_long" | "required" | "slot_outside_clinic" | "slug_taken" | "start_in_past" | "step_size" | "surrogate_characters_not_allowed" | "token_already_used" | "too_many_fields" | "too_many_slots" | "unique" | "unique_for_date" | "unsafe_url" | "unsupported_grant_type" | "unsupported_prefix" | "unsupported_search_parameter" | "visit_type_existing_patients_only" | "visit_type_horizon" | "visit_type_not_offered" | "visit_type_notice" | "visit_type_too_long" | "wrong_mfa_code" | "wrong_password" | "zero_amount";
             detail: string;
         };
     };
@@ -16730,6 +17583,16 @@ export interface operations {
                  */
                 language?: "af" | "ar" | "ast" | "az" | "be" | "bg" | "bn" | "br" | "bs" | "ca" | "ckb" | "cs" | "cy" | "da" | "de" | "dsb" | "el" | "en" | "eo" | "es" | "et" | "eu" | "fa" | "fi" | "fr" | "fy" | "ga" | "gd" | "gl" | "he" | "hi" | "hr" | "hsb" | "hu" | "hy" | "ia" | "id" | "ig" | "io" | "is" | "it" | "ja" | "ka" | "kab" | "kk" | "km" | "kn" | "ko" | "ky" | "lb" | "lt" | "lv" | "mk" | "ml" | "mn" | "mr" | "ms" | "my" | "nb" | "ne" | "nl" | "nn" | "os" | "pa" | "pl" | "pt" | "ro" | "ru" | "sk" | "sl" | "sq" | "sr" | "sv" | "sw" | "ta" | "te" | "tg" | "th" | "tk" | "tr" | "tt" | "udm" | "ug" | "uk" | "ur" | "uz" | "vi";
                 min_rating?: number;
+                /**
+                 * @description next_available is the first slot with a visit type of this modality
+                 *
+                 *     * `in_person` - In person
+                 *     * `video` - Video
+                 *     * `phone` - Phone
+                 */
+                modality?: "in_person" | "phone" | "video";
+                /** @description true: next_available is the first slot with a type open to new patients */
+                new_patients?: boolean;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
                 /** @description A page number within the paginated result set. */
@@ -16740,6 +17603,7 @@ export interface operations {
                 search?: string;
                 /** @description Specialty slug */
                 specialty?: string;
+                visit_type?: string;
             };
             header?: never;
             path?: never;
@@ -20955,6 +21819,16 @@ export interface operations {
                 /** @description Last day, inclusive (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
                 date_to?: string;
                 doctor?: string;
+                /**
+                 * @description Only slots where the doctor offers a visit type of this modality
+                 *
+                 *     * `in_person` - In person
+                 *     * `video` - Video
+                 *     * `phone` - Phone
+                 */
+                modality?: "in_person" | "phone" | "video";
+                /** @description true: only slots where the doctor offers a visit type open to new patients */
+                new_patients?: boolean;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
                 /** @description A page number within the paginated result set. */
@@ -20971,6 +21845,7 @@ export interface operations {
                 status?: "available" | "blocked" | "booked";
                 /** @description IANA time zone the dates are read in (default UTC) */
                 tz?: string;
+                visit_type?: string;
             };
             header?: never;
             path?: never;
@@ -21901,6 +22776,16 @@ export interface operations {
                 /** @description Last day, inclusive (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
                 date_to?: string;
                 doctor?: string;
+                /**
+                 * @description Only slots where the doctor offers a visit type of this modality
+                 *
+                 *     * `in_person` - In person
+                 *     * `video` - Video
+                 *     * `phone` - Phone
+                 */
+                modality?: "in_person" | "phone" | "video";
+                /** @description true: only slots where the doctor offers a visit type open to new patients */
+                new_patients?: boolean;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
                 /** @description A page number within the paginated result set. */
@@ -21911,6 +22796,7 @@ export interface operations {
                 specialty?: string;
                 /** @description IANA time zone the dates are read in (default UTC) */
                 tz?: string;
+                visit_type?: string;
             };
             header?: never;
             path?: never;
@@ -23355,6 +24241,449 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoleRevokeConflict"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    listVisitTypes: {
+        parameters: {
+            query?: {
+                clinic?: string;
+                doctor?: string;
+                /**
+                 * @description * `in_person` - In person
+                 *     * `video` - Video
+                 *     * `phone` - Phone
+                 */
+                modality?: "in_person" | "phone" | "video";
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page (default 20; larger values are capped at 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedVisitTypeList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitTypesListErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    createVisitType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitTypeRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitType"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitTypesCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    getVisitType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitType"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitTypesRetrieveErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    deactivateVisitType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitTypesDestroyErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    updateVisitType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedVisitTypeUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitType"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitTypesPartialUpdateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
                 };
             };
             413: {

@@ -23,7 +23,8 @@ from patients.models import Patient
 from patients.permissions import grant_doctor_access_to_patient
 from reviews.models import Review
 from reviews.services import create_review
-from scheduling.selectors import bookable_slots
+from scheduling.models import VisitType
+from scheduling.selectors import bookable_slots, offers_a_fitting_type
 from scheduling.services import create_slots_from_template
 
 DEMO_PASSWORD = "CareSlot-demo-2026"
@@ -117,11 +118,20 @@ REVIEWED_VISITS = [
 ]
 
 
-# patient, doctor: each books the doctor's first free slot
+# Every demo doctor's two visit types: name, reason code, minutes, share of the fee, modality,
+# buffer after, open to new patients (docs/scheduling.md, "Visit types").
+VISIT_TYPES = [
+    ("First visit", "first-visit", 30, Decimal("1.00"), "in_person", 5, True),
+    ("Follow-up", "follow-up", 15, Decimal("0.60"), "video", 0, False),
+]
+
+
+# patient, doctor, visit type (reason code, or None): each books the doctor's first free slot
+# (for that type). Pia saw Dora before: she may book the follow-up closed to new patients.
 UPCOMING_BOOKINGS = [
-    ("patient@careslot.local", "doctor@careslot.local"),
-    ("patient@careslot.local", "skin@careslot.local"),
-    ("patient2@careslot.local", "heart@careslot.local"),
+    ("patient@careslot.local", "doctor@careslot.local", "follow-up"),
+    ("patient@careslot.local", "skin@careslot.local", None),
+    ("patient2@careslot.local", "heart@careslot.local", None),
 ]
 
 
@@ -160,6 +170,7 @@ class Command(BaseCommand):
             )
         self._welcome_points(platform_admin)
         self._slots()
+        self._visit_types()
         self._bookings()
 
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
@@ -204,9 +215,25 @@ class Command(BaseCommand):
                 date_to=today + timedelta(days=14),
             )
 
+    def _visit_types(self) -> None:
+        for doctor in Doctor.objects.filter(user__email__in=[row[0] for row in DOCTORS]):
+            for name, code, minutes, share, modality, after, new_patients in VISIT_TYPES:
+                VisitType.objects.get_or_create(
+                    doctor=doctor,
+                    reason_code=code,
+                    defaults={
+                        "name": name,
+                        "duration_minutes": minutes,
+                        "price": (doctor.consultation_fee * share).quantize(Decimal("0.01")),
+                        "modality": modality,
+                        "buffer_after_minutes": after,
+                        "new_patients_allowed": new_patients,
+                    },
+                )
+
     def _bookings(self) -> None:
         """A few upcoming booked appointments, so every role meets real objects."""
-        for patient_email, doctor_email in UPCOMING_BOOKINGS:
+        for patient_email, doctor_email, visit_code in UPCOMING_BOOKINGS:
             patient = Patient.objects.get(user__email=patient_email)
             doctor = Doctor.objects.get(user__email=doctor_email)
             upcoming = Appointment.objects.filter(
@@ -214,8 +241,17 @@ class Command(BaseCommand):
             )
             if upcoming.exists():
                 continue
-            slot = bookable_slots().filter(doctor=doctor).order_by("start").first()
-            book_appointment(patient=patient, slot_id=slot.pk, notes="Demo booking")
+            slots = bookable_slots().filter(doctor=doctor)
+            visit_type = doctor.visit_types.filter(reason_code=visit_code).first()
+            if visit_type is not None:
+                slots = slots.filter(offers_a_fitting_type(visit_type=visit_type))
+            slot = slots.order_by("start").first()
+            book_appointment(
+                patient=patient,
+                slot_id=slot.pk,
+                notes="Demo booking",
+                visit_type_id=visit_type.pk if visit_type else None,
+            )
 
     def _clinic(self, slug, name, address, city, country, zone) -> Clinic:
         clinic, _ = Clinic.objects.get_or_create(
