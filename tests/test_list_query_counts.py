@@ -309,6 +309,16 @@ def _my_waitlist() -> Case:
     return Case(patient.user, f"{V1}/waitlist/")
 
 
+def _my_dependents() -> Case:
+    from patients.models import Guardianship
+
+    guardian = PatientFactory()
+    for _ in range(ROWS):
+        dependent = PatientFactory(is_dependent=True, role=None)
+        Guardianship.objects.create(guardian=guardian, dependent=dependent, relationship="child")
+    return Case(guardian.user, f"{V1}/dependents/")
+
+
 def _waitlist_lengths() -> Case:
     from waitlist.models import WaitlistEntry
 
@@ -349,6 +359,7 @@ CASES = {
     "webhook endpoints (integration client)": (_webhook_endpoints_for_an_integration, 3),
     "waitlist (mine)": (_my_waitlist, 5),
     "waitlist lengths": (_waitlist_lengths, 4),
+    "dependents (mine)": (_my_dependents, 4),
 }
 
 
@@ -428,6 +439,7 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "webhook-endpoint-deliveries",
         "integration-client-list",
         "waitlist-entry-list",
+        "dependent-list",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     lists = {name for name in names if name.endswith("-list")}

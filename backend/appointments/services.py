@@ -22,7 +22,9 @@ from loyalty.services import (
 )
 from patients.models import Patient
 from patients.permissions import (
+    acts_for_patient,
     grant_doctor_access_to_patient,
+    patients_acted_for_by,
     revoke_doctor_access_to_patient,
 )
 from scheduling import signals as slot_signals
@@ -149,13 +151,16 @@ def book_appointment(
     notes: str = "",
     use_points: bool = False,
     idempotency_key: str | None = None,
+    booked_by: User | None = None,
 ) -> BookingResult:
     """Book a slot for the patient (or `user`'s patient profile): lock the slot, insert the
     appointment, mark the slot booked, in one transaction. The partial unique index on active
     appointments per slot and the patient-overlap exclusion constraint decide every race; the
     returned appointment has the relations its serializer reads, so nothing is read back.
     With an `idempotency_key` already used by the patient, the first booking is returned if the
-    request was the same (slot, notes, points), through the REST API or FHIR alike."""
+    request was the same (slot, notes, points), through the REST API or FHIR alike.
+    `booked_by` is who made the booking when it is not the patient (a dependent's guardian,
+    docs/families.md): it is recorded, and its cancellations count towards the churn limit."""
     fingerprint = booking_fingerprint(slot_id=slot_id, notes=notes, use_points=use_points)
     # Locking the patient row serializes one patient's bookings (limits and idempotency).
     # NO KEY UPDATE: rows that only reference the patient (a points adjustment's ledger row)
@@ -177,7 +182,9 @@ def book_appointment(
                 raise IdempotencyKeyReused()
             return BookingResult(earlier, created=False)
 
-    _check_booking_limits(patient)
+    booked_by = booked_by or user
+    actor = booked_by or patient.user
+    _check_booking_limits(patient, actor=actor)
     slot = _lock_free_slot(slot_id)
     if not _doctor_still_active(slot.doctor.user_id):
         raise SlotUnavailable()
@@ -189,12 +196,14 @@ def book_appointment(
     if slot.doctor.user_id == patient.user_id:
         raise SlotUnavailable("You cannot book your own slot.")
 
-    appointment = _insert_appointment(patient, slot, notes, idempotency_key, fingerprint)
+    appointment = _insert_appointment(
+        patient, slot, notes, idempotency_key, fingerprint, booked_by=booked_by
+    )
     Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
     if hold is not None:
         end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
     if use_points:
-        appointment = _cover_with_points(appointment, actor=patient.user)
+        appointment = _cover_with_points(appointment, actor=actor)
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
     tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
     _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
@@ -221,7 +230,9 @@ def _lock_free_slot(slot_id) -> Slot:
     raise SlotUnavailable()
 
 
-def _insert_appointment(patient, slot, notes, idempotency_key, fingerprint) -> Appointment:
+def _insert_appointment(
+    patient, slot, notes, idempotency_key, fingerprint, *, booked_by=None
+) -> Appointment:
     """One INSERT. The constraints decide a lost race: the slot's one active appointment, and
     the patient's bookings that overlap (no check before it, which could only repeat theirs)."""
     fees = fees_for(slot.doctor.consultation_fee)
@@ -239,6 +250,7 @@ def _insert_appointment(patient, slot, notes, idempotency_key, fingerprint) -> A
         currency=fees.currency,
         idempotency_key=idempotency_key or None,
         idempotency_fingerprint=fingerprint if idempotency_key else "",
+        booked_by=booked_by,
     )
     try:
         # No savepoint: on a violation the whole booking rolls back, nothing else runs.
@@ -278,13 +290,17 @@ def _schedule_reminders(appointment: Appointment, *, zone: ZoneInfo) -> None:
             )
 
 
-def _check_booking_limits(patient: Patient) -> None:
-    """Abuse limits (OWASP API6): a cap on active future bookings, and on bookings right after
-    a run of the patient's own cancellations (cancel-and-rebook churn hoards slots)."""
+def _check_booking_limits(patient: Patient, *, actor: User) -> None:
+    """Abuse limits (OWASP API6): a cap on the patient's active future bookings (per profile:
+    each dependent has their own), and on bookings right after a run of the actor's own
+    cancellations (per account, across every profile they act for: cancel-and-rebook churn
+    hoards slots whoever the appointments were for; docs/families.md)."""
     now = timezone.now()
-    active = Q(status=AppointmentStatus.BOOKED, start__gt=now)
-    churn = Q(cancelled_by=patient.user, cancelled_at__gt=now - timedelta(hours=24))
-    counts = Appointment.objects.filter(active | churn, patient=patient).aggregate(
+    active = Q(status=AppointmentStatus.BOOKED, start__gt=now, patient=patient)
+    churn = Q(cancelled_by=actor, cancelled_at__gt=now - timedelta(hours=24)) & (
+        Q(patient=patient) | Q(patient__in=patients_acted_for_by(actor).values("pk"))
+    )
+    counts = Appointment.objects.filter(active | churn).aggregate(
         active=Count("pk", filter=active), recent_cancellations=Count("pk", filter=churn)
     )
     if counts["active"] >= settings.MAX_ACTIVE_BOOKINGS_PER_PATIENT:
@@ -341,7 +357,7 @@ def cancel_appointment(
     appointment = _lock(appointment)
     now = timezone.now()
     _check_still_open(appointment, now)
-    by_patient = cancelled_by is not None and appointment.patient.user_id == cancelled_by.pk
+    by_patient = cancelled_by is not None and acts_for_patient(cancelled_by, appointment.patient)
     by_doctor = cancelled_by is not None and appointment.doctor.user_id == cancelled_by.pk
     # Staff: the doctor, the clinic's admins or its integration, or a platform admin acting
     # through a service (account deactivation); the API itself does not let platform admins
@@ -498,7 +514,7 @@ def reschedule_appointment(*, appointment: Appointment, slot_id, actor: User) ->
         return RescheduleResult(appointment, moved=False)
     now = timezone.now()
     _check_still_open(appointment, now)
-    by_patient = actor.pk == appointment.patient.user_id
+    by_patient = acts_for_patient(actor, appointment.patient)
     by_staff = not by_patient and administers_clinic(actor, appointment.clinic)
     if not by_staff:
         _check_patient_window(appointment, now, verb="rescheduled")
@@ -557,7 +573,7 @@ def decline_reschedule_proposal(*, appointment: Appointment, actor: User) -> App
     appointment.proposed_slot = None
     appointment.proposed_at = None
     appointment.save(update_fields=["proposed_slot", "proposed_at", "updated_at"])
-    if actor.pk == appointment.patient.user_id:
+    if acts_for_patient(actor, appointment.patient):
         tasks.send_reschedule_declined.enqueue(appointment_id=str(appointment.pk))
     return appointment
 

@@ -1,11 +1,15 @@
 """Who may see a patient: the patient, platform admins, and doctors they booked with."""
 
 from django.contrib.auth.models import Permission
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .models import Patient, PatientUserObjectPermission
+from accounts.models import Role
+from accounts.permissions import has_role
+
+from .models import Guardianship, Patient, PatientUserObjectPermission
 
 TREATING_DOCTOR_PERMISSION = "patients.view_patient"
 
@@ -49,6 +53,35 @@ def patients_treated_by(doctor_user) -> QuerySet[Patient]:
         accept_global_perms=False,
         with_superuser=False,
     )
+
+
+def live_guardianships() -> QuerySet[Guardianship]:
+    """Guardianships that give access today: not ended, and the dependent not yet of age
+    (docs/families.md): access stops on the birthday itself, before the daily task ends the row."""
+    today = timezone.localdate()
+    return Guardianship.objects.filter(
+        Q(access_ends_on__isnull=True) | Q(access_ends_on__gt=today), ended_at__isnull=True
+    )
+
+
+def patients_acted_for_by(user) -> QuerySet[Patient]:
+    """The patient profiles `user` books, cancels, reschedules and reads history for: their
+    own and those of the dependents they are guardian of today."""
+    if not user.is_authenticated:
+        return Patient.objects.none()
+    dependents = live_guardianships().filter(guardian__user=user).values("dependent")
+    return Patient.objects.filter(Q(user=user) | Q(pk__in=dependents))
+
+
+def acts_for_patient(user, patient: Patient) -> bool:
+    """Whether `user` is the patient, or their guardian today."""
+    if user is None or not user.is_authenticated:
+        return False
+    if patient.user_id == user.pk:
+        return True
+    if not patient.is_dependent or not has_role(user, Role.PATIENT):
+        return False
+    return live_guardianships().filter(guardian__user=user, dependent=patient).exists()
 
 
 class IsPatientSelfForWrites(BasePermission):

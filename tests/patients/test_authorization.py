@@ -1,0 +1,178 @@
+"""Families (docs/families.md) x roles -> status: the dependents endpoints, and what a guardian
+may do for their dependent through the appointments, waitlist and records endpoints, next to
+the patient's own roles, doctors, admins and strangers."""
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from appointments.models import Appointment
+from appointments.services import book_appointment
+from patients.models import Patient
+from patients.services import add_dependent
+from tests.authz import Endpoint, cases, check, expect
+from tests.factories import HistoryEntryFactory, PatientFactory, in_hours
+from tests.world import ROLES, World
+
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
+
+V1 = "/api/v1"
+# The shared actors plus a patient who is the guardian of a child without an account.
+FAMILY_ROLES = [*ROLES, "guardian"]
+
+
+@dataclass
+class FamilyWorld(World):
+    guardian: Patient
+    dependent: Patient
+    dependent_appointment: Appointment
+
+
+@pytest.fixture
+def family_world(world) -> FamilyWorld:
+    base = {f.name: getattr(world, f.name) for f in fields(World)}
+    guardian = PatientFactory(user__first_name="Gina", user__last_name="Guardian")
+    today = timezone.localdate()
+    dependent = add_dependent(
+        guardian=guardian,
+        first_name="Mia",
+        last_name="Guardian",
+        date_of_birth=date(today.year - 6, 1, 15),
+        relationship="child",
+    ).dependent
+    slot = world.slot.__class__.objects.create(
+        doctor=world.doctor, clinic=world.clinic, start=in_hours(120), end=in_hours(120.5)
+    )
+    appointment = book_appointment(
+        patient=dependent, slot_id=slot.pk, booked_by=guardian.user
+    ).appointment
+    HistoryEntryFactory(patient=dependent, author=world.doctor)
+    return FamilyWorld(
+        **base, guardian=guardian, dependent=dependent, dependent_appointment=appointment
+    )
+
+
+def family(default: int, **by_role: int) -> dict[str, int]:
+    return expect(default, roles=FAMILY_ROLES, **by_role)
+
+
+def child(w) -> dict:
+    return {
+        "first_name": "Leo",
+        "last_name": "Guardian",
+        "date_of_birth": "2020-03-04",
+        "relationship": "child",
+    }
+
+
+PATIENTS = {"patient": 200, "other_patient": 200, "guardian": 200}
+# What only the guardian does for their dependent: other patients name a profile they do not
+# act for (a 400 on `patient`, as a slot that does not exist), other roles are no patients.
+FOR_DEPENDENT = family(403, patient=400, other_patient=400, guardian=201)
+# Someone who cannot see the dependent's appointment at all gets a 404.
+APPOINTMENT_READERS = {"guardian": 200, "doctor": 200, "clinic_admin": 200, "platform_admin": 200}
+
+ENDPOINTS = [
+    Endpoint("dependents-list", "GET", lambda w: f"{V1}/dependents/", family(403, **PATIENTS)),
+    Endpoint(
+        "dependents-add",
+        "POST",
+        lambda w: f"{V1}/dependents/",
+        family(403, patient=201, other_patient=201, guardian=201),
+        body=child,
+    ),
+    Endpoint(
+        "dependents-detail",
+        "GET",
+        lambda w: f"{V1}/dependents/{w.dependent.pk}/",
+        family(403, patient=404, other_patient=404, guardian=200),
+    ),
+    Endpoint(
+        "dependents-update",
+        "PATCH",
+        lambda w: f"{V1}/dependents/{w.dependent.pk}/",
+        family(403, patient=404, other_patient=404, guardian=200),
+        body=lambda w: {"first_name": "Mila"},
+    ),
+    Endpoint(
+        # The world's dependent is six: the guardian is told to wait (409); others see nothing.
+        "dependents-claim-invitation",
+        "POST",
+        lambda w: f"{V1}/dependents/{w.dependent.pk}/claim-invitation/",
+        family(403, patient=404, other_patient=404, guardian=409),
+        body=lambda w: {"email": "mia@example.com"},
+    ),
+    Endpoint(
+        # Anyone holding the link may claim; a token that is no invitation is a 400 for all.
+        "dependents-claim",
+        "POST",
+        lambda w: f"{V1}/dependents/claim/",
+        family(400, anonymous=400),
+        body=lambda w: {"token": "not-a-token", "password": "a long enough passphrase 7"},
+    ),
+    Endpoint(
+        "family-dependent-profile",
+        "GET",
+        lambda w: f"{V1}/patients/{w.dependent.pk}/",
+        family(404, guardian=200, doctor=200, platform_admin=200),
+    ),
+    Endpoint(
+        "family-book-for-dependent",
+        "POST",
+        lambda w: f"{V1}/appointments/",
+        FOR_DEPENDENT,
+        body=lambda w: {"slot": str(w.slot.pk), "patient": str(w.dependent.pk)},
+    ),
+    Endpoint(
+        "family-dependent-appointment",
+        "GET",
+        lambda w: f"{V1}/appointments/{w.dependent_appointment.pk}/",
+        family(404, **APPOINTMENT_READERS),
+    ),
+    Endpoint(
+        "family-dependent-cancel",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.dependent_appointment.pk}/cancel/",
+        family(404, guardian=200, doctor=200, clinic_admin=200, platform_admin=403),
+    ),
+    Endpoint(
+        "family-dependent-reschedule",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.dependent_appointment.pk}/reschedule/",
+        family(404, guardian=200, clinic_admin=200, doctor=403, platform_admin=403),
+        body=lambda w: {"slot": str(w.slot.pk)},
+    ),
+    Endpoint(
+        "family-dependent-waitlist",
+        "POST",
+        lambda w: f"{V1}/waitlist/",
+        FOR_DEPENDENT,
+        body=lambda w: {"doctor": str(w.doctor.pk), "patient": str(w.dependent.pk)},
+    ),
+    Endpoint(
+        "family-dependent-history",
+        "GET",
+        lambda w: f"{V1}/patients/{w.dependent.pk}/history/",
+        family(404, guardian=200, doctor=200),
+    ),
+    Endpoint(
+        "family-dependent-history-write",
+        "POST",
+        lambda w: f"{V1}/patients/{w.dependent.pk}/history/",
+        family(404, guardian=403, doctor=201),
+        body=lambda w: {"entry_type": "note", "title": "Follow-up", "details": "Better."},
+    ),
+    Endpoint(
+        "family-dependent-access-log",
+        "GET",
+        lambda w: f"{V1}/patients/{w.dependent.pk}/access-log/",
+        family(404, guardian=200, platform_admin=200, doctor=403),
+    ),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS, FAMILY_ROLES))
+def test_family_authorization(client_for, family_world, endpoint, role):
+    check(client_for, family_world, endpoint, role)
