@@ -27,6 +27,7 @@ from patients.permissions import (
     patients_acted_for_by,
     revoke_doctor_access_to_patient,
 )
+from patients.signals import note_acting_for
 from scheduling import signals as slot_signals
 from scheduling.models import HoldOutcome, Slot, SlotStatus
 from scheduling.selectors import bookable_slots, free_slots, live_holds
@@ -205,6 +206,7 @@ def book_appointment(
     if use_points:
         appointment = _cover_with_points(appointment, actor=actor)
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
+    note_acting_for(actor=booked_by, patient=patient, action="book")
     tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
     _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
     signals.appointment_booked.send(sender=Appointment, appointment=appointment)
@@ -396,6 +398,8 @@ def cancel_appointment(
     freed = _free_slot(appointment.slot_id, now=now)
     _revoke_access_without_appointments(patient=appointment.patient, doctor=appointment.doctor)
     _settle_cancelled(appointment, cancelled_by=cancelled_by, by_staff=by_staff)
+    if by_patient:
+        note_acting_for(actor=cancelled_by, patient=appointment.patient, action="cancel")
     # Tell the parties who did not cancel it themselves.
     for recipient, wanted in (
         (appointment.patient.user, not by_patient),
@@ -519,6 +523,8 @@ def reschedule_appointment(*, appointment: Appointment, slot_id, actor: User) ->
     if not by_staff:
         _check_patient_window(appointment, now, verb="rescheduled")
     moved = _move(appointment, slot_id=slot_id, actor=actor, staff_only_own_clinics=by_staff)
+    if by_patient:
+        note_acting_for(actor=actor, patient=appointment.patient, action="reschedule")
     return RescheduleResult(moved, moved=True)
 
 

@@ -85,6 +85,10 @@ OPERATION_IDS = {
     "dependents_partial_update": "updateDependent",
     "dependents_claim_invitation_create": "requestDependentClaimInvitation",
     "dependents_claim_create": "confirmDependentClaim",
+    "proxy_grants_list": "listProxyGrants",
+    "proxy_grants_create": "grantProxyAccess",
+    "proxy_grants_retrieve": "getProxyGrant",
+    "proxy_grants_revoke_create": "revokeProxyGrant",
     "patients_access_log_list": "listPatientAccessLog",
     "patients_break_glass_create": "openBreakGlassAccess",
     "patients_history_list": "listPatientHistory",
@@ -197,6 +201,7 @@ DESCRIPTIONS = {
     "getPatient": "A patient profile: the patient's own and their dependents', a treating "
     "doctor's patients, any for platform admins. Others are a 404.",
     "getDependent": "One of the caller's dependents; anyone else's is a 404.",
+    "getProxyGrant": "One proxy grant the caller gave or holds; anyone else's is a 404.",
     "updatePatient": "The patient changes their own profile.",
     "getMyPatientProfile": "The calling patient's profile.",
     "updateMyPatientProfile": "Change the calling patient's profile (phone, address, emergency "
@@ -237,6 +242,7 @@ TAGS = {
     "clinics": "Clinics, their admins and the doctors working at them.",
     "patients": "Patient profiles.",
     "dependents": "People without an account a patient acts for: children, relatives in care.",
+    "proxy grants": "Another patient account acting for a patient, by scope, until it expires.",
     "slots": "Doctors' time slots: publishing, templates, search and holds.",
     "appointments": "Booking, cancelling, rescheduling and the outcome of a visit; payments.",
     "waitlist": "Waiting for a doctor's slot to free up.",

@@ -32,6 +32,11 @@ class Patient(TimeStampedModel):
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "id"]
+        # Granted per patient to the accounts a proxy grant names (docs/families.md).
+        permissions = [
+            ("book_for_patient", "Book and manage appointments for the patient"),
+            ("read_history_of_patient", "Read the patient's medical history"),
+        ]
         # The patient list's orderings (by name goes through user_name_idx).
         indexes = [
             models.Index(fields=["created_at"], name="patient_created_idx"),
@@ -103,3 +108,53 @@ class Guardianship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian_id} for {self.dependent_id}"
+
+
+class ProxyScope(models.TextChoices):
+    BOOKING = "booking", "Book, cancel, reschedule and join waitlists"
+    BOOKING_HISTORY = "booking_history", "Booking, and reading the medical history"
+
+
+class ProxyGrant(models.Model):
+    """An adult patient lets another account act for them (docs/families.md): until
+    `expires_at`, unless revoked first. The access itself is guardian's object permissions
+    on the patient, written and removed with the grant."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="proxy_grants")
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proxy_grants_received"
+    )
+    scope = models.CharField(max_length=16, choices=ProxyScope.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "grantee"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="proxy_grant_one_open_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="proxy_grant_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=ProxyScope.values), name="proxy_grant_scope_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["grantee", "expires_at"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="proxy_grant_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grantee_id} for {self.patient_id} ({self.scope})"

@@ -1,24 +1,23 @@
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import APIException, NotFound
 
-from accounts.models import Role
+from accounts.models import Role, User, normalize_email
 from accounts.permissions import has_role, is_platform_admin
 from common.profiles import own_profile
 
-from .models import Guardianship, Patient
-from .permissions import live_guardianships, patients_treated_by
+from .models import Guardianship, Patient, ProxyGrant
+from .permissions import live_guardianships, patients_acted_for_by, patients_treated_by
 
 
 def patients_visible_to(user) -> QuerySet[Patient]:
-    """Own profile and dependents' (docs/families.md); patients a doctor has an appointment
-    with; all for platform admins."""
+    """Own profile, dependents' and those acted for by proxy grant (docs/families.md); patients
+    a doctor has an appointment with; all for platform admins."""
     patients = Patient.objects.select_related("user")
     if not user.is_authenticated:
         return patients.none()
     if is_platform_admin(user):
         return patients
-    dependents = live_guardianships().filter(guardian__user=user).values("dependent")
-    visible = Q(user=user) | Q(pk__in=dependents)
+    visible = Q(pk__in=patients_acted_for_by(user).values("pk"))
     if has_role(user, Role.DOCTOR):
         visible |= Q(pk__in=patients_treated_by(user).values("pk"))
     return patients.filter(visible)
@@ -63,3 +62,21 @@ def mail_address_of(patient: Patient) -> str | None:
         .values_list("guardian__user__email", flat=True)
         .first()
     )
+
+
+def proxy_grants_of(user) -> QuerySet[ProxyGrant]:
+    """Grants the caller gave (as the patient) or holds (as the grantee), newest first."""
+    if not user.is_authenticated:
+        return ProxyGrant.objects.none()
+    return (
+        ProxyGrant.objects.filter(Q(patient__user=user) | Q(grantee=user))
+        .select_related("patient__user", "grantee")
+        .order_by("-created_at", "id")
+    )
+
+
+def grantee_account(email: str) -> User | None:
+    """The active patient account a proxy grant may name."""
+    return User.objects.filter(
+        email=normalize_email(email), is_active=True, roles__role=Role.PATIENT
+    ).first()

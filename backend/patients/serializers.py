@@ -1,6 +1,12 @@
+from django.utils import timezone
 from rest_framework import serializers
 
-from common.date_windows import BIRTH_DATES, WindowedDateField
+from common.date_windows import (
+    BIRTH_DATES,
+    PROXY_GRANT_ENDS,
+    WindowedDateField,
+    WindowedDateTimeField,
+)
 from common.fields import (
     StrictBooleanField,
     StrictCharField,
@@ -8,7 +14,7 @@ from common.fields import (
     StrictModelSerializer,
 )
 
-from .models import Gender, Patient, Relationship
+from .models import Gender, Patient, ProxyGrant, ProxyScope, Relationship
 
 
 class PatientSerializer(StrictModelSerializer):
@@ -91,3 +97,32 @@ class ClaimSerializer(serializers.Serializer):
 class ClaimResultSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True, help_text="The patient id, unchanged")
     email = StrictEmailField(source="user.email", read_only=True)
+
+
+class ProxyPartySerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    first_name = StrictCharField(read_only=True)
+    last_name = StrictCharField(read_only=True)
+
+
+class ProxyGrantSerializer(serializers.Serializer):
+    """A grant as both sides see it; `patient` is the patient id the grantee acts for."""
+
+    id = serializers.UUIDField(read_only=True)
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    patient_name = ProxyPartySerializer(source="patient.user", read_only=True)
+    grantee = ProxyPartySerializer(read_only=True)
+    scope = serializers.ChoiceField(choices=ProxyScope.choices, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    is_live = serializers.SerializerMethodField(help_text="Neither revoked nor expired")
+
+    def get_is_live(self, grant: ProxyGrant) -> bool:
+        return grant.revoked_at is None and grant.expires_at > timezone.now()
+
+
+class ProxyGrantCreateSerializer(serializers.Serializer):
+    grantee_email = StrictEmailField(help_text="The account of a patient who will act for you")
+    scope = serializers.ChoiceField(choices=ProxyScope.choices)
+    expires_at = WindowedDateTimeField(window=PROXY_GRANT_ENDS)

@@ -1,5 +1,5 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -10,11 +10,12 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from accounts.models import Role, User, normalize_email
 from accounts.services import InvalidToken, grant_role, update_account
-from common.errors import ConflictError
+from common.errors import ConflictError, field_error
 from common.models import assign_fields
 
 from . import tasks
-from .models import Guardianship, GuardianshipEnd, Patient
+from .models import Guardianship, GuardianshipEnd, Patient, ProxyGrant
+from .permissions import grant_proxy_permissions, revoke_proxy_permissions
 from .tokens import read_claim_token
 
 PROFILE_FIELDS = (
@@ -189,3 +190,63 @@ def claim_dependent(*, token: str, password: str) -> Patient:
         ended_at=timezone.now(), end_reason=GuardianshipEnd.CLAIMED
     )
     return patient
+
+
+# --- proxy access between accounts --------------------------------------------------------------
+
+
+class ProxyGrantEnded(ConflictError):
+    default_code = "proxy_grant_ended"
+    default_detail = "This proxy grant was revoked or has expired already."
+
+
+@transaction.atomic
+def grant_proxy_access(
+    *, patient: Patient, grantee: User, scope: str, expires_at: datetime
+) -> ProxyGrant:
+    """Let `grantee` (another patient account) act for `patient` until `expires_at`: booking,
+    or booking and reading the history. A new grant to the same account replaces the open one.
+    Both are mailed; the permissions go at `expires_at` by a task, and the grant's own expiry
+    is checked on every use."""
+    patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
+    if grantee.pk == patient.user_id:
+        raise field_error("grantee_email", "You act for yourself already.", code="invalid")
+    for earlier in ProxyGrant.objects.select_for_update().filter(
+        patient=patient, grantee=grantee, revoked_at__isnull=True
+    ):
+        _end_proxy_grant(earlier, by=patient.user)
+    grant = ProxyGrant.objects.create(
+        patient=patient, grantee=grantee, scope=scope, expires_at=expires_at
+    )
+    grant_proxy_permissions(grant=grant)
+    tasks.send_proxy_notice.enqueue(grant_id=str(grant.pk), event="granted")
+    tasks.expire_proxy_grant.using(run_after=expires_at).enqueue(grant_id=str(grant.pk))
+    return grant
+
+
+@transaction.atomic
+def revoke_proxy_access(*, grant: ProxyGrant, by: User) -> ProxyGrant:
+    """The patient withdraws the grant, or the grantee gives it up; both are mailed."""
+    grant = ProxyGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.revoked_at is not None or grant.expires_at <= timezone.now():
+        raise ProxyGrantEnded()
+    _end_proxy_grant(grant, by=by)
+    tasks.send_proxy_notice.enqueue(grant_id=str(grant.pk), event="revoked")
+    return grant
+
+
+def _end_proxy_grant(grant: ProxyGrant, *, by: User) -> None:
+    grant.revoked_at = timezone.now()
+    grant.revoked_by = by
+    grant.save(update_fields=["revoked_at", "revoked_by"])
+    revoke_proxy_permissions(grant=grant)
+
+
+@transaction.atomic
+def remove_expired_proxy_permissions(*, grant_id) -> bool:
+    """At its expiry, the grant's permissions go (its expiry already refused every use)."""
+    grant = ProxyGrant.objects.select_for_update().filter(pk=grant_id).first()
+    if grant is None or grant.revoked_at is not None or grant.expires_at > timezone.now():
+        return False
+    revoke_proxy_permissions(grant=grant)
+    return True

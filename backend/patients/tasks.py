@@ -1,4 +1,7 @@
-"""Families' mail, sent by the worker: the invitation to claim a dependent's profile."""
+"""Families' work, run by the worker: the invitation to claim a dependent's profile, the
+notices of proxy grants, and a proxy grant's expiry."""
+
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django_tasks import TaskContext, task
@@ -6,7 +9,8 @@ from django_tasks import TaskContext, task
 from accounts.models import User
 from common.emails import deliver_email, task_message_key
 
-from .models import Guardianship
+from . import services
+from .models import Guardianship, ProxyGrant
 from .tokens import make_claim_token
 
 
@@ -43,3 +47,36 @@ def send_claim_invitation(context: TaskContext, guardianship_id: str, email: str
             "days": settings.DEPENDENT_CLAIM_MAX_AGE_SECONDS // 86400,
         },
     )
+
+
+@task(takes_context=True)
+def send_proxy_notice(context: TaskContext, grant_id: str, event: str) -> int:
+    """Tell both sides a proxy grant was made or ended (`event`: granted, revoked)."""
+    grant = ProxyGrant.objects.select_related("patient__user", "grantee").get(pk=grant_id)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    mail = {
+        "grant": grant,
+        "patient": grant.patient.user,
+        "grantee": grant.grantee,
+        "until": f"{grant.expires_at.astimezone(zone):%d %B %Y, %H:%M} ({settings.TIME_ZONE})",
+        "scope": grant.get_scope_display().lower(),
+    }
+    sent = 0
+    for side, recipient in (("patient", grant.patient.user), ("grantee", grant.grantee)):
+        sent += deliver_email(
+            key=task_message_key(context, f":{side}"),
+            to=recipient.email,
+            subject=(
+                "CareSlot: proxy access granted"
+                if event == "granted"
+                else "CareSlot: proxy access ended"
+            ),
+            template=f"patients/email/proxy_{event}",
+            context=mail | {"recipient": recipient, "side": side},
+        )
+    return sent
+
+
+@task
+def expire_proxy_grant(grant_id: str) -> bool:
+    return services.remove_expired_proxy_permissions(grant_id=grant_id)

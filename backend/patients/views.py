@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.permissions import any_role
+from common.errors import field_error
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 
@@ -19,8 +20,10 @@ from .permissions import IsPatientSelfForWrites
 from .selectors import (
     claimable_dependents_of,
     dependents_of,
+    grantee_account,
     own_patient_profile,
     patients_visible_to,
+    proxy_grants_of,
 )
 from .serializers import (
     ClaimInvitationSerializer,
@@ -30,11 +33,14 @@ from .serializers import (
     DependentSerializer,
     PatientSerializer,
     PatientUpdateSerializer,
+    ProxyGrantCreateSerializer,
+    ProxyGrantSerializer,
 )
 from .services import update_patient_profile
 
 TAGS = ["patients"]
 DEPENDENT_TAGS = ["dependents"]
+PROXY_TAGS = ["proxy grants"]
 IsPatient = any_role(Role.PATIENT)
 
 
@@ -215,3 +221,74 @@ class DependentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         data.is_valid(raise_exception=True)
         patient = services.claim_dependent(**data.validated_data)
         return Response(ClaimResultSerializer(patient).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Proxy grants I gave or hold",
+        description=(
+            "Newest first, live or not: those you gave other patients to act for you, and those "
+            "others gave you. `patient` is the patient id a grantee books and reads for."
+        ),
+        tags=PROXY_TAGS,
+    ),
+    retrieve=extend_schema(summary="One proxy grant I gave or hold", tags=PROXY_TAGS),
+)
+class ProxyGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ProxyGrantSerializer
+    permission_classes = [IsAuthenticated, IsPatient]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        return proxy_grants_of(self.request.user)
+
+    @extend_schema(
+        summary="Let another patient account act for me",
+        description=(
+            "Scope `booking`: they book, cancel, reschedule and join waitlists for you; "
+            "`booking_history`: also read your medical history and its access log. Until "
+            "`expires_at` (at most 366 days ahead), unless either of you revokes it first. A new "
+            "grant to the same account replaces the open one. Both of you are mailed; every "
+            "use is written to your access log (docs/families.md). `grantee_email` must be an "
+            "active patient account other than yours (400 otherwise)."
+        ),
+        tags=PROXY_TAGS,
+        request=ProxyGrantCreateSerializer,
+        responses={201: ProxyGrantSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = ProxyGrantCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        patient = own_patient_profile(request.user, refusal=PermissionDenied)
+        grantee = grantee_account(data.validated_data["grantee_email"])
+        if grantee is None:
+            raise field_error(
+                "grantee_email", "No active patient account has this email.", code="does_not_exist"
+            )
+        grant = services.grant_proxy_access(
+            patient=patient,
+            grantee=grantee,
+            scope=data.validated_data["scope"],
+            expires_at=data.validated_data["expires_at"],
+        )
+        return Response(
+            ProxyGrantSerializer(self.get_queryset().get(pk=grant.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary="End a proxy grant (the patient, or the grantee giving it up)",
+        description="Access ends at once; both are mailed.",
+        tags=PROXY_TAGS,
+        request=None,
+        responses={
+            200: ProxyGrantSerializer,
+            409: error_response(
+                "ProxyGrantEnded", "Revoked or expired already.", "proxy_grant_ended"
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk=None) -> Response:
+        grant = services.revoke_proxy_access(grant=self.get_object(), by=request.user)
+        return Response(ProxyGrantSerializer(self.get_queryset().get(pk=grant.pk)).data)

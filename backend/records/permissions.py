@@ -28,9 +28,10 @@ class IsTreatingDoctor(BasePermission):
 
 
 class CanReadAccessLog(BasePermission):
-    """The patient themself (or their guardian), and platform admins for audits."""
+    """The patient themself (their guardian, a proxy with the history scope), and platform
+    admins for audits."""
 
     message = "Only the patient and platform admins may read this access log."
 
     def has_object_permission(self, request, view, obj: Patient) -> bool:
-        return acts_for_patient(request.user, obj) or is_platform_admin(request.user)
+        return acts_for_patient(request.user, obj, history=True) or is_platform_admin(request.user)

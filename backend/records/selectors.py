@@ -28,8 +28,8 @@ def patients_with_history_readable_by(user) -> QuerySet[Patient]:
     )
     if not user.is_authenticated:
         return patients.none()
-    # The patient's own, and their dependents' (docs/families.md).
-    readable = Q(pk__in=patients_acted_for_by(user).values("pk"))
+    # The patient's own, their dependents', and by proxy grant (docs/families.md).
+    readable = Q(pk__in=patients_acted_for_by(user, history=True).values("pk"))
     if has_role(user, Role.DOCTOR):
         treated = Q(pk__in=patients_treated_by(user).values("pk"))
         emergency = open_break_glass_of(user)

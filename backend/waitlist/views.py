@@ -102,7 +102,7 @@ class WaitlistEntryViewSet(
                 )
         else:
             patient = own_patient_profile(request.user, refusal=PermissionDenied)
-        entry = services.join_waitlist(patient=patient, **joining)
+        entry = services.join_waitlist(patient=patient, actor=request.user, **joining)
         return Response(
             WaitlistEntrySerializer(self.get_queryset().get(pk=entry.pk)).data,
             status=status.HTTP_201_CREATED,

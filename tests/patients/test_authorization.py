@@ -1,17 +1,18 @@
 """Families (docs/families.md) x roles -> status: the dependents endpoints, and what a guardian
-may do for their dependent through the appointments, waitlist and records endpoints, next to
-the patient's own roles, doctors, admins and strangers."""
+may do for their dependent through the appointments, waitlist and records endpoints; the proxy
+grants endpoints, and what a proxy with each scope (and a revoked one) may do for the patient;
+next to the patient's own roles, doctors, admins and strangers."""
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from appointments.models import Appointment
 from appointments.services import book_appointment
-from patients.models import Patient
-from patients.services import add_dependent
+from patients.models import Patient, ProxyGrant
+from patients.services import add_dependent, grant_proxy_access, revoke_proxy_access
 from tests.authz import Endpoint, cases, check, expect
 from tests.factories import HistoryEntryFactory, PatientFactory, in_hours
 from tests.world import ROLES, World
@@ -173,6 +174,146 @@ ENDPOINTS = [
 ]
 
 
-@pytest.mark.parametrize(("endpoint", "role"), cases(ENDPOINTS, FAMILY_ROLES))
+FAMILY_ENDPOINTS = ENDPOINTS
+
+
+@pytest.mark.parametrize(("endpoint", "role"), cases(FAMILY_ENDPOINTS, FAMILY_ROLES))
 def test_family_authorization(client_for, family_world, endpoint, role):
     check(client_for, family_world, endpoint, role)
+
+
+# --- proxy grants: world.patient lets three other patient accounts act for them -------------
+
+PROXY_ROLES = [*ROLES, "proxy_booking", "proxy_history", "revoked_proxy"]
+
+
+@dataclass
+class ProxyWorld(World):
+    proxy_booking: Patient
+    proxy_history: Patient
+    revoked_proxy: Patient
+    booking_grant: ProxyGrant
+
+
+@pytest.fixture
+def proxy_world(world) -> ProxyWorld:
+    base = {f.name: getattr(world, f.name) for f in fields(World)}
+    until = timezone.now() + timedelta(days=30)
+    proxies = {
+        name: PatientFactory(user__first_name=name.title())
+        for name in ("proxy_booking", "proxy_history", "revoked_proxy")
+    }
+    grants = {
+        name: grant_proxy_access(
+            patient=world.patient,
+            grantee=proxy.user,
+            scope="booking_history" if name == "proxy_history" else "booking",
+            expires_at=until,
+        )
+        for name, proxy in proxies.items()
+    }
+    revoke_proxy_access(grant=grants["revoked_proxy"], by=world.patient.user)
+    return ProxyWorld(**base, **proxies, booking_grant=grants["proxy_booking"])
+
+
+def proxy(default: int, **by_role: int) -> dict[str, int]:
+    return expect(default, roles=PROXY_ROLES, **by_role)
+
+
+PROXY_PATIENTS = {"patient", "other_patient", "proxy_booking", "proxy_history", "revoked_proxy"}
+BOOKING_PROXIES = {"proxy_booking": 200, "proxy_history": 200}
+
+PROXY_ENDPOINTS = [
+    Endpoint(
+        "proxy-grants-list",
+        "GET",
+        lambda w: f"{V1}/proxy-grants/",
+        proxy(403, **dict.fromkeys(PROXY_PATIENTS, 200)),
+    ),
+    Endpoint(
+        # Granting to other_patient: other_patient themself is refused on the field (400).
+        "proxy-grants-create",
+        "POST",
+        lambda w: f"{V1}/proxy-grants/",
+        proxy(403, **(dict.fromkeys(PROXY_PATIENTS, 201) | {"other_patient": 400})),
+        body=lambda w: {
+            "grantee_email": w.other_patient.user.email,
+            "scope": "booking",
+            "expires_at": (timezone.now() + timedelta(days=7)).isoformat(),
+        },
+    ),
+    Endpoint(
+        "proxy-grants-detail",
+        "GET",
+        lambda w: f"{V1}/proxy-grants/{w.booking_grant.pk}/",
+        proxy(
+            403,
+            patient=200,
+            proxy_booking=200,
+            **dict.fromkeys(PROXY_PATIENTS - {"patient", "proxy_booking"}, 404),
+        ),
+    ),
+    Endpoint(
+        "proxy-grants-revoke",
+        "POST",
+        lambda w: f"{V1}/proxy-grants/{w.booking_grant.pk}/revoke/",
+        proxy(
+            403,
+            patient=200,
+            proxy_booking=200,
+            **dict.fromkeys(PROXY_PATIENTS - {"patient", "proxy_booking"}, 404),
+        ),
+    ),
+    Endpoint(
+        "proxy-book-for-patient",
+        "POST",
+        lambda w: f"{V1}/appointments/",
+        proxy(
+            403,
+            patient=201,
+            proxy_booking=201,
+            proxy_history=201,
+            other_patient=400,
+            revoked_proxy=400,
+        ),
+        body=lambda w: {"slot": str(w.slot.pk), "patient": str(w.patient.pk)},
+    ),
+    Endpoint(
+        "proxy-patient-appointment",
+        "GET",
+        lambda w: f"{V1}/appointments/{w.appointment.pk}/",
+        proxy(
+            404, patient=200, doctor=200, clinic_admin=200, platform_admin=200, **BOOKING_PROXIES
+        ),
+    ),
+    Endpoint(
+        "proxy-patient-cancel",
+        "POST",
+        lambda w: f"{V1}/appointments/{w.appointment.pk}/cancel/",
+        proxy(
+            404, patient=200, doctor=200, clinic_admin=200, platform_admin=403, **BOOKING_PROXIES
+        ),
+    ),
+    Endpoint(
+        "proxy-patient-history",
+        "GET",
+        lambda w: f"{V1}/patients/{w.patient.pk}/history/",
+        proxy(404, patient=200, doctor=200, proxy_history=200),
+    ),
+    Endpoint(
+        # A booking proxy sees the patient but not their access log (403).
+        "proxy-patient-access-log",
+        "GET",
+        lambda w: f"{V1}/patients/{w.patient.pk}/access-log/",
+        proxy(
+            404, patient=200, platform_admin=200, proxy_history=200, doctor=403, proxy_booking=403
+        ),
+    ),
+]
+
+ENDPOINTS = ENDPOINTS + PROXY_ENDPOINTS
+
+
+@pytest.mark.parametrize(("endpoint", "role"), cases(PROXY_ENDPOINTS, PROXY_ROLES))
+def test_proxy_authorization(client_for, proxy_world, endpoint, role):
+    check(client_for, proxy_world, endpoint, role)

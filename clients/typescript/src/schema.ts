@@ -1356,6 +1356,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/proxy-grants/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proxy grants I gave or hold
+         * @description Newest first, live or not: those you gave other patients to act for you, and those others gave you. `patient` is the patient id a grantee books and reads for.
+         */
+        get: operations["listProxyGrants"];
+        put?: never;
+        /**
+         * Let another patient account act for me
+         * @description Scope `booking`: they book, cancel, reschedule and join waitlists for you; `booking_history`: also read your medical history and its access log. Until `expires_at` (at most 366 days ahead), unless either of you revokes it first. A new grant to the same account replaces the open one. Both of you are mailed; every use is written to your access log (docs/families.md). `grantee_email` must be an active patient account other than yours (400 otherwise).
+         */
+        post: operations["grantProxyAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-grants/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One proxy grant I gave or hold
+         * @description One proxy grant the caller gave or holds; anyone else's is a 404.
+         */
+        get: operations["getProxyGrant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-grants/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a proxy grant (the patient, or the grantee giving it up)
+         * @description Access ends at once; both are mailed.
+         */
+        post: operations["revokeProxyGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/bookings/": {
         parameters: {
             query?: never;
@@ -2151,9 +2215,13 @@ export interface components {
          *     * `amend` - Amended an entry
          *     * `read_access_log` - Read the access log
          *     * `break_glass` - Opened emergency access
+         *     * `book` - Booked an appointment for the patient
+         *     * `cancel` - Cancelled the patient's appointment
+         *     * `reschedule` - Moved the patient's appointment
+         *     * `join_waitlist` - Put the patient on a waitlist
          * @enum {string}
          */
-        AccessActionEnum: "list" | "read" | "create" | "amend" | "read_access_log" | "break_glass";
+        AccessActionEnum: "list" | "read" | "create" | "amend" | "read_access_log" | "break_glass" | "book" | "cancel" | "reschedule" | "join_waitlist";
         AccessToken: {
             /** @description A JWT; send it as `Authorization: Bearer ...` */
             access_token: string;
@@ -7285,6 +7353,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["PointsTransaction"][];
         };
+        PaginatedProxyGrantList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ProxyGrant"][];
+        };
         PaginatedRecordAccessLogList: {
             /** @example 123 */
             count: number;
@@ -9043,6 +9126,172 @@ export interface components {
             /** Format: uuid */
             clinic: string;
         };
+        /** @description A grant as both sides see it; `patient` is the patient id the grantee acts for. */
+        ProxyGrant: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly patient: string;
+            readonly patient_name: components["schemas"]["ProxyParty"];
+            readonly grantee: components["schemas"]["ProxyParty"];
+            readonly scope: components["schemas"]["ScopeEnum"];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly expires_at: string;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            /** @description Neither revoked nor expired */
+            readonly is_live: boolean;
+        };
+        ProxyGrantCreateRequest: {
+            /**
+             * Format: email
+             * @description The account of a patient who will act for you
+             */
+            grantee_email: string;
+            scope: components["schemas"]["ScopeEnum"];
+            /**
+             * Format: date-time
+             * @description Accepted: from a minute from now up to 366 days from now.
+             */
+            expires_at: string;
+        };
+        ProxyGrantEnded: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ProxyGrantEndedErrorComponent"][];
+        };
+        ProxyGrantEndedErrorComponent: {
+            /**
+             * @description * `proxy_grant_ended` - proxy_grant_ended
+             * @enum {string}
+             */
+            code: "proxy_grant_ended";
+            detail: string;
+            attr: string | null;
+        };
+        ProxyGrantsCreateError: components["schemas"]["ProxyGrantsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ProxyGrantsCreateGranteeEmailErrorComponent"] | components["schemas"]["ProxyGrantsCreateScopeErrorComponent"] | components["schemas"]["ProxyGrantsCreateExpiresAtErrorComponent"] | components["schemas"]["OtherValidationError"];
+        ProxyGrantsCreateErrorResponse400: components["schemas"]["ProxyGrantsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        ProxyGrantsCreateExpiresAtErrorComponent: {
+            /**
+             * @description * `expires_at` - expires_at
+             * @enum {string}
+             */
+            attr: "expires_at";
+            /**
+             * @description * `date` - date
+             *     * `date_out_of_range` - date_out_of_range
+             *     * `invalid` - invalid
+             *     * `make_aware` - make_aware
+             *     * `naive` - naive
+             *     * `null` - null
+             *     * `overflow` - overflow
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "date" | "date_out_of_range" | "invalid" | "make_aware" | "naive" | "null" | "overflow" | "required";
+            detail: string;
+        };
+        ProxyGrantsCreateGranteeEmailErrorComponent: {
+            /**
+             * @description * `grantee_email` - grantee_email
+             * @enum {string}
+             */
+            attr: "grantee_email";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ProxyGrantsCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        ProxyGrantsCreateScopeErrorComponent: {
+            /**
+             * @description * `scope` - scope
+             * @enum {string}
+             */
+            attr: "scope";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        ProxyGrantsCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ProxyGrantsCreateError"][];
+        };
+        ProxyGrantsListError: components["schemas"]["ProxyGrantsListPageSizeErrorComponent"] | components["schemas"]["ProxyGrantsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        ProxyGrantsListErrorResponse400: components["schemas"]["ProxyGrantsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        ProxyGrantsListPageErrorComponent: {
+            /**
+             * @description * `page` - page
+             * @enum {string}
+             */
+            attr: "page";
+            /**
+             * @description * `invalid` - invalid
+             *     * `out_of_range` - out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "out_of_range";
+            detail: string;
+        };
+        ProxyGrantsListPageSizeErrorComponent: {
+            /**
+             * @description * `page_size` - page_size
+             * @enum {string}
+             */
+            attr: "page_size";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        ProxyGrantsListValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ProxyGrantsListError"][];
+        };
+        ProxyGrantsRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        ProxyGrantsRevokeCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        ProxyParty: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly first_name: string;
+            readonly last_name: string;
+        };
         QueueHealth: {
             /** @description Tasks ready to run now (the queue depth) */
             ready: number;
@@ -9762,6 +10011,12 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        /**
+         * @description * `booking` - Book, cancel, reschedule and join waitlists
+         *     * `booking_history` - Booking, and reading the medical history
+         * @enum {string}
+         */
+        ScopeEnum: "booking" | "booking_history";
         /**
          * @description * `schedule:read` - Read the clinic's slots (REST)
          *     * `slots:write` - Move, block, unblock and remove the clinic's slots (REST)
@@ -18599,8 +18854,12 @@ export interface operations {
                  *     * `amend` - Amended an entry
                  *     * `read_access_log` - Read the access log
                  *     * `break_glass` - Opened emergency access
+                 *     * `book` - Booked an appointment for the patient
+                 *     * `cancel` - Cancelled the patient's appointment
+                 *     * `reschedule` - Moved the patient's appointment
+                 *     * `join_waitlist` - Put the patient on a waitlist
                  */
-                action?: ("amend" | "break_glass" | "create" | "list" | "read" | "read_access_log")[];
+                action?: ("amend" | "book" | "break_glass" | "cancel" | "create" | "join_waitlist" | "list" | "read" | "read_access_log" | "reschedule")[];
                 /** @description One day (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
                 date?: string;
                 /** @description First day (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
@@ -19883,6 +20142,362 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    listProxyGrants: {
+        parameters: {
+            query?: {
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page (default 20; larger values are capped at 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedProxyGrantList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsListErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    grantProxyAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyGrantCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrant"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    getProxyGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrant"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsRetrieveErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    revokeProxyGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrant"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsRevokeCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description Revoked or expired already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantEnded"];
                 };
             };
             413: {
