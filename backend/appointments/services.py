@@ -339,7 +339,8 @@ def _booking_conflict(exc: IntegrityError) -> ConflictError:
 def _lock(appointment: Appointment) -> Appointment:
     return (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("patient__user", "doctor__user", "doctor__specialty", "clinic")
+        # booked_by: the serializer shows who booked, without a query of its own.
+        .select_related("patient__user", "doctor__user", "doctor__specialty", "clinic", "booked_by")
         .get(pk=appointment.pk)
     )
 
