@@ -3,7 +3,6 @@ may do for their dependent through the appointments, waitlist and records endpoi
 grants endpoints, and what a proxy with each scope (and a revoked one) may do for the patient;
 next to the patient's own roles, doctors, admins and strangers."""
 
-from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 import pytest
@@ -14,8 +13,8 @@ from appointments.services import book_appointment
 from patients.models import Patient, ProxyGrant
 from patients.services import add_dependent, grant_proxy_access, revoke_proxy_access
 from tests.authz import Endpoint, cases, check, expect
-from tests.factories import HistoryEntryFactory, PatientFactory, in_hours
-from tests.world import ROLES, World
+from tests.factories import HistoryEntryFactory, PatientFactory, SlotFactory, in_hours
+from tests.world import ROLES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]
 
@@ -24,35 +23,39 @@ V1 = "/api/v1"
 FAMILY_ROLES = [*ROLES, "guardian"]
 
 
-@dataclass
-class FamilyWorld(World):
-    guardian: Patient
-    dependent: Patient
-    dependent_appointment: Appointment
+def with_family(w):
+    """`w` with a guardian (an actor of these tables), their six-year-old dependent, the
+    dependent's appointment with the doctor and a history entry: made on first use, so any
+    world (the log-scanning test's too) can run these rows."""
+    if not hasattr(w, "dependent"):
+        w.guardian = PatientFactory(user__first_name="Gina", user__last_name="Guardian")
+        today = timezone.localdate()
+        w.dependent = add_dependent(
+            guardian=w.guardian,
+            first_name="Mia",
+            last_name="Guardian",
+            date_of_birth=date(today.year - 6, 1, 15),
+            relationship="child",
+        ).dependent
+        slot = SlotFactory(doctor=w.doctor, clinic=w.clinic, start=in_hours(120))
+        w.dependent_appointment = book_appointment(
+            patient=w.dependent, slot_id=slot.pk, booked_by=w.guardian.user
+        ).appointment
+        HistoryEntryFactory(patient=w.dependent, author=w.doctor)
+    return w
+
+
+def dependent(w) -> Patient:
+    return with_family(w).dependent
+
+
+def dependent_appointment(w) -> Appointment:
+    return with_family(w).dependent_appointment
 
 
 @pytest.fixture
-def family_world(world) -> FamilyWorld:
-    base = {f.name: getattr(world, f.name) for f in fields(World)}
-    guardian = PatientFactory(user__first_name="Gina", user__last_name="Guardian")
-    today = timezone.localdate()
-    dependent = add_dependent(
-        guardian=guardian,
-        first_name="Mia",
-        last_name="Guardian",
-        date_of_birth=date(today.year - 6, 1, 15),
-        relationship="child",
-    ).dependent
-    slot = world.slot.__class__.objects.create(
-        doctor=world.doctor, clinic=world.clinic, start=in_hours(120), end=in_hours(120.5)
-    )
-    appointment = book_appointment(
-        patient=dependent, slot_id=slot.pk, booked_by=guardian.user
-    ).appointment
-    HistoryEntryFactory(patient=dependent, author=world.doctor)
-    return FamilyWorld(
-        **base, guardian=guardian, dependent=dependent, dependent_appointment=appointment
-    )
+def family_world(world):
+    return with_family(world)
 
 
 def family(default: int, **by_role: int) -> dict[str, int]:
@@ -87,13 +90,13 @@ ENDPOINTS = [
     Endpoint(
         "dependents-detail",
         "GET",
-        lambda w: f"{V1}/dependents/{w.dependent.pk}/",
+        lambda w: f"{V1}/dependents/{dependent(w).pk}/",
         family(403, patient=404, other_patient=404, guardian=200),
     ),
     Endpoint(
         "dependents-update",
         "PATCH",
-        lambda w: f"{V1}/dependents/{w.dependent.pk}/",
+        lambda w: f"{V1}/dependents/{dependent(w).pk}/",
         family(403, patient=404, other_patient=404, guardian=200),
         body=lambda w: {"first_name": "Mila"},
     ),
@@ -101,7 +104,7 @@ ENDPOINTS = [
         # The world's dependent is six: the guardian is told to wait (409); others see nothing.
         "dependents-claim-invitation",
         "POST",
-        lambda w: f"{V1}/dependents/{w.dependent.pk}/claim-invitation/",
+        lambda w: f"{V1}/dependents/{dependent(w).pk}/claim-invitation/",
         family(403, patient=404, other_patient=404, guardian=409),
         body=lambda w: {"email": "mia@example.com"},
     ),
@@ -116,7 +119,7 @@ ENDPOINTS = [
     Endpoint(
         "family-dependent-profile",
         "GET",
-        lambda w: f"{V1}/patients/{w.dependent.pk}/",
+        lambda w: f"{V1}/patients/{dependent(w).pk}/",
         family(404, guardian=200, doctor=200, platform_admin=200),
     ),
     Endpoint(
@@ -124,24 +127,24 @@ ENDPOINTS = [
         "POST",
         lambda w: f"{V1}/appointments/",
         FOR_DEPENDENT,
-        body=lambda w: {"slot": str(w.slot.pk), "patient": str(w.dependent.pk)},
+        body=lambda w: {"slot": str(w.slot.pk), "patient": str(dependent(w).pk)},
     ),
     Endpoint(
         "family-dependent-appointment",
         "GET",
-        lambda w: f"{V1}/appointments/{w.dependent_appointment.pk}/",
+        lambda w: f"{V1}/appointments/{dependent_appointment(w).pk}/",
         family(404, **APPOINTMENT_READERS),
     ),
     Endpoint(
         "family-dependent-cancel",
         "POST",
-        lambda w: f"{V1}/appointments/{w.dependent_appointment.pk}/cancel/",
+        lambda w: f"{V1}/appointments/{dependent_appointment(w).pk}/cancel/",
         family(404, guardian=200, doctor=200, clinic_admin=200, platform_admin=403),
     ),
     Endpoint(
         "family-dependent-reschedule",
         "POST",
-        lambda w: f"{V1}/appointments/{w.dependent_appointment.pk}/reschedule/",
+        lambda w: f"{V1}/appointments/{dependent_appointment(w).pk}/reschedule/",
         family(404, guardian=200, clinic_admin=200, doctor=403, platform_admin=403),
         body=lambda w: {"slot": str(w.slot.pk)},
     ),
@@ -150,25 +153,25 @@ ENDPOINTS = [
         "POST",
         lambda w: f"{V1}/waitlist/",
         FOR_DEPENDENT,
-        body=lambda w: {"doctor": str(w.doctor.pk), "patient": str(w.dependent.pk)},
+        body=lambda w: {"doctor": str(w.doctor.pk), "patient": str(dependent(w).pk)},
     ),
     Endpoint(
         "family-dependent-history",
         "GET",
-        lambda w: f"{V1}/patients/{w.dependent.pk}/history/",
+        lambda w: f"{V1}/patients/{dependent(w).pk}/history/",
         family(404, guardian=200, doctor=200),
     ),
     Endpoint(
         "family-dependent-history-write",
         "POST",
-        lambda w: f"{V1}/patients/{w.dependent.pk}/history/",
+        lambda w: f"{V1}/patients/{dependent(w).pk}/history/",
         family(404, guardian=403, doctor=201),
         body=lambda w: {"entry_type": "note", "title": "Follow-up", "details": "Better."},
     ),
     Endpoint(
         "family-dependent-access-log",
         "GET",
-        lambda w: f"{V1}/patients/{w.dependent.pk}/access-log/",
+        lambda w: f"{V1}/patients/{dependent(w).pk}/access-log/",
         family(404, guardian=200, platform_admin=200, doctor=403),
     ),
 ]
@@ -187,33 +190,32 @@ def test_family_authorization(client_for, family_world, endpoint, role):
 PROXY_ROLES = [*ROLES, "proxy_booking", "proxy_history", "revoked_proxy"]
 
 
-@dataclass
-class ProxyWorld(World):
-    proxy_booking: Patient
-    proxy_history: Patient
-    revoked_proxy: Patient
-    booking_grant: ProxyGrant
+def with_proxies(w):
+    """`w` with three patients world.patient granted proxy access (booking, booking and
+    history, and one revoked since): made on first use, as `with_family`."""
+    if not hasattr(w, "booking_grant"):
+        until = timezone.now() + timedelta(days=30)
+        grants = {}
+        for name in ("proxy_booking", "proxy_history", "revoked_proxy"):
+            setattr(w, name, PatientFactory(user__first_name=name.title()))
+            grants[name] = grant_proxy_access(
+                patient=w.patient,
+                grantee=getattr(w, name).user,
+                scope="booking_history" if name == "proxy_history" else "booking",
+                expires_at=until,
+            )
+        revoke_proxy_access(grant=grants["revoked_proxy"], by=w.patient.user)
+        w.booking_grant = grants["proxy_booking"]
+    return w
+
+
+def booking_grant(w) -> ProxyGrant:
+    return with_proxies(w).booking_grant
 
 
 @pytest.fixture
-def proxy_world(world) -> ProxyWorld:
-    base = {f.name: getattr(world, f.name) for f in fields(World)}
-    until = timezone.now() + timedelta(days=30)
-    proxies = {
-        name: PatientFactory(user__first_name=name.title())
-        for name in ("proxy_booking", "proxy_history", "revoked_proxy")
-    }
-    grants = {
-        name: grant_proxy_access(
-            patient=world.patient,
-            grantee=proxy.user,
-            scope="booking_history" if name == "proxy_history" else "booking",
-            expires_at=until,
-        )
-        for name, proxy in proxies.items()
-    }
-    revoke_proxy_access(grant=grants["revoked_proxy"], by=world.patient.user)
-    return ProxyWorld(**base, **proxies, booking_grant=grants["proxy_booking"])
+def proxy_world(world):
+    return with_proxies(world)
 
 
 def proxy(default: int, **by_role: int) -> dict[str, int]:
@@ -245,7 +247,7 @@ PROXY_ENDPOINTS = [
     Endpoint(
         "proxy-grants-detail",
         "GET",
-        lambda w: f"{V1}/proxy-grants/{w.booking_grant.pk}/",
+        lambda w: f"{V1}/proxy-grants/{booking_grant(w).pk}/",
         proxy(
             403,
             patient=200,
@@ -256,7 +258,7 @@ PROXY_ENDPOINTS = [
     Endpoint(
         "proxy-grants-revoke",
         "POST",
-        lambda w: f"{V1}/proxy-grants/{w.booking_grant.pk}/revoke/",
+        lambda w: f"{V1}/proxy-grants/{booking_grant(w).pk}/revoke/",
         proxy(
             403,
             patient=200,
