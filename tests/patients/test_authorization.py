@@ -79,11 +79,16 @@ FOR_DEPENDENT = family(403, patient=400, other_patient=400, guardian=201)
 APPOINTMENT_READERS = {"guardian": 200, "doctor": 200, "clinic_admin": 200, "platform_admin": 200}
 
 ENDPOINTS = [
-    Endpoint("dependents-list", "GET", lambda w: f"{V1}/dependents/", family(403, **PATIENTS)),
+    Endpoint(
+        "dependents-list",
+        "GET",
+        lambda w: with_family(w) and f"{V1}/dependents/",
+        family(403, **PATIENTS),
+    ),
     Endpoint(
         "dependents-add",
         "POST",
-        lambda w: f"{V1}/dependents/",
+        lambda w: with_family(w) and f"{V1}/dependents/",
         family(403, patient=201, other_patient=201, guardian=201),
         body=child,
     ),
@@ -112,7 +117,7 @@ ENDPOINTS = [
         # Anyone holding the link may claim; a token that is no invitation is a 400 for all.
         "dependents-claim",
         "POST",
-        lambda w: f"{V1}/dependents/claim/",
+        lambda w: with_family(w) and f"{V1}/dependents/claim/",
         family(400, anonymous=400),
         body=lambda w: {"token": "not-a-token", "password": "a long enough passphrase 7"},
     ),
@@ -229,14 +234,14 @@ PROXY_ENDPOINTS = [
     Endpoint(
         "proxy-grants-list",
         "GET",
-        lambda w: f"{V1}/proxy-grants/",
+        lambda w: with_proxies(w) and f"{V1}/proxy-grants/",
         proxy(403, **dict.fromkeys(PROXY_PATIENTS, 200)),
     ),
     Endpoint(
         # Granting to other_patient: other_patient themself is refused on the field (400).
         "proxy-grants-create",
         "POST",
-        lambda w: f"{V1}/proxy-grants/",
+        lambda w: with_proxies(w) and f"{V1}/proxy-grants/",
         proxy(403, **(dict.fromkeys(PROXY_PATIENTS, 201) | {"other_patient": 400})),
         body=lambda w: {
             "grantee_email": w.other_patient.user.email,
@@ -269,7 +274,7 @@ PROXY_ENDPOINTS = [
     Endpoint(
         "proxy-book-for-patient",
         "POST",
-        lambda w: f"{V1}/appointments/",
+        lambda w: with_proxies(w) and f"{V1}/appointments/",
         proxy(
             403,
             patient=201,
@@ -283,7 +288,7 @@ PROXY_ENDPOINTS = [
     Endpoint(
         "proxy-patient-appointment",
         "GET",
-        lambda w: f"{V1}/appointments/{w.appointment.pk}/",
+        lambda w: with_proxies(w) and f"{V1}/appointments/{w.appointment.pk}/",
         proxy(
             404, patient=200, doctor=200, clinic_admin=200, platform_admin=200, **BOOKING_PROXIES
         ),
@@ -291,7 +296,7 @@ PROXY_ENDPOINTS = [
     Endpoint(
         "proxy-patient-cancel",
         "POST",
-        lambda w: f"{V1}/appointments/{w.appointment.pk}/cancel/",
+        lambda w: with_proxies(w) and f"{V1}/appointments/{w.appointment.pk}/cancel/",
         proxy(
             404, patient=200, doctor=200, clinic_admin=200, platform_admin=403, **BOOKING_PROXIES
         ),
@@ -299,14 +304,14 @@ PROXY_ENDPOINTS = [
     Endpoint(
         "proxy-patient-history",
         "GET",
-        lambda w: f"{V1}/patients/{w.patient.pk}/history/",
+        lambda w: with_proxies(w) and f"{V1}/patients/{w.patient.pk}/history/",
         proxy(404, patient=200, doctor=200, proxy_history=200),
     ),
     Endpoint(
         # A booking proxy sees the patient but not their access log (403).
         "proxy-patient-access-log",
         "GET",
-        lambda w: f"{V1}/patients/{w.patient.pk}/access-log/",
+        lambda w: with_proxies(w) and f"{V1}/patients/{w.patient.pk}/access-log/",
         proxy(
             404, patient=200, platform_admin=200, proxy_history=200, doctor=403, proxy_booking=403
         ),
