@@ -51,12 +51,14 @@ def path_matches(operation: str, method: str, path: str) -> bool:
 def call(client_for, world: World, endpoint: Endpoint, role: str, *, before_send=None):
     """Send the row's request as `role`; `before_send()` runs once the path and body are made
     (making them may write: a row's target is sometimes created on demand)."""
-    client = client_for(world.actor(role))
-    method = getattr(client, endpoint.method.lower())
     path = endpoint.path(world)
     operation = ROW_OPERATIONS[endpoint.name]
     assert path_matches(operation, endpoint.method, path), (endpoint.name, operation, path)
     body = None if endpoint.method in ("GET", "DELETE") else endpoint.body(world)
+    # After the path and body: making them may add the row's actor to the world (a table's
+    # own actors, made on first use).
+    client = client_for(world.actor(role))
+    method = getattr(client, endpoint.method.lower())
     if before_send is not None:
         before_send()
     if body is None:

@@ -20,6 +20,7 @@ OPERATIONS = sorted(
 )
 TABLES = [
     "accounts",
+    "patients",
     "directory",
     "appointments",
     "scheduling",

@@ -6,6 +6,7 @@ warms the caches once, then counts the queries at page_size=1 and at page_size=5
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -309,6 +310,28 @@ def _my_waitlist() -> Case:
     return Case(patient.user, f"{V1}/waitlist/")
 
 
+def _my_dependents() -> Case:
+    from patients.models import Guardianship
+
+    guardian = PatientFactory()
+    for _ in range(ROWS):
+        dependent = PatientFactory(is_dependent=True, role=None)
+        Guardianship.objects.create(guardian=guardian, dependent=dependent, relationship="child")
+    return Case(guardian.user, f"{V1}/dependents/")
+
+
+def _my_proxy_grants() -> Case:
+    from patients.models import ProxyGrant
+
+    patient = PatientFactory()
+    until = timezone.now() + timedelta(days=30)
+    for _ in range(ROWS):
+        ProxyGrant.objects.create(
+            patient=patient, grantee=UserFactory(), scope="booking", expires_at=until
+        )
+    return Case(patient.user, f"{V1}/proxy-grants/")
+
+
 def _waitlist_lengths() -> Case:
     from waitlist.models import WaitlistEntry
 
@@ -362,6 +385,8 @@ CASES = {
     "waitlist (mine)": (_my_waitlist, 5),
     "waitlist lengths": (_waitlist_lengths, 4),
     "visit types (clinic admin)": (_visit_types, 4),
+    "dependents (mine)": (_my_dependents, 4),
+    "proxy grants (mine)": (_my_proxy_grants, 4),
 }
 
 
@@ -442,6 +467,8 @@ def test_the_cases_cover_every_paginated_list_endpoint():
         "webhook-endpoint-deliveries",
         "integration-client-list",
         "waitlist-entry-list",
+        "dependent-list",
+        "proxy-grant-list",
     }
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     lists = {name for name in names if name.endswith("-list")}

@@ -89,6 +89,11 @@ class Appointment(TimeStampedModel):
         related_name="+",
     )
     proposed_at = models.DateTimeField(null=True, blank=True)
+    # Who made the booking: the patient, or the guardian of a dependent (docs/families.md);
+    # NULL for a clinic's integration client and for bookings made before it was recorded.
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     # NULL, not "", means "no key": NULLs stay out of the per-patient unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001

@@ -2,20 +2,21 @@ from rest_framework.permissions import BasePermission
 
 from accounts.permissions import is_platform_admin
 from clinics.permissions import administers_clinic
+from patients.permissions import acts_for_patient
 
 from .models import Appointment
 
 
 class CanCancelAppointment(BasePermission):
-    """The patient, the doctor, or an admin of the appointment's clinic."""
+    """The patient (or their guardian), the doctor, or an admin of the appointment's clinic."""
 
     message = "Only the patient, the doctor or the clinic's admins may cancel."
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
         user = request.user
         return (
-            obj.patient.user_id == user.pk
-            or obj.doctor.user_id == user.pk
+            obj.doctor.user_id == user.pk
+            or acts_for_patient(user, obj.patient)
             or administers_clinic(user, obj.clinic)
         )
 
@@ -46,7 +47,7 @@ class CanReschedule(BasePermission):
     )
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
-        return obj.patient.user_id == request.user.pk or administers_clinic(
+        return acts_for_patient(request.user, obj.patient) or administers_clinic(
             request.user, obj.clinic
         )
 
@@ -66,7 +67,7 @@ class IsAppointmentPatient(BasePermission):
     message = "Only the appointment's patient may accept a proposal."
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
-        return obj.patient.user_id == request.user.pk
+        return acts_for_patient(request.user, obj.patient)
 
 
 class CanDeclineProposal(BasePermission):
@@ -75,6 +76,8 @@ class CanDeclineProposal(BasePermission):
     message = "Only the patient, the doctor or the clinic's admins may decline or withdraw it."
 
     def has_object_permission(self, request, view, obj: Appointment) -> bool:
-        return request.user.pk in (obj.patient.user_id, obj.doctor.user_id) or (
-            administers_clinic(request.user, obj.clinic)
+        return (
+            obj.doctor.user_id == request.user.pk
+            or acts_for_patient(request.user, obj.patient)
+            or administers_clinic(request.user, obj.clinic)
         )

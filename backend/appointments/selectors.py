@@ -6,13 +6,14 @@ from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
 from clinics.permissions import clinics_administered_by
 from integrations.principal import is_integration_client
+from patients.permissions import patients_acted_for_by
 
 from .models import Appointment
 
 
 def appointments_visible_to(user) -> QuerySet[Appointment]:
-    """Patients their own, doctors theirs, clinic admins their clinics', platform admins all;
-    an integration client its clinic's."""
+    """Patients their own and their dependents', doctors theirs, clinic admins their
+    clinics', platform admins all; an integration client its clinic's."""
     appointments = Appointment.objects.select_related(
         "patient__user",
         "doctor__user",
@@ -20,6 +21,7 @@ def appointments_visible_to(user) -> QuerySet[Appointment]:
         "clinic",
         "proposed_slot",
         "visit_type",
+        "booked_by",
     )
     if not user.is_authenticated:
         return appointments.none()
@@ -29,7 +31,8 @@ def appointments_visible_to(user) -> QuerySet[Appointment]:
         return appointments.filter(clinic_id=user.clinic_id)
     visible = Q(pk__in=[])
     if has_role(user, Role.PATIENT):
-        visible |= Q(patient__user=user)
+        # Their own, and their dependents' (docs/families.md).
+        visible |= Q(patient__in=patients_acted_for_by(user).values("pk"))
     if has_role(user, Role.DOCTOR):
         visible |= Q(doctor__user=user)
     if has_role(user, Role.CLINIC_ADMIN):

@@ -22,6 +22,12 @@ class PersonSerializer(serializers.Serializer):
     last_name = StrictCharField(source="user.last_name")
 
 
+class BookerSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    first_name = StrictCharField()
+    last_name = StrictCharField()
+
+
 class AppointmentDoctorSerializer(PersonSerializer):
     specialty = StrictCharField(source="specialty.name")
 
@@ -54,6 +60,11 @@ class AppointmentSerializer(StrictModelSerializer):
     clinic = AppointmentClinicSerializer()
     start_local = serializers.SerializerMethodField(help_text="Start in the clinic's time zone")
     cancelled_by = serializers.UUIDField(source="cancelled_by_id", allow_null=True)
+    booked_by = BookerSerializer(
+        allow_null=True,
+        help_text="Who made the booking: the patient, or the guardian of a dependent "
+        "(docs/families.md); null when a clinic's integration booked it.",
+    )
     cancellation_cause = serializers.ChoiceField(
         choices=CancellationCause.choices,
         allow_blank=True,
@@ -94,6 +105,7 @@ class AppointmentSerializer(StrictModelSerializer):
             "end",
             "start_local",
             "notes",
+            "booked_by",
             "cancelled_by",
             "cancelled_at",
             "cancellation_reason",
@@ -133,6 +145,10 @@ class BookingSerializer(serializers.Serializer):
     # Looked up (and locked) by the booking service: a slot that does not exist is a 400 on
     # this field from there, without a query of its own on every booking.
     slot = StrictUUIDField(error_messages={"does_not_exist": "No slot has this id."})
+    patient = StrictUUIDField(
+        required=False,
+        help_text="Book for one of your dependents (`GET /dependents/`); yourself if left out.",
+    )
     notes = StrictCharField(max_length=2000, required=False, default="", allow_blank=True)
     use_points = StrictBooleanField(
         required=False,

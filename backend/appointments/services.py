@@ -23,9 +23,12 @@ from loyalty.services import (
 )
 from patients.models import Patient
 from patients.permissions import (
+    acts_for_patient,
     grant_doctor_access_to_patient,
+    patients_acted_for_by,
     revoke_doctor_access_to_patient,
 )
+from patients.signals import note_acting_for
 from scheduling import signals as slot_signals
 from scheduling.models import HoldOutcome, Modality, Slot, SlotStatus, VisitType
 from scheduling.selectors import bookable_slots, free_slots, live_holds, visit_types_at
@@ -153,6 +156,7 @@ def book_appointment(
     use_points: bool = False,
     idempotency_key: str | None = None,
     visit_type_id=None,
+    booked_by: User | None = None,
 ) -> BookingResult:
     """Book a slot for the patient (or `user`'s patient profile): lock the slot, insert the
     appointment, mark the slot booked, in one transaction. The partial unique index on active
@@ -161,7 +165,9 @@ def book_appointment(
     With an `idempotency_key` already used by the patient, the first booking is returned if the
     request was the same (slot, notes, points, visit type), through the REST API or FHIR alike.
     With a `visit_type_id` the appointment is of that type: its length, buffers, modality and
-    price (docs/scheduling.md, "Visit types")."""
+    price (docs/scheduling.md, "Visit types"). `booked_by` is who made the booking when it is
+    not the patient (a dependent's guardian, docs/families.md): it is recorded, and its
+    cancellations count towards the churn limit."""
     fingerprint = booking_fingerprint(
         slot_id=slot_id, notes=notes, use_points=use_points, visit_type_id=visit_type_id
     )
@@ -185,7 +191,9 @@ def book_appointment(
                 raise IdempotencyKeyReused()
             return BookingResult(earlier, created=False)
 
-    _check_booking_limits(patient)
+    booked_by = booked_by or user
+    actor = booked_by or patient.user
+    _check_booking_limits(patient, actor=actor)
     slot = _lock_free_slot(slot_id)
     if not _doctor_still_active(slot.doctor.user_id):
         raise SlotUnavailable()
@@ -201,14 +209,21 @@ def book_appointment(
     if visit_type_id is not None:
         visit_type = _visit_type_for(visit_type_id, slot=slot, patient=patient)
     appointment = _insert_appointment(
-        patient, slot, notes, idempotency_key, fingerprint, visit_type=visit_type
+        patient,
+        slot,
+        notes,
+        idempotency_key,
+        fingerprint,
+        visit_type=visit_type,
+        booked_by=booked_by,
     )
     Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED, updated_at=timezone.now())
     if hold is not None:
         end_hold(hold=hold, outcome=HoldOutcome.BOOKED)
     if use_points:
-        appointment = _cover_with_points(appointment, actor=patient.user)
+        appointment = _cover_with_points(appointment, actor=actor)
     grant_doctor_access_to_patient(doctor_user=slot.doctor.user, patient=patient)
+    note_acting_for(actor=booked_by, patient=patient, action="book")
     tasks.send_booking_confirmation.enqueue(appointment_id=str(appointment.pk))
     _schedule_reminders(appointment, zone=ZoneInfo(slot.clinic.timezone))
     signals.appointment_booked.send(sender=Appointment, appointment=appointment)
@@ -282,7 +297,14 @@ def _has_seen(patient: Patient, doctor_id) -> bool:
 
 
 def _insert_appointment(
-    patient, slot, notes, idempotency_key, fingerprint, *, visit_type: VisitType | None = None
+    patient,
+    slot,
+    notes,
+    idempotency_key,
+    fingerprint,
+    *,
+    visit_type: VisitType | None = None,
+    booked_by=None,
 ) -> Appointment:
     """One INSERT. The constraints decide a lost race: the slot's one active appointment, the
     patient's bookings that overlap, and the doctor's booked time with its buffers (no check
@@ -303,6 +325,7 @@ def _insert_appointment(
         currency=fees.currency,
         idempotency_key=idempotency_key or None,
         idempotency_fingerprint=fingerprint if idempotency_key else "",
+        booked_by=booked_by,
     )
     if visit_type is not None:
         _apply_visit_type(appointment, visit_type)
@@ -367,13 +390,17 @@ def _schedule_reminders(appointment: Appointment, *, zone: ZoneInfo) -> None:
             )
 
 
-def _check_booking_limits(patient: Patient) -> None:
-    """Abuse limits (OWASP API6): a cap on active future bookings, and on bookings right after
-    a run of the patient's own cancellations (cancel-and-rebook churn hoards slots)."""
+def _check_booking_limits(patient: Patient, *, actor: User) -> None:
+    """Abuse limits (OWASP API6): a cap on the patient's active future bookings (per profile:
+    each dependent has their own), and on bookings right after a run of the actor's own
+    cancellations (per account, across every profile they act for: cancel-and-rebook churn
+    hoards slots whoever the appointments were for; docs/families.md)."""
     now = timezone.now()
-    active = Q(status=AppointmentStatus.BOOKED, start__gt=now)
-    churn = Q(cancelled_by=patient.user, cancelled_at__gt=now - timedelta(hours=24))
-    counts = Appointment.objects.filter(active | churn, patient=patient).aggregate(
+    active = Q(status=AppointmentStatus.BOOKED, start__gt=now, patient=patient)
+    churn = Q(cancelled_by=actor, cancelled_at__gt=now - timedelta(hours=24)) & (
+        Q(patient=patient) | Q(patient__in=patients_acted_for_by(actor).values("pk"))
+    )
+    counts = Appointment.objects.filter(active | churn).aggregate(
         active=Count("pk", filter=active), recent_cancellations=Count("pk", filter=churn)
     )
     if counts["active"] >= settings.MAX_ACTIVE_BOOKINGS_PER_PATIENT:
@@ -411,7 +438,12 @@ def _lock(appointment: Appointment) -> Appointment:
     return (
         Appointment.objects.select_for_update(of=("self",))
         .select_related(
-            "patient__user", "doctor__user", "doctor__specialty", "clinic", "visit_type"
+            "patient__user",
+            "doctor__user",
+            "doctor__specialty",
+            "clinic",
+            "visit_type",
+            "booked_by",
         )
         .get(pk=appointment.pk)
     )
@@ -432,7 +464,7 @@ def cancel_appointment(
     appointment = _lock(appointment)
     now = timezone.now()
     _check_still_open(appointment, now)
-    by_patient = cancelled_by is not None and appointment.patient.user_id == cancelled_by.pk
+    by_patient = cancelled_by is not None and acts_for_patient(cancelled_by, appointment.patient)
     by_doctor = cancelled_by is not None and appointment.doctor.user_id == cancelled_by.pk
     # Staff: the doctor, the clinic's admins or its integration, or a platform admin acting
     # through a service (account deactivation); the API itself does not let platform admins
@@ -471,6 +503,8 @@ def cancel_appointment(
     freed = _free_slot(appointment.slot_id, now=now)
     _revoke_access_without_appointments(patient=appointment.patient, doctor=appointment.doctor)
     _settle_cancelled(appointment, cancelled_by=cancelled_by, by_staff=by_staff)
+    if by_patient:
+        note_acting_for(actor=cancelled_by, patient=appointment.patient, action="cancel")
     # Tell the parties who did not cancel it themselves.
     for recipient, wanted in (
         (appointment.patient.user, not by_patient),
@@ -589,11 +623,13 @@ def reschedule_appointment(*, appointment: Appointment, slot_id, actor: User) ->
         return RescheduleResult(appointment, moved=False)
     now = timezone.now()
     _check_still_open(appointment, now)
-    by_patient = actor.pk == appointment.patient.user_id
+    by_patient = acts_for_patient(actor, appointment.patient)
     by_staff = not by_patient and administers_clinic(actor, appointment.clinic)
     if not by_staff:
         _check_patient_window(appointment, now, verb="rescheduled")
     moved = _move(appointment, slot_id=slot_id, actor=actor, staff_only_own_clinics=by_staff)
+    if by_patient:
+        note_acting_for(actor=actor, patient=appointment.patient, action="reschedule")
     return RescheduleResult(moved, moved=True)
 
 
@@ -648,7 +684,7 @@ def decline_reschedule_proposal(*, appointment: Appointment, actor: User) -> App
     appointment.proposed_slot = None
     appointment.proposed_at = None
     appointment.save(update_fields=["proposed_slot", "proposed_at", "updated_at"])
-    if actor.pk == appointment.patient.user_id:
+    if acts_for_patient(actor, appointment.patient):
         tasks.send_reschedule_declined.enqueue(appointment_id=str(appointment.pk))
     return appointment
 

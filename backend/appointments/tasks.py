@@ -8,6 +8,7 @@ from django_tasks import TaskContext, task
 
 from accounts.models import User
 from common.emails import deliver_email, task_message_key
+from patients.selectors import mail_address_of
 
 from .models import Appointment, AppointmentStatus
 from .notifications import appointment_ics, email_context, local_text
@@ -19,12 +20,22 @@ def _appointment(appointment_id: str) -> Appointment:
     ).get(pk=appointment_id)
 
 
+def _address(recipient: User, appointment: Appointment) -> str | None:
+    """The recipient's address; for the patient, where their mail goes (a dependent's
+    guardian, docs/families.md), None when nobody acts for them."""
+    if recipient.pk == appointment.patient.user_id:
+        return mail_address_of(appointment.patient)
+    return recipient.email
+
+
 @task(takes_context=True)
 def send_booking_confirmation(context: TaskContext, appointment_id: str) -> None:
     appointment = _appointment(appointment_id)
+    if not (to := mail_address_of(appointment.patient)):
+        return
     deliver_email(
         key=task_message_key(context),
-        to=appointment.patient.user.email,
+        to=to,
         subject=f"Booked: Dr. {appointment.doctor.user.last_name}",
         template="appointments/email/booked",
         context=email_context(appointment),
@@ -36,9 +47,11 @@ def send_booking_confirmation(context: TaskContext, appointment_id: str) -> None
 def send_cancellation_notice(context: TaskContext, appointment_id: str, recipient_id: str) -> None:
     appointment = _appointment(appointment_id)
     recipient = User.objects.get(pk=recipient_id)
+    if not (to := _address(recipient, appointment)):
+        return
     deliver_email(
         key=task_message_key(context),
-        to=recipient.email,
+        to=to,
         subject="Cancelled: your CareSlot appointment",
         template="appointments/email/cancelled",
         context=email_context(appointment, recipient=recipient),
@@ -48,9 +61,11 @@ def send_cancellation_notice(context: TaskContext, appointment_id: str, recipien
 @task(takes_context=True)
 def send_outcome_notice(context: TaskContext, appointment_id: str) -> None:
     appointment = _appointment(appointment_id)
+    if not (to := mail_address_of(appointment.patient)):
+        return
     deliver_email(
         key=task_message_key(context),
-        to=appointment.patient.user.email,
+        to=to,
         subject=f"Your appointment is marked {appointment.get_status_display().lower()}",
         template="appointments/email/outcome",
         context=email_context(appointment),
@@ -70,9 +85,11 @@ def send_appointment_reminder(appointment_id: str, start: str, hours_before: int
         or timezone.now() >= appointment.start
     ):
         return False
+    if not (to := mail_address_of(appointment.patient)):
+        return False
     return deliver_email(
         key=f"appointment-reminder:{appointment.pk}:{scheduled_start.isoformat()}:{hours_before}h",
-        to=appointment.patient.user.email,
+        to=to,
         subject=f"Reminder: your appointment with Dr. {appointment.doctor.user.last_name}",
         template="appointments/email/reminder",
         context=email_context(appointment, hours_before=hours_before),
@@ -89,12 +106,14 @@ def send_reschedule_notice(
     recipient = User.objects.get(pk=recipient_id)
     previous = datetime.fromisoformat(previous_start)
     duration = appointment.end - appointment.start
+    if not (to := _address(recipient, appointment)):
+        return
     attachments = []
     if recipient.pk == appointment.patient.user_id:
         attachments.append(("appointment.ics", appointment_ics(appointment), "text/calendar"))
     deliver_email(
         key=task_message_key(context),
-        to=recipient.email,
+        to=to,
         subject="Moved: your CareSlot appointment",
         template="appointments/email/rescheduled",
         context=email_context(
@@ -120,9 +139,11 @@ def send_reschedule_proposal(context: TaskContext, appointment_id: str) -> None:
     proposed = appointment.proposed_slot
     if proposed is None or appointment.status != AppointmentStatus.BOOKED:
         return
+    if not (to := mail_address_of(appointment.patient)):
+        return
     deliver_email(
         key=task_message_key(context),
-        to=appointment.patient.user.email,
+        to=to,
         subject="A new time is proposed for your appointment",
         template="appointments/email/reschedule_proposed",
         context=email_context(

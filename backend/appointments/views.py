@@ -20,6 +20,7 @@ from common.serializers import UUID_PATTERN
 from integrations.permissions import IsIntegrationClient
 from integrations.principal import is_integration_client
 from integrations.scopes import Scope
+from patients.permissions import patients_acted_for_by
 
 from . import services
 from .filters import AppointmentFilter
@@ -86,6 +87,17 @@ IsPatient = any_role(Role.PATIENT)
 IsDoctor = any_role(Role.DOCTOR)
 
 
+def _patient_booked_for(user, patient_id):
+    """The caller's own profile or a dependent's; anyone else's is a 400 on `patient`, as if
+    it did not exist (docs/families.md)."""
+    patient = patients_acted_for_by(user).filter(pk=patient_id).first()
+    if patient is None:
+        raise field_error(
+            "patient", "You book only for yourself and your dependents.", code="does_not_exist"
+        )
+    return patient
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List appointments",
@@ -143,7 +155,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "holder books it here and the hold ends. With `visit_type` the visit takes the "
             "type's length from the slot's start, its buffers, modality and price; a booking "
             "whose time with buffers overlaps another booked visit of the doctor is refused "
-            "(409 `slot_unavailable`)."
+            "(409 `slot_unavailable`). A guardian books for a dependent with "
+            "`patient` (docs/families.md); the appointment's `booked_by` names who booked."
         ),
         tags=TAGS,
         parameters=[IDEMPOTENCY_KEY],
@@ -178,9 +191,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 {"Idempotency-Key": ["At most 255 characters."]}, code="max_length"
             )
         booking = data.validated_data
+        whom = {"user": request.user}
+        if "patient" in booking:
+            whom = {"patient": _patient_booked_for(request.user, booking["patient"])}
         try:
             result = services.book_appointment(
-                user=request.user,
+                **whom,
+                booked_by=request.user,
                 slot_id=booking["slot"],
                 notes=booking["notes"],
                 use_points=booking["use_points"],

@@ -123,6 +123,13 @@ WAITLIST_DAYS = Window(
     latest=lambda: _today() + timedelta(days=366),
     description="yesterday up to 366 days from today",
 )
+# A proxy grant's end (docs/families.md): ahead (a minute at least, so the row's creation
+# time is always before it), and at most a year away.
+PROXY_GRANT_ENDS = Window(
+    earliest=lambda: timezone.now() + timedelta(minutes=1),
+    latest=lambda: timezone.now() + timedelta(days=366),
+    description="from a minute from now up to 366 days from now",
+)
 ASSOCIATION_DAYS = Window(
     earliest=_fixed(EARLIEST_BIRTH_DATE),
     latest=lambda: _today() + timedelta(days=366),

@@ -82,6 +82,16 @@ OPERATION_IDS = {
     "failed_tasks_requeue_create": "requeueFailedTask",
     "history_mine_list": "listMyHistory",
     "patients_list": "listPatients",
+    "dependents_list": "listDependents",
+    "dependents_create": "addDependent",
+    "dependents_retrieve": "getDependent",
+    "dependents_partial_update": "updateDependent",
+    "dependents_claim_invitation_create": "requestDependentClaimInvitation",
+    "dependents_claim_create": "confirmDependentClaim",
+    "proxy_grants_list": "listProxyGrants",
+    "proxy_grants_create": "grantProxyAccess",
+    "proxy_grants_retrieve": "getProxyGrant",
+    "proxy_grants_revoke_create": "revokeProxyGrant",
     "patients_access_log_list": "listPatientAccessLog",
     "patients_break_glass_create": "openBreakGlassAccess",
     "patients_history_list": "listPatientHistory",
@@ -199,8 +209,10 @@ DESCRIPTIONS = {
     "getMyDoctorProfile": "The calling doctor's profile, confirmed or not.",
     "updateMyDoctorProfile": "Change the calling doctor's profile. The fee applies to bookings "
     "made from now on; booked appointments keep the fee they were booked at.",
-    "getPatient": "A patient profile: the patient's own, a treating doctor's patients, any for "
-    "platform admins. Others are a 404.",
+    "getPatient": "A patient profile: the patient's own and their dependents', a treating "
+    "doctor's patients, any for platform admins. Others are a 404.",
+    "getDependent": "One of the caller's dependents; anyone else's is a 404.",
+    "getProxyGrant": "One proxy grant the caller gave or holds; anyone else's is a 404.",
     "updatePatient": "The patient changes their own profile.",
     "getMyPatientProfile": "The calling patient's profile.",
     "updateMyPatientProfile": "Change the calling patient's profile (phone, address, emergency "
@@ -240,6 +252,8 @@ TAGS = {
     "doctors": "The doctor directory, specialties, doctors' own profiles and their vetting.",
     "clinics": "Clinics, their admins and the doctors working at them.",
     "patients": "Patient profiles.",
+    "dependents": "People without an account a patient acts for: children, relatives in care.",
+    "proxy grants": "Another patient account acting for a patient, by scope, until it expires.",
     "slots": "Doctors' time slots: publishing, templates, search and holds.",
     "visit-types": "What patients book: a doctor's or a clinic's visit types, each with its "
     "length, buffers, price, modality and booking rules.",

@@ -33,6 +33,15 @@ def _append(*, patient: Patient, kind: str, amount: int, **fields) -> PointsTran
     return entry
 
 
+def points_holder(appointment) -> Patient:
+    """Whose ledger an appointment's points go to and come from: the patient's, or for a
+    dependent (who has no account to spend them) the account that booked it (docs/families.md)."""
+    patient = appointment.patient
+    if not patient.is_dependent or appointment.booked_by_id is None:
+        return patient
+    return Patient.objects.filter(user_id=appointment.booked_by_id).first() or patient
+
+
 @transaction.atomic
 def award_points_for_completion(*, appointment) -> PointsTransaction | None:
     """Points for a completed appointment, once (a unique constraint backs the check)."""
@@ -40,7 +49,7 @@ def award_points_for_completion(*, appointment) -> PointsTransaction | None:
     if earned.exists() or settings.POINTS_PER_COMPLETED_APPOINTMENT <= 0:
         return None
     return _append(
-        patient=appointment.patient,
+        patient=points_holder(appointment),
         kind=PointsKind.EARNED,
         amount=settings.POINTS_PER_COMPLETED_APPOINTMENT,
         appointment=appointment,
@@ -51,7 +60,7 @@ def award_points_for_completion(*, appointment) -> PointsTransaction | None:
 def redeem_points_for_booking(*, appointment, actor: User) -> PointsTransaction:
     """Spend `POINTS_FOR_FREE_BOOKING` on this appointment, or raise `InsufficientPoints`."""
     return _append(
-        patient=appointment.patient,
+        patient=points_holder(appointment),
         kind=PointsKind.REDEEMED,
         amount=-settings.POINTS_FOR_FREE_BOOKING,
         appointment=appointment,
@@ -62,14 +71,17 @@ def redeem_points_for_booking(*, appointment, actor: User) -> PointsTransaction:
 @transaction.atomic
 def refund_points_for_cancellation(*, appointment, actor: User | None) -> PointsTransaction | None:
     """Give back what a cancelled appointment redeemed, once."""
-    redeemed = PointsTransaction.objects.filter(
-        appointment=appointment, kind=PointsKind.REDEEMED
-    ).first()
+    redeemed = (
+        PointsTransaction.objects.select_related("patient")
+        .filter(appointment=appointment, kind=PointsKind.REDEEMED)
+        .first()
+    )
     refunded = PointsTransaction.objects.filter(appointment=appointment, kind=PointsKind.REFUNDED)
     if redeemed is None or refunded.exists():
         return None
+    # Back to the ledger it was taken from.
     return _append(
-        patient=appointment.patient,
+        patient=redeemed.patient,
         kind=PointsKind.REFUNDED,
         amount=-redeemed.amount,
         appointment=appointment,

@@ -1,6 +1,12 @@
+from django.utils import timezone
 from rest_framework import serializers
 
-from common.date_windows import BIRTH_DATES, WindowedDateField
+from common.date_windows import (
+    BIRTH_DATES,
+    PROXY_GRANT_ENDS,
+    WindowedDateField,
+    WindowedDateTimeField,
+)
 from common.fields import (
     StrictBooleanField,
     StrictCharField,
@@ -8,7 +14,7 @@ from common.fields import (
     StrictModelSerializer,
 )
 
-from .models import Gender, Patient
+from .models import Gender, Patient, ProxyGrant, ProxyScope, Relationship
 
 
 class PatientSerializer(StrictModelSerializer):
@@ -48,3 +54,75 @@ class PatientUpdateSerializer(serializers.Serializer):
     address = StrictCharField(max_length=255, allow_blank=True)
     emergency_contact_name = StrictCharField(max_length=150, allow_blank=True)
     emergency_contact_phone = StrictCharField(max_length=32, allow_blank=True)
+
+
+class DependentSerializer(serializers.Serializer):
+    """A dependent as their guardian sees them; `id` is the dependent's patient id, the one
+    bookings, the waitlist and the history take."""
+
+    id = serializers.UUIDField(source="dependent_id", read_only=True)
+    first_name = StrictCharField(source="dependent.user.first_name", read_only=True)
+    last_name = StrictCharField(source="dependent.user.last_name", read_only=True)
+    date_of_birth = serializers.DateField(source="dependent.date_of_birth", read_only=True)
+    gender = serializers.ChoiceField(
+        source="dependent.gender", choices=Gender.choices, read_only=True
+    )
+    relationship = serializers.ChoiceField(choices=Relationship.choices, read_only=True)
+    access_ends_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The dependent's coming of age (AGE_OF_MAJORITY), when your access ends; "
+        "null for an adult in your care.",
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class DependentCreateSerializer(serializers.Serializer):
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150)
+    date_of_birth = WindowedDateField(window=BIRTH_DATES)
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False)
+
+
+class ClaimInvitationSerializer(serializers.Serializer):
+    email = StrictEmailField(help_text="The dependent's own address; the link goes there.")
+
+
+class ClaimSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=1000, help_text="The token of the invitation's link")
+    password = StrictCharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class ClaimResultSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True, help_text="The patient id, unchanged")
+    email = StrictEmailField(source="user.email", read_only=True)
+
+
+class ProxyPartySerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    first_name = StrictCharField(read_only=True)
+    last_name = StrictCharField(read_only=True)
+
+
+class ProxyGrantSerializer(serializers.Serializer):
+    """A grant as both sides see it; `patient` is the patient id the grantee acts for."""
+
+    id = serializers.UUIDField(read_only=True)
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    patient_name = ProxyPartySerializer(source="patient.user", read_only=True)
+    grantee = ProxyPartySerializer(read_only=True)
+    scope = serializers.ChoiceField(choices=ProxyScope.choices, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    is_live = serializers.SerializerMethodField(help_text="Neither revoked nor expired")
+
+    def get_is_live(self, grant: ProxyGrant) -> bool:
+        return grant.revoked_at is None and grant.expires_at > timezone.now()
+
+
+class ProxyGrantCreateSerializer(serializers.Serializer):
+    grantee_email = StrictEmailField(help_text="The account of a patient who will act for you")
+    scope = serializers.ChoiceField(choices=ProxyScope.choices)
+    expires_at = WindowedDateTimeField(window=PROXY_GRANT_ENDS)

@@ -110,6 +110,11 @@ class AccessAction(models.TextChoices):
     AMEND = "amend", "Amended an entry"
     READ_ACCESS_LOG = "read_access_log", "Read the access log"
     BREAK_GLASS = "break_glass", "Opened emergency access"
+    # Someone acting for the patient (a guardian, a proxy; docs/families.md).
+    BOOK = "book", "Booked an appointment for the patient"
+    CANCEL = "cancel", "Cancelled the patient's appointment"
+    RESCHEDULE = "reschedule", "Moved the patient's appointment"
+    JOIN_WAITLIST = "join_waitlist", "Put the patient on a waitlist"
 
 
 class BreakGlassAccess(AppendOnlyModel):

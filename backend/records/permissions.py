@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
 from patients.models import Patient
-from patients.permissions import patients_treated_by
+from patients.permissions import acts_for_patient, patients_treated_by
 
 
 def is_treating_doctor(user, patient: Patient) -> bool:
@@ -28,9 +28,10 @@ class IsTreatingDoctor(BasePermission):
 
 
 class CanReadAccessLog(BasePermission):
-    """The patient themself, and platform admins for audits."""
+    """The patient themself (their guardian, a proxy with the history scope), and platform
+    admins for audits."""
 
     message = "Only the patient and platform admins may read this access log."
 
     def has_object_permission(self, request, view, obj: Patient) -> bool:
-        return obj.user_id == request.user.pk or is_platform_admin(request.user)
+        return acts_for_patient(request.user, obj, history=True) or is_platform_admin(request.user)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.permissions import has_role
 from patients.models import Patient
-from patients.permissions import patients_treated_by
+from patients.permissions import patients_acted_for_by, patients_treated_by
 
 from .models import BreakGlassAccess, PatientHistoryEntry, RecordAccessLog
 
@@ -17,8 +17,9 @@ def open_break_glass_of(user) -> QuerySet[BreakGlassAccess]:
 
 
 def patients_with_history_readable_by(user) -> QuerySet[Patient]:
-    """The patient's own record, the patients a doctor treats, and those a doctor holds open
-    emergency access to. Admins of any kind read no medical content, so they get nothing here.
+    """The patient's own record and their dependents', the patients a doctor treats, and
+    those a doctor holds open emergency access to. Admins of any kind read no medical
+    content, so they get nothing here.
 
     Each patient carries `break_glass_id`: the open emergency access a read of theirs is made
     under (None for the patient themself and for a treating doctor), for the access log."""
@@ -27,7 +28,8 @@ def patients_with_history_readable_by(user) -> QuerySet[Patient]:
     )
     if not user.is_authenticated:
         return patients.none()
-    readable = Q(user=user)
+    # The patient's own, their dependents', and by proxy grant (docs/families.md).
+    readable = Q(pk__in=patients_acted_for_by(user, history=True).values("pk"))
     if has_role(user, Role.DOCTOR):
         treated = Q(pk__in=patients_treated_by(user).values("pk"))
         emergency = open_break_glass_of(user)

@@ -48,7 +48,8 @@ ENTRY_ID = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The history entry's id"
 )
 WHO_READS = (
-    "The patient reads their own history; a doctor reads the history of a patient they have "
+    "The patient reads their own history, and a guardian their dependents' (docs/families.md); "
+    "a doctor reads the history of a patient they have "
     "or had a booked, completed or no-show appointment with, or holds open emergency access "
     "to (`POST /patients/{patient_id}/break-glass/`). Anyone else, clinic and platform admins "
     "included, gets 404. Every read is written to the record's access log."

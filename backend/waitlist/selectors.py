@@ -18,6 +18,7 @@ from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
 from clinics.permissions import clinics_administered_by
 from doctors.models import Doctor
+from patients.permissions import patients_acted_for_by
 
 from .models import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 
@@ -33,8 +34,9 @@ def _ahead_of(entry_ref: str = "pk") -> QuerySet:
 
 
 def entries_of(user) -> QuerySet[WaitlistEntry]:
-    """The patient's own entries, newest first, each with `position` (1 = next in line; only
-    for waiting entries) and `open_offers` (the live offer, if a slot is held for them)."""
+    """The patient's own entries and their dependents', newest first, each with `position`
+    (1 = next in line; only for waiting entries) and `open_offers` (the live offer, if a
+    slot is held for them)."""
     if not user.is_authenticated:
         return WaitlistEntry.objects.none()
     ahead = _ahead_of().order_by().values("doctor").annotate(n=Count("id")).values("n")
@@ -42,7 +44,7 @@ def entries_of(user) -> QuerySet[WaitlistEntry]:
         status=OfferStatus.OPEN, hold__ends_at__gt=timezone.now()
     ).select_related("slot__doctor__user", "slot__doctor__specialty", "slot__clinic")
     return (
-        WaitlistEntry.objects.filter(patient__user=user)
+        WaitlistEntry.objects.filter(patient__in=patients_acted_for_by(user).values("pk"))
         .select_related("doctor__user", "clinic")
         .annotate(ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)))
         .prefetch_related(Prefetch("offers", queryset=live_offers, to_attr="open_offers"))

@@ -3,7 +3,12 @@ from rest_framework import serializers
 
 from clinics.models import Clinic, DoctorClinicAssociation
 from common.date_windows import WAITLIST_DAYS, WindowedDateField
-from common.fields import StrictCharField, StrictIntegerField, StrictModelSerializer
+from common.fields import (
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictUUIDField,
+)
 from doctors.models import Doctor
 from scheduling.serializers import SlotSerializer
 
@@ -20,6 +25,10 @@ class WaitlistJoinSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="Only slots at this clinic (one the doctor works at); any clinic if omitted",
+    )
+    patient = StrictUUIDField(
+        required=False,
+        help_text="Wait for one of your dependents (`GET /dependents/`); yourself if left out.",
     )
     date_from = WindowedDateField(
         window=WAITLIST_DAYS, required=False, allow_null=True, default=None
@@ -85,6 +94,7 @@ class WaitlistEntrySerializer(StrictModelSerializer):
         model = WaitlistEntry
         fields = [
             "id",
+            "patient",
             "doctor",
             "doctor_name",
             "clinic",

@@ -25,6 +25,7 @@ from clinics.models import Clinic
 from common.errors import ConflictError, DomainError
 from doctors.models import Doctor
 from patients.models import Patient
+from patients.signals import note_acting_for
 from scheduling.models import HoldOutcome, HoldSource, Slot
 from scheduling.selectors import bookable_slots, live_holds
 from scheduling.services import end_hold, hold_slot
@@ -57,8 +58,10 @@ def join_waitlist(
     date_to=None,
     time_from=None,
     time_to=None,
+    actor=None,
 ) -> WaitlistEntry:
-    """Queue the patient for the doctor's next matching free slot (at the back of the line)."""
+    """Queue the patient for the doctor's next matching free slot (at the back of the line).
+    `actor`: who asked, when someone acts for the patient (docs/families.md)."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)  # serializes the limit
     waiting = WaitlistEntry.objects.filter(patient=patient, status=EntryStatus.WAITING)
     if waiting.filter(doctor=doctor).exists():
@@ -82,6 +85,7 @@ def join_waitlist(
             entry.save()
     except IntegrityError as exc:
         raise AlreadyWaiting() from exc
+    note_acting_for(actor=actor, patient=patient, action="join_waitlist")
     return entry
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_tasks import TaskContext, task
 
 from common.emails import deliver_email, task_message_key
+from patients.selectors import mail_address_of
 
 from .models import OfferStatus, WaitlistOffer
 
@@ -25,11 +26,13 @@ def send_waitlist_offer(context: TaskContext, offer_id: str) -> bool:
         )
     if offer is None or offer.status != OfferStatus.OPEN or offer.expires_at <= timezone.now():
         return False
+    if not (to := mail_address_of(offer.entry.patient)):
+        return False
     slot, clinic = offer.slot, offer.slot.clinic
     zone = ZoneInfo(clinic.timezone)
     return deliver_email(
         key=task_message_key(context),
-        to=offer.entry.patient.user.email,
+        to=to,
         subject=f"A slot with Dr. {slot.doctor.user.last_name} is held for you",
         template="waitlist/email/offer",
         context={

@@ -5,8 +5,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.errors import field_error
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
+from patients.permissions import patients_acted_for_by
 from patients.selectors import own_patient_profile
 
 from . import services
@@ -52,7 +54,8 @@ class WaitlistEntryViewSet(
             "(a cancellation, a reschedule away, a new slot), the earliest waiting patient is "
             "emailed and the slot is held for them for WAITLIST_OFFER_MINUTES (30); if they do "
             "not book it in time, the next patient gets it. Booking any slot of the doctor "
-            "takes you off the waitlist."
+            "takes you off the waitlist. A guardian joins for a dependent with `patient` "
+            "(docs/families.md)."
         ),
         tags=TAGS,
         request=WaitlistJoinSerializer,
@@ -88,8 +91,18 @@ class WaitlistEntryViewSet(
     def create(self, request: Request) -> Response:
         data = WaitlistJoinSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        patient = own_patient_profile(request.user, refusal=PermissionDenied)
-        entry = services.join_waitlist(patient=patient, **data.validated_data)
+        joining = dict(data.validated_data)
+        if "patient" in joining:
+            patient = patients_acted_for_by(request.user).filter(pk=joining.pop("patient")).first()
+            if patient is None:
+                raise field_error(
+                    "patient",
+                    "You join waitlists only for yourself and your dependents.",
+                    code="does_not_exist",
+                )
+        else:
+            patient = own_patient_profile(request.user, refusal=PermissionDenied)
+        entry = services.join_waitlist(patient=patient, actor=request.user, **joining)
         return Response(
             WaitlistEntrySerializer(self.get_queryset().get(pk=entry.pk)).data,
             status=status.HTTP_201_CREATED,

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from accounts.models import User
 from appointments.models import Appointment, PaymentEvent
 from audit.models import AdminActionLog
 from clinics.models import DoctorClinicAssociation
@@ -222,6 +223,22 @@ def describe_webhook(client_for, text):
     return [WebhookEndpoint.objects.get(clinic=clinic).description]
 
 
+def add_dependent(client_for, text):
+    guardian = PatientFactory()
+    response = client_for(guardian.user).post(
+        f"{V1}/dependents/",
+        {
+            "first_name": text,
+            "last_name": text,
+            "date_of_birth": "2019-05-06",
+            "relationship": "child",
+        },
+    )
+    assert response.status_code == 201, response.content
+    dependent = User.objects.get(patient__pk=response.json()["id"])
+    return [dependent.first_name, dependent.last_name]
+
+
 CASES = {
     "deactivate a patient with an upcoming appointment": Case(500, deactivate_patient),
     "deactivate a doctor with upcoming appointments": Case(500, deactivate_doctor),
@@ -238,6 +255,7 @@ CASES = {
     "write a history entry": Case(200, write_history),
     "attach a doctor to a clinic": Case(100, attach_doctor),
     "describe a webhook endpoint": Case(200, describe_webhook),
+    "add a dependent": Case(150, add_dependent),
 }
 
 

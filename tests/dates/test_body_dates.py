@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from common.date_windows import (
     ASSOCIATION_DAYS,
     BIRTH_DATES,
+    PROXY_GRANT_ENDS,
     SLOT_DAYS,
     SLOT_TIMES,
     WAITLIST_DAYS,
     slot_horizon,
 )
+from patients.models import Guardianship
 from scheduling.serializers import MAX_TEMPLATE_DAYS
 from tests.factories import (
     PASSWORD,
@@ -248,6 +250,63 @@ def test_patient_date_of_birth_over_the_whole_calendar(world, client_for, path):
         patient.refresh_from_db()
         expected = stored if response.status_code != 200 else date_of_birth.value
         assert patient.date_of_birth == expected
+
+    check()
+
+
+def test_dependent_date_of_birth_over_the_whole_calendar(world, client_for):
+    client = client_for(world.patient.user)
+    dependent = client.post(
+        "/api/v1/dependents/",
+        {
+            "first_name": "Mia",
+            "last_name": "P",
+            "date_of_birth": "2015-01-01",
+            "relationship": "child",
+        },
+    ).json()["id"]
+
+    @given(date_of_birth=body_dates())
+    def check(date_of_birth):
+        before = write_counts()
+        added = client.post(
+            "/api/v1/dependents/",
+            {
+                "first_name": "Leo",
+                "last_name": "P",
+                "date_of_birth": date_of_birth.wire,
+                "relationship": "child",
+            },
+        )
+        assert_handled(added, before, errors=_birth_errors(date_of_birth), ok=(201,))
+        if added.status_code == 201:
+            Guardianship.objects.filter(dependent_id=added.json()["id"]).delete()
+        before = write_counts()
+        corrected = client.patch(
+            f"/api/v1/dependents/{dependent}/", {"date_of_birth": date_of_birth.wire}
+        )
+        assert_handled(corrected, before, errors=_birth_errors(date_of_birth))
+
+    check()
+
+
+def test_proxy_grant_end_over_the_whole_calendar(world, client_for):
+    client = client_for(world.patient.user)
+
+    @given(expires_at=datetimes())
+    def check(expires_at):
+        grantee = PatientFactory()
+        before = write_counts()
+        response = client.post(
+            "/api/v1/proxy-grants/",
+            {
+                "grantee_email": grantee.user.email,
+                "scope": "booking",
+                "expires_at": expires_at.wire,
+            },
+        )
+        errors = set() if in_window(expires_at, PROXY_GRANT_ENDS) else {"expires_at"}
+        assert_handled(response, before, errors=errors, ok=(201,))
 
     check()
 

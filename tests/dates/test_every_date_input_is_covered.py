@@ -33,6 +33,15 @@ BODY_FIELDS = {
     ("PATCH", "/api/v1/patients/{}/", "date_of_birth"): (
         "test_patient_date_of_birth_over_the_whole_calendar"
     ),
+    ("POST", "/api/v1/dependents/", "date_of_birth"): (
+        "test_dependent_date_of_birth_over_the_whole_calendar"
+    ),
+    ("PATCH", "/api/v1/dependents/{}/", "date_of_birth"): (
+        "test_dependent_date_of_birth_over_the_whole_calendar"
+    ),
+    ("POST", "/api/v1/proxy-grants/", "expires_at"): (
+        "test_proxy_grant_end_over_the_whole_calendar"
+    ),
     ("POST", "/api/v1/doctor-clinic-associations/", "started_on"): (
         "test_association_start_over_the_whole_calendar"
     ),

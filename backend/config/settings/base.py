@@ -477,6 +477,18 @@ if not 1 <= SLOT_HORIZON_DAYS <= 3660:
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Abuse limits (OWASP API4/API6).
 MAX_ACTIVE_BOOKINGS_PER_PATIENT = env.int("MAX_ACTIVE_BOOKINGS_PER_PATIENT", default=5)
+# Families (docs/families.md): a guardian's access to a minor ends on this birthday.
+AGE_OF_MAJORITY = env.int("AGE_OF_MAJORITY", default=18)
+if not 14 <= AGE_OF_MAJORITY <= 21:
+    raise ImproperlyConfigured("AGE_OF_MAJORITY must be from 14 to 21.")
+MAX_DEPENDENTS_PER_PATIENT = env.int("MAX_DEPENDENTS_PER_PATIENT", default=10)
+# Retention of operational data, in days (docs/privacy.md; `manage.py prune_operational_data`).
+LOGIN_EVENT_RETENTION_DAYS = env.int("LOGIN_EVENT_RETENTION_DAYS", default=400)
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=30)
+FAILED_TASK_RETENTION_DAYS = env.int("FAILED_TASK_RETENTION_DAYS", default=90)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=90)
+SLOT_HOLD_RETENTION_DAYS = env.int("SLOT_HOLD_RETENTION_DAYS", default=30)
+DEPENDENT_CLAIM_MAX_AGE_SECONDS = env.int("DEPENDENT_CLAIM_MAX_AGE_SECONDS", default=7 * 24 * 3600)
 # FHIR (docs/fhir.md): how many weeks of slots the public SMART Scheduling Links manifest
 # ($bulk-publish) lists, one Slot file per week from today.
 FHIR_PUBLISH_WEEKS = env.int("FHIR_PUBLISH_WEEKS", default=4)

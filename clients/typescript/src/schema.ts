@@ -39,7 +39,7 @@ export interface paths {
         put?: never;
         /**
          * Book a slot
-         * @description Creates the appointment and marks the slot booked in one transaction. Of two patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`. A slot someone else holds (`POST /slots/{id}/hold/`) gives 409 `slot_held`; the holder books it here and the hold ends. With `visit_type` the visit takes the type's length from the slot's start, its buffers, modality and price; a booking whose time with buffers overlaps another booked visit of the doctor is refused (409 `slot_unavailable`).
+         * @description Creates the appointment and marks the slot booked in one transaction. Of two patients racing for a slot exactly one wins; the other gets 409 `slot_unavailable`. A slot someone else holds (`POST /slots/{id}/hold/`) gives 409 `slot_held`; the holder books it here and the hold ends. With `visit_type` the visit takes the type's length from the slot's start, its buffers, modality and price; a booking whose time with buffers overlaps another booked visit of the doctor is refused (409 `slot_unavailable`). A guardian books for a dependent with `patient` (docs/families.md); the appointment's `booked_by` names who booked.
          */
         post: operations["bookAppointment"];
         delete?: never;
@@ -716,6 +716,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dependents/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My dependents
+         * @description The people without an account of their own you act for: your children until they come of age (AGE_OF_MAJORITY), and adults in your care. Book for one with `patient` on `POST /appointments/` (docs/families.md).
+         */
+        get: operations["listDependents"];
+        put?: never;
+        /**
+         * Add a dependent
+         * @description A profile with no account: nobody logs in as it, you book, cancel, reschedule, join waitlists and read the history for it. To doctors it is the patient. A dependent has no dependents of their own (409 `dependent_not_allowed`); at most MAX_DEPENDENTS_PER_PATIENT (10) (409 `dependent_limit_reached`).
+         */
+        post: operations["addDependent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dependents/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my dependents
+         * @description One of the caller's dependents; anyone else's is a 404.
+         */
+        get: operations["getDependent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Correct a dependent's details
+         * @description A corrected date of birth moves their coming of age, and your access's end.
+         */
+        patch: operations["updateDependent"];
+        trace?: never;
+    };
+    "/api/v1/dependents/{id}/claim-invitation/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite a dependent to claim their profile
+         * @description Once the dependent has come of age (AGE_OF_MAJORITY; an adult in your care at any time), a link is mailed to their own `email`; with it they take the profile over with an account of their own and your access ends (docs/families.md). A minor: 409 `dependent_not_of_age`. The answer is the same whether or not the address has an account already (that address is told instead).
+         */
+        post: operations["requestDependentClaimInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dependents/claim/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim a dependent's profile with the invitation's token
+         * @description No login: the token of the invitation's link, and a password. The profile's user becomes an account at the invited address (confirmed by the link), with the patient role; the guardian's access ends. A token works once, for DEPENDENT_CLAIM_MAX_AGE_SECONDS (7 days): otherwise 400 `invalid_token`. An address taken meanwhile: 409 `email_taken`.
+         */
+        post: operations["confirmDependentClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/doctor-clinic-associations/": {
         parameters: {
             query?: never;
@@ -1145,7 +1233,7 @@ export interface paths {
         };
         /**
          * List a patient's medical history
-         * @description Newest first. The patient reads their own history; a doctor reads the history of a patient they have or had a booked, completed or no-show appointment with, or holds open emergency access to (`POST /patients/{patient_id}/break-glass/`). Anyone else, clinic and platform admins included, gets 404. Every read is written to the record's access log.
+         * @description Newest first. The patient reads their own history, and a guardian their dependents' (docs/families.md); a doctor reads the history of a patient they have or had a booked, completed or no-show appointment with, or holds open emergency access to (`POST /patients/{patient_id}/break-glass/`). Anyone else, clinic and platform admins included, gets 404. Every read is written to the record's access log.
          */
         get: operations["listPatientHistory"];
         put?: never;
@@ -1169,7 +1257,7 @@ export interface paths {
         };
         /**
          * Get an entry of a patient's medical history
-         * @description The patient reads their own history; a doctor reads the history of a patient they have or had a booked, completed or no-show appointment with, or holds open emergency access to (`POST /patients/{patient_id}/break-glass/`). Anyone else, clinic and platform admins included, gets 404. Every read is written to the record's access log.
+         * @description The patient reads their own history, and a guardian their dependents' (docs/families.md); a doctor reads the history of a patient they have or had a booked, completed or no-show appointment with, or holds open emergency access to (`POST /patients/{patient_id}/break-glass/`). Anyone else, clinic and platform admins included, gets 404. Every read is written to the record's access log.
          */
         get: operations["getPatientHistoryEntry"];
         put?: never;
@@ -1209,7 +1297,7 @@ export interface paths {
         };
         /**
          * Get a patient
-         * @description A patient profile: the patient's own, a treating doctor's patients, any for platform admins. Others are a 404.
+         * @description A patient profile: the patient's own and their dependents', a treating doctor's patients, any for platform admins. Others are a 404.
          */
         get: operations["getPatient"];
         put?: never;
@@ -1322,6 +1410,70 @@ export interface paths {
         get: operations["getPointsBalance"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-grants/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proxy grants I gave or hold
+         * @description Newest first, live or not: those you gave other patients to act for you, and those others gave you. `patient` is the patient id a grantee books and reads for.
+         */
+        get: operations["listProxyGrants"];
+        put?: never;
+        /**
+         * Let another patient account act for me
+         * @description Scope `booking`: they book, cancel, reschedule and join waitlists for you; `booking_history`: also read your medical history and its access log. Until `expires_at` (at most 366 days ahead), unless either of you revokes it first. A new grant to the same account replaces the open one. Both of you are mailed; every use is written to your access log (docs/families.md). `grantee_email` must be an active patient account other than yours (400 otherwise).
+         */
+        post: operations["grantProxyAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-grants/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One proxy grant I gave or hold
+         * @description One proxy grant the caller gave or holds; anyone else's is a 404.
+         */
+        get: operations["getProxyGrant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-grants/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a proxy grant (the patient, or the grantee giving it up)
+         * @description Access ends at once; both are mailed.
+         */
+        post: operations["revokeProxyGrant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1979,7 +2131,7 @@ export interface paths {
         put?: never;
         /**
          * Join a doctor's waitlist
-         * @description Wait for a slot of this doctor, optionally at one clinic, between two dates and between times of day (wall-clock at the clinic). When a matching slot frees up (a cancellation, a reschedule away, a new slot), the earliest waiting patient is emailed and the slot is held for them for WAITLIST_OFFER_MINUTES (30); if they do not book it in time, the next patient gets it. Booking any slot of the doctor takes you off the waitlist.
+         * @description Wait for a slot of this doctor, optionally at one clinic, between two dates and between times of day (wall-clock at the clinic). When a matching slot frees up (a cancellation, a reschedule away, a new slot), the earliest waiting patient is emailed and the slot is held for them for WAITLIST_OFFER_MINUTES (30); if they do not book it in time, the next patient gets it. Booking any slot of the doctor takes you off the waitlist. A guardian joins for a dependent with `patient` (docs/families.md).
          */
         post: operations["joinWaitlist"];
         delete?: never;
@@ -2195,9 +2347,13 @@ export interface components {
          *     * `amend` - Amended an entry
          *     * `read_access_log` - Read the access log
          *     * `break_glass` - Opened emergency access
+         *     * `book` - Booked an appointment for the patient
+         *     * `cancel` - Cancelled the patient's appointment
+         *     * `reschedule` - Moved the patient's appointment
+         *     * `join_waitlist` - Put the patient on a waitlist
          * @enum {string}
          */
-        AccessActionEnum: "list" | "read" | "create" | "amend" | "read_access_log" | "break_glass";
+        AccessActionEnum: "list" | "read" | "create" | "amend" | "read_access_log" | "break_glass" | "book" | "cancel" | "reschedule" | "join_waitlist";
         AccessToken: {
             /** @description A JWT; send it as `Authorization: Bearer ...` */
             access_token: string;
@@ -2373,6 +2529,8 @@ export interface components {
             readonly start_local: string;
             /** @description The patient's note for the doctor */
             readonly notes: string;
+            /** @description Who made the booking: the patient, or the guardian of a dependent (docs/families.md); null when a clinic's integration booked it. */
+            booked_by: components["schemas"]["Booker"] | (never | null);
             /** Format: uuid */
             cancelled_by: string | null;
             /** Format: date-time */
@@ -2501,7 +2659,7 @@ export interface components {
             errors: components["schemas"]["AppointmentsCancelCreateError"][];
         };
         AppointmentsCompleteCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
-        AppointmentsCreateError: components["schemas"]["AppointmentsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AppointmentsCreateSlotErrorComponent"] | components["schemas"]["AppointmentsCreateNotesErrorComponent"] | components["schemas"]["AppointmentsCreateUsePointsErrorComponent"] | components["schemas"]["AppointmentsCreateVisitTypeErrorComponent"] | components["schemas"]["OtherValidationError"];
+        AppointmentsCreateError: components["schemas"]["AppointmentsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["AppointmentsCreateSlotErrorComponent"] | components["schemas"]["AppointmentsCreatePatientErrorComponent"] | components["schemas"]["AppointmentsCreateNotesErrorComponent"] | components["schemas"]["AppointmentsCreateUsePointsErrorComponent"] | components["schemas"]["AppointmentsCreateVisitTypeErrorComponent"] | components["schemas"]["OtherValidationError"];
         AppointmentsCreateErrorResponse400: components["schemas"]["AppointmentsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         AppointmentsCreateNonFieldErrorsErrorComponent: {
             /**
@@ -2532,6 +2690,20 @@ export interface components {
              * @enum {string}
              */
             code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        AppointmentsCreatePatientErrorComponent: {
+            /**
+             * @description * `patient` - patient
+             * @enum {string}
+             */
+            attr: "patient";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
             detail: string;
         };
         AppointmentsCreateSlotErrorComponent: {
@@ -4065,6 +4237,12 @@ export interface components {
         };
         /** @enum {unknown} */
         BlankEnum: "";
+        Booker: {
+            /** Format: uuid */
+            id: string;
+            first_name: string;
+            last_name: string;
+        };
         BookingConflict: {
             type: components["schemas"]["ClientErrorEnum"];
             errors: components["schemas"]["BookingConflictErrorComponent"][];
@@ -4100,6 +4278,11 @@ export interface components {
         BookingRequest: {
             /** Format: uuid */
             slot: string;
+            /**
+             * Format: uuid
+             * @description Book for one of your dependents (`GET /dependents/`); yourself if left out.
+             */
+            patient?: string;
             /** @default  */
             notes?: string;
             /**
@@ -4272,6 +4455,40 @@ export interface components {
          * @enum {string}
          */
         CancellationCauseEnum: "requested" | "account_deactivated";
+        ClaimConflict: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ClaimConflictErrorComponent"][];
+        };
+        ClaimConflictErrorComponent: {
+            /**
+             * @description * `email_taken` - email_taken
+             * @enum {string}
+             */
+            code: "email_taken";
+            detail: string;
+            attr: string | null;
+        };
+        ClaimInvitationRequest: {
+            /**
+             * Format: email
+             * @description The dependent's own address; the link goes there.
+             */
+            email: string;
+        };
+        ClaimRequest: {
+            /** @description The token of the invitation's link */
+            token: string;
+            password: string;
+        };
+        ClaimResult: {
+            /**
+             * Format: uuid
+             * @description The patient id, unchanged
+             */
+            readonly id: string;
+            /** Format: email */
+            readonly email: string;
+        };
         ClientError400: {
             /**
              * @description `parse_error` for a body that is not JSON, `json_too_deep` for one nested deeper than the API allows, `null_characters_not_allowed` or `surrogate_characters_not_allowed` for a NUL or a lone UTF-16 surrogate in the body, the URL path or a query parameter (whose name is then `attr`), `too_many_fields` for too many query parameters; otherwise the business rule that refused the request (e.g. `invalid_token`).
@@ -4881,6 +5098,425 @@ export interface components {
             errors: components["schemas"]["ClinicsPartialUpdateError"][];
         };
         ClinicsRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        /**
+         * @description A dependent as their guardian sees them; `id` is the dependent's patient id, the one
+         *     bookings, the waitlist and the history take.
+         */
+        Dependent: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly first_name: string;
+            readonly last_name: string;
+            /** Format: date */
+            readonly date_of_birth: string;
+            readonly gender: components["schemas"]["GenderEnum"];
+            readonly relationship: components["schemas"]["RelationshipEnum"];
+            /**
+             * Format: date
+             * @description The dependent's coming of age (AGE_OF_MAJORITY), when your access ends; null for an adult in your care.
+             */
+            readonly access_ends_on: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        DependentConflict: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DependentConflictErrorComponent"][];
+        };
+        DependentConflictErrorComponent: {
+            /**
+             * @description * `dependent_limit_reached` - dependent_limit_reached
+             *     * `dependent_not_allowed` - dependent_not_allowed
+             * @enum {string}
+             */
+            code: "dependent_limit_reached" | "dependent_not_allowed";
+            detail: string;
+            attr: string | null;
+        };
+        DependentCreateRequest: {
+            first_name: string;
+            last_name: string;
+            /**
+             * Format: date
+             * @description Accepted: 1900-01-01 to today.
+             */
+            date_of_birth: string;
+            relationship: components["schemas"]["RelationshipEnum"];
+            gender?: components["schemas"]["GenderEnum"];
+        };
+        DependentNotOfAge: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DependentNotOfAgeErrorComponent"][];
+        };
+        DependentNotOfAgeErrorComponent: {
+            /**
+             * @description * `dependent_not_of_age` - dependent_not_of_age
+             * @enum {string}
+             */
+            code: "dependent_not_of_age";
+            detail: string;
+            attr: string | null;
+        };
+        DependentsClaimCreateError: components["schemas"]["DependentsClaimCreateNonFieldErrorsErrorComponent"] | components["schemas"]["DependentsClaimCreateTokenErrorComponent"] | components["schemas"]["DependentsClaimCreatePasswordErrorComponent"] | components["schemas"]["OtherValidationError"];
+        DependentsClaimCreateErrorResponse400: components["schemas"]["DependentsClaimCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        DependentsClaimCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        DependentsClaimCreatePasswordErrorComponent: {
+            /**
+             * @description * `password` - password
+             * @enum {string}
+             */
+            attr: "password";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DependentsClaimCreateTokenErrorComponent: {
+            /**
+             * @description * `token` - token
+             * @enum {string}
+             */
+            attr: "token";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DependentsClaimCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["DependentsClaimCreateError"][];
+        };
+        DependentsClaimInvitationCreateEmailErrorComponent: {
+            /**
+             * @description * `email` - email
+             * @enum {string}
+             */
+            attr: "email";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DependentsClaimInvitationCreateError: components["schemas"]["DependentsClaimInvitationCreateNonFieldErrorsErrorComponent"] | components["schemas"]["DependentsClaimInvitationCreateEmailErrorComponent"] | components["schemas"]["OtherValidationError"];
+        DependentsClaimInvitationCreateErrorResponse400: components["schemas"]["DependentsClaimInvitationCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        DependentsClaimInvitationCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        DependentsClaimInvitationCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["DependentsClaimInvitationCreateError"][];
+        };
+        DependentsCreateDateOfBirthErrorComponent: {
+            /**
+             * @description * `date_of_birth` - date_of_birth
+             * @enum {string}
+             */
+            attr: "date_of_birth";
+            /**
+             * @description * `date_out_of_range` - date_out_of_range
+             *     * `datetime` - datetime
+             *     * `future_date` - future_date
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "date_out_of_range" | "datetime" | "future_date" | "invalid" | "null" | "required";
+            detail: string;
+        };
+        DependentsCreateError: components["schemas"]["DependentsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["DependentsCreateFirstNameErrorComponent"] | components["schemas"]["DependentsCreateLastNameErrorComponent"] | components["schemas"]["DependentsCreateDateOfBirthErrorComponent"] | components["schemas"]["DependentsCreateRelationshipErrorComponent"] | components["schemas"]["DependentsCreateGenderErrorComponent"] | components["schemas"]["OtherValidationError"];
+        DependentsCreateErrorResponse400: components["schemas"]["DependentsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        DependentsCreateFirstNameErrorComponent: {
+            /**
+             * @description * `first_name` - first_name
+             * @enum {string}
+             */
+            attr: "first_name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DependentsCreateGenderErrorComponent: {
+            /**
+             * @description * `gender` - gender
+             * @enum {string}
+             */
+            attr: "gender";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            detail: string;
+        };
+        DependentsCreateLastNameErrorComponent: {
+            /**
+             * @description * `last_name` - last_name
+             * @enum {string}
+             */
+            attr: "last_name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DependentsCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        DependentsCreateRelationshipErrorComponent: {
+            /**
+             * @description * `relationship` - relationship
+             * @enum {string}
+             */
+            attr: "relationship";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        DependentsCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["DependentsCreateError"][];
+        };
+        DependentsListError: components["schemas"]["DependentsListPageSizeErrorComponent"] | components["schemas"]["DependentsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        DependentsListErrorResponse400: components["schemas"]["DependentsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        DependentsListPageErrorComponent: {
+            /**
+             * @description * `page` - page
+             * @enum {string}
+             */
+            attr: "page";
+            /**
+             * @description * `invalid` - invalid
+             *     * `out_of_range` - out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "out_of_range";
+            detail: string;
+        };
+        DependentsListPageSizeErrorComponent: {
+            /**
+             * @description * `page_size` - page_size
+             * @enum {string}
+             */
+            attr: "page_size";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        DependentsListValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["DependentsListError"][];
+        };
+        DependentsPartialUpdateDateOfBirthErrorComponent: {
+            /**
+             * @description * `date_of_birth` - date_of_birth
+             * @enum {string}
+             */
+            attr: "date_of_birth";
+            /**
+             * @description * `date_out_of_range` - date_out_of_range
+             *     * `datetime` - datetime
+             *     * `future_date` - future_date
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "date_out_of_range" | "datetime" | "future_date" | "invalid" | "null" | "required";
+            detail: string;
+        };
+        DependentsPartialUpdateError: components["schemas"]["DependentsPartialUpdateNonFieldErrorsErrorComponent"] | components["schemas"]["DependentsPartialUpdateFirstNameErrorComponent"] | components["schemas"]["DependentsPartialUpdateLastNameErrorComponent"] | components["schemas"]["DependentsPartialUpdateDateOfBirthErrorComponent"] | components["schemas"]["DependentsPartialUpdateRelationshipErrorComponent"] | components["schemas"]["DependentsPartialUpdateGenderErrorComponent"] | components["schemas"]["OtherValidationError"];
+        DependentsPartialUpdateErrorResponse400: components["schemas"]["DependentsPartialUpdateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        DependentsPartialUpdateFirstNameErrorComponent: {
+            /**
+             * @description * `first_name` - first_name
+             * @enum {string}
+             */
+            attr: "first_name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DependentsPartialUpdateGenderErrorComponent: {
+            /**
+             * @description * `gender` - gender
+             * @enum {string}
+             */
+            attr: "gender";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            detail: string;
+        };
+        DependentsPartialUpdateLastNameErrorComponent: {
+            /**
+             * @description * `last_name` - last_name
+             * @enum {string}
+             */
+            attr: "last_name";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DependentsPartialUpdateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        DependentsPartialUpdateRelationshipErrorComponent: {
+            /**
+             * @description * `relationship` - relationship
+             * @enum {string}
+             */
+            attr: "relationship";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        DependentsPartialUpdateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["DependentsPartialUpdateError"][];
+        };
+        DependentsRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         Detail: {
             detail: string;
         };
@@ -7128,6 +7764,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Clinic"][];
         };
+        PaginatedDependentList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Dependent"][];
+        };
         PaginatedDoctorList: {
             /** @example 123 */
             count: number;
@@ -7232,6 +7883,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["PointsTransaction"][];
+        };
+        PaginatedProxyGrantList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ProxyGrant"][];
         };
         PaginatedRecordAccessLogList: {
             /** @example 123 */
@@ -7424,6 +8090,17 @@ export interface components {
             timezone?: string;
             /** @description Its admins and doctors must sign in with a second factor. */
             require_staff_mfa?: boolean;
+        };
+        PatchedDependentCreateRequest: {
+            first_name?: string;
+            last_name?: string;
+            /**
+             * Format: date
+             * @description Accepted: 1900-01-01 to today.
+             */
+            date_of_birth?: string;
+            relationship?: components["schemas"]["RelationshipEnum"];
+            gender?: components["schemas"]["GenderEnum"];
         };
         /** @description What a doctor (or a platform admin) may change on a profile. */
         PatchedDoctorUpdateRequest: {
@@ -9050,6 +9727,172 @@ export interface components {
             /** Format: uuid */
             clinic: string;
         };
+        /** @description A grant as both sides see it; `patient` is the patient id the grantee acts for. */
+        ProxyGrant: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly patient: string;
+            readonly patient_name: components["schemas"]["ProxyParty"];
+            readonly grantee: components["schemas"]["ProxyParty"];
+            readonly scope: components["schemas"]["ScopeEnum"];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly expires_at: string;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            /** @description Neither revoked nor expired */
+            readonly is_live: boolean;
+        };
+        ProxyGrantCreateRequest: {
+            /**
+             * Format: email
+             * @description The account of a patient who will act for you
+             */
+            grantee_email: string;
+            scope: components["schemas"]["ScopeEnum"];
+            /**
+             * Format: date-time
+             * @description Accepted: from a minute from now up to 366 days from now.
+             */
+            expires_at: string;
+        };
+        ProxyGrantEnded: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ProxyGrantEndedErrorComponent"][];
+        };
+        ProxyGrantEndedErrorComponent: {
+            /**
+             * @description * `proxy_grant_ended` - proxy_grant_ended
+             * @enum {string}
+             */
+            code: "proxy_grant_ended";
+            detail: string;
+            attr: string | null;
+        };
+        ProxyGrantsCreateError: components["schemas"]["ProxyGrantsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ProxyGrantsCreateGranteeEmailErrorComponent"] | components["schemas"]["ProxyGrantsCreateScopeErrorComponent"] | components["schemas"]["ProxyGrantsCreateExpiresAtErrorComponent"] | components["schemas"]["OtherValidationError"];
+        ProxyGrantsCreateErrorResponse400: components["schemas"]["ProxyGrantsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        ProxyGrantsCreateExpiresAtErrorComponent: {
+            /**
+             * @description * `expires_at` - expires_at
+             * @enum {string}
+             */
+            attr: "expires_at";
+            /**
+             * @description * `date` - date
+             *     * `date_out_of_range` - date_out_of_range
+             *     * `invalid` - invalid
+             *     * `make_aware` - make_aware
+             *     * `naive` - naive
+             *     * `null` - null
+             *     * `overflow` - overflow
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "date" | "date_out_of_range" | "invalid" | "make_aware" | "naive" | "null" | "overflow" | "required";
+            detail: string;
+        };
+        ProxyGrantsCreateGranteeEmailErrorComponent: {
+            /**
+             * @description * `grantee_email` - grantee_email
+             * @enum {string}
+             */
+            attr: "grantee_email";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ProxyGrantsCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        ProxyGrantsCreateScopeErrorComponent: {
+            /**
+             * @description * `scope` - scope
+             * @enum {string}
+             */
+            attr: "scope";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        ProxyGrantsCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ProxyGrantsCreateError"][];
+        };
+        ProxyGrantsListError: components["schemas"]["ProxyGrantsListPageSizeErrorComponent"] | components["schemas"]["ProxyGrantsListPageErrorComponent"] | components["schemas"]["OtherValidationError"];
+        ProxyGrantsListErrorResponse400: components["schemas"]["ProxyGrantsListValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        ProxyGrantsListPageErrorComponent: {
+            /**
+             * @description * `page` - page
+             * @enum {string}
+             */
+            attr: "page";
+            /**
+             * @description * `invalid` - invalid
+             *     * `out_of_range` - out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "out_of_range";
+            detail: string;
+        };
+        ProxyGrantsListPageSizeErrorComponent: {
+            /**
+             * @description * `page_size` - page_size
+             * @enum {string}
+             */
+            attr: "page_size";
+            /**
+             * @description * `invalid` - invalid
+             * @enum {string}
+             */
+            code: "invalid";
+            detail: string;
+        };
+        ProxyGrantsListValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ProxyGrantsListError"][];
+        };
+        ProxyGrantsRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        ProxyGrantsRevokeCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        ProxyParty: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly first_name: string;
+            readonly last_name: string;
+        };
         QueueHealth: {
             /** @description Tasks ready to run now (the queue depth) */
             ready: number;
@@ -9121,6 +9964,17 @@ export interface components {
             roles: components["schemas"]["RoleEnum"][];
             detail: string;
         };
+        /**
+         * @description * `child` - Child
+         *     * `grandchild` - Grandchild
+         *     * `parent` - Parent
+         *     * `grandparent` - Grandparent
+         *     * `partner` - Partner
+         *     * `sibling` - Sibling
+         *     * `other` - Other relative or person cared for
+         * @enum {string}
+         */
+        RelationshipEnum: "child" | "grandchild" | "parent" | "grandparent" | "partner" | "sibling" | "other";
         ReportsBookingsRetrieveError: components["schemas"]["OtherValidationError"];
         ReportsBookingsRetrieveErrorResponse400: components["schemas"]["ReportsBookingsRetrieveValidationError"] | components["schemas"]["ClientErrorResponse400"];
         ReportsBookingsRetrieveValidationError: {
@@ -9758,6 +10612,12 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        /**
+         * @description * `booking` - Book, cancel, reschedule and join waitlists
+         *     * `booking_history` - Booking, and reading the medical history
+         * @enum {string}
+         */
+        ScopeEnum: "booking" | "booking_history";
         /**
          * @description * `schedule:read` - Read the clinic's slots (REST)
          *     * `slots:write` - Move, block, unblock and remove the clinic's slots (REST)
@@ -11901,7 +12761,7 @@ export interface components {
             code: "does_not_exist" | "incorrect_type" | "null" | "required";
             detail: string;
         };
-        WaitlistCreateError: components["schemas"]["WaitlistCreateNonFieldErrorsErrorComponent"] | components["schemas"]["WaitlistCreateDoctorErrorComponent"] | components["schemas"]["WaitlistCreateClinicErrorComponent"] | components["schemas"]["WaitlistCreateDateFromErrorComponent"] | components["schemas"]["WaitlistCreateDateToErrorComponent"] | components["schemas"]["WaitlistCreateTimeFromErrorComponent"] | components["schemas"]["WaitlistCreateTimeToErrorComponent"] | components["schemas"]["OtherValidationError"];
+        WaitlistCreateError: components["schemas"]["WaitlistCreateNonFieldErrorsErrorComponent"] | components["schemas"]["WaitlistCreateDoctorErrorComponent"] | components["schemas"]["WaitlistCreateClinicErrorComponent"] | components["schemas"]["WaitlistCreatePatientErrorComponent"] | components["schemas"]["WaitlistCreateDateFromErrorComponent"] | components["schemas"]["WaitlistCreateDateToErrorComponent"] | components["schemas"]["WaitlistCreateTimeFromErrorComponent"] | components["schemas"]["WaitlistCreateTimeToErrorComponent"] | components["schemas"]["OtherValidationError"];
         WaitlistCreateErrorResponse400: components["schemas"]["WaitlistCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         WaitlistCreateNonFieldErrorsErrorComponent: {
             /**
@@ -11909,6 +12769,20 @@ export interface components {
              * @enum {string}
              */
             attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        WaitlistCreatePatientErrorComponent: {
+            /**
+             * @description * `patient` - patient
+             * @enum {string}
+             */
+            attr: "patient";
             /**
              * @description * `invalid` - invalid
              *     * `null` - null
@@ -11956,6 +12830,8 @@ export interface components {
             /** Format: uuid */
             readonly id: string;
             /** Format: uuid */
+            readonly patient: string;
+            /** Format: uuid */
             readonly doctor: string;
             doctor_name: string;
             /** Format: uuid */
@@ -11969,6 +12845,7 @@ export interface components {
             readonly time_from: string | null;
             /** Format: time */
             readonly time_to: string | null;
+            /** @default waiting */
             readonly status: components["schemas"]["WaitlistEntryStatusEnum"];
             /** @description Place in the doctor's queue (1 = next); null unless waiting */
             readonly position: number | null;
@@ -12008,6 +12885,11 @@ export interface components {
              * @description Only slots at this clinic (one the doctor works at); any clinic if omitted
              */
             clinic?: string | null;
+            /**
+             * Format: uuid
+             * @description Wait for one of your dependents (`GET /dependents/`); yourself if left out.
+             */
+            patient?: string;
             /**
              * Format: date
              * @description Accepted: yesterday up to 366 days from today.
@@ -16925,6 +17807,559 @@ export interface operations {
             };
         };
     };
+    listDependents: {
+        parameters: {
+            query?: {
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page (default 20; larger values are capped at 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDependentList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentsListErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    addDependent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DependentCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dependent"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentsCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description No more dependents may be added to this account. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentConflict"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    getDependent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dependent"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentsRetrieveErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    updateDependent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDependentCreateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dependent"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentsPartialUpdateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    requestDependentClaimInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimInvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description No response body */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentsClaimInvitationCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description The dependent is a minor. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentNotOfAge"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    confirmDependentClaim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentsClaimCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description The address has an account already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimConflict"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
     listDoctorClinicAssociations: {
         parameters: {
             query?: {
@@ -19204,8 +20639,12 @@ export interface operations {
                  *     * `amend` - Amended an entry
                  *     * `read_access_log` - Read the access log
                  *     * `break_glass` - Opened emergency access
+                 *     * `book` - Booked an appointment for the patient
+                 *     * `cancel` - Cancelled the patient's appointment
+                 *     * `reschedule` - Moved the patient's appointment
+                 *     * `join_waitlist` - Put the patient on a waitlist
                  */
-                action?: ("amend" | "break_glass" | "create" | "list" | "read" | "read_access_log")[];
+                action?: ("amend" | "book" | "break_glass" | "cancel" | "create" | "join_waitlist" | "list" | "read" | "read_access_log" | "reschedule")[];
                 /** @description One day (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
                 date?: string;
                 /** @description First day (in `tz`). Accepted: 1900-01-01 to 2299-12-31. */
@@ -20488,6 +21927,362 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    listProxyGrants: {
+        parameters: {
+            query?: {
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Results per page (default 20; larger values are capped at 100). */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedProxyGrantList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsListErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    grantProxyAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyGrantCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrant"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    getProxyGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrant"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsRetrieveErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    revokeProxyGrant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrant"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantsRevokeCreateErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
+                };
+            };
+            /** @description Revoked or expired already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrantEnded"];
                 };
             };
             413: {
