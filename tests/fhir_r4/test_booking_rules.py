@@ -154,7 +154,8 @@ def test_participants_may_name_the_caller_or_others_who_are_no_patients(patient_
     ]
     response = post_fhir(client, f"{R4}/Appointment", with_slot(slot.pk, participant=participant))
     assert response.status_code == 201, response.content
-    assert Appointment.objects.get().patient == patient
+    stored = Appointment.objects.get()
+    assert (stored.patient, stored.notes) == (patient, "")  # no comment, no notes
 
 
 def test_another_patient_among_the_participants_is_refused(patient_client, slot):
