@@ -96,6 +96,12 @@ BAD_BOOKINGS = {
         "slot",
         "Reference the Slot as Slot/<id>.",
     ),
+    "a slot id that is no uuid": (
+        lambda s: with_slot(s, slot=[{"reference": "Slot/7"}]),
+        "does_not_exist",
+        "slot",
+        "Not a CareSlot Slot id.",
+    ),
     "a comment that is no string": (
         lambda s: with_slot(s, comment=7),
         "invalid",
