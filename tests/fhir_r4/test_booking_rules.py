@@ -96,6 +96,12 @@ BAD_BOOKINGS = {
         "slot",
         "Reference the Slot as Slot/<id>.",
     ),
+    "a slot id that is no uuid": (
+        lambda s: with_slot(s, slot=[{"reference": "Slot/7"}]),
+        "does_not_exist",
+        "slot",
+        "Not a CareSlot Slot id.",
+    ),
     "a comment that is no string": (
         lambda s: with_slot(s, comment=7),
         "invalid",
@@ -154,7 +160,8 @@ def test_participants_may_name_the_caller_or_others_who_are_no_patients(patient_
     ]
     response = post_fhir(client, f"{R4}/Appointment", with_slot(slot.pk, participant=participant))
     assert response.status_code == 201, response.content
-    assert Appointment.objects.get().patient == patient
+    stored = Appointment.objects.get()
+    assert (stored.patient, stored.notes) == (patient, "")  # no comment, no notes
 
 
 def test_another_patient_among_the_participants_is_refused(patient_client, slot):
@@ -387,3 +394,47 @@ def test_a_patch_without_a_reason_cancels_with_none(client_for, appointment):
     assert response.status_code == 200, response.content
     appointment.refresh_from_db()
     assert (appointment.status, appointment.cancellation_reason) == ("cancelled", "")
+
+
+@pytest.mark.parametrize(
+    ("reason", "stored"),
+    [
+        ("ABSENT", ""),
+        ("", ""),
+        (None, ""),
+        ({"coding": [{"code": "pat"}]}, ""),
+        ({"text": "r" * 500}, "r" * 500),
+    ],
+    ids=["absent", "empty", "null", "coding only", "500 characters"],
+)
+def test_a_put_cancels_with_the_reason_it_carries(client_for, appointment, reason, stored):
+    client = client_for(appointment.patient.user)
+    url = f"{R4}/Appointment/{appointment.pk}"
+    body = client.get(url).json() | {"status": "cancelled"}
+    if reason != "ABSENT":
+        body["cancelationReason"] = reason
+    response = put_fhir(client, url, body)
+    assert response.status_code == 200, response.content
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancellation_reason) == ("cancelled", stored)
+
+
+def test_a_participant_that_is_no_object_is_refused(patient_client, slot):
+    patient, client = patient_client
+    body = with_slot(slot.pk, participant=[f"Patient/{patient.pk}"])
+    assert_refusal(
+        post_fhir(client, f"{R4}/Appointment", body),
+        400,
+        "invalid",
+        "participant",
+        "Each participant needs an actor reference.",
+    )
+
+
+def test_another_patient_named_by_an_absolute_reference_is_refused(patient_client, slot):
+    _, client = patient_client
+    other = f"https://ehr.example/fhir/r4/Patient/{PatientFactory().pk}"
+    body = with_slot(slot.pk, participant=[{"actor": {"reference": other}}])
+    response = post_fhir(client, f"{R4}/Appointment", body)
+    assert_refusal(response, 403, "permission_denied", None, "You may book only for yourself.")
+    assert not Appointment.objects.exists()

@@ -123,6 +123,21 @@ def test_a_silent_receiver_meets_the_per_operation_timeout(settings, hanging):
     assert str(raised.value) == "timed out"  # the socket's own timeout, not the total deadline
 
 
+def test_a_silent_receiver_meets_the_per_operation_timeout_over_https(settings, hanging):
+    """Over TLS too: a receiver that accepts and never answers the handshake."""
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    settings.WEBHOOK_TOTAL_TIMEOUT_SECONDS = 60
+    silent = hanging(trickle=False)
+    destination = network.Destination("https", "localhost", silent.port, "/", ("127.0.0.1",))
+    started = time.monotonic()
+
+    with pytest.raises(TimeoutError):
+        network.post(destination, body=b"{}", headers={})
+
+    assert silent.accepted.is_set()
+    assert time.monotonic() - started < silent.SILENCE_SECONDS
+
+
 def test_a_trickling_receiver_meets_the_total_deadline(settings, hanging):
     settings.WEBHOOK_TIMEOUT_SECONDS = 5  # each byte comes well within it
     settings.WEBHOOK_TOTAL_TIMEOUT_SECONDS = 1
