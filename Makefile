@@ -145,7 +145,7 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml -q --extra dev -o requirements-dev.lock --generate-hashes --universal --python-version 3.11
 
 bench: install
-	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench.py \
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m scripts.bench \
 		--scale $(BENCH_SCALE) --duration $(BENCH_DURATION) $(BENCH_ARGS)
 
 backup-check: install
@@ -189,7 +189,7 @@ BENCH_SCALE_ENV := SCALE_DIR=$(CURDIR)/var/scale-bench SCALE_REPLICA_PORT=5435 S
 bench-scale: install
 	@status=0; $(BENCH_SCALE_ENV) bash scripts/scale.sh db-up || status=$$?; \
 	if [ $$status -ne 0 ]; then $(BENCH_SCALE_ENV) bash scripts/scale.sh down; exit $$status; fi; \
-	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench.py --scale-out \
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m scripts.bench --scale-out \
 		--replica-port 5435 --pgbouncer-port 6435 --pgbouncer-pool-size 4 \
 		--scale $(BENCH_SCALE) --duration $(BENCH_DURATION) $(BENCH_ARGS) || status=$$?; \
 	$(BENCH_SCALE_ENV) bash scripts/scale.sh down; exit $$status

@@ -1,5 +1,5 @@
 """Stopping a server started in its own session (`start_new_session=True`), shared by the
-scripts that start gunicorn (bench.py, backup_restore_check.py)."""
+scripts that start gunicorn (the bench package, backup_restore_check.py)."""
 
 import os
 import signal

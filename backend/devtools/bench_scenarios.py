@@ -73,7 +73,8 @@ def appointment_range() -> tuple[date, date]:
 
 
 def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, seed: int = 7):
-    """The bench plan: {"scenarios": [{name, kind, requests}], ...}; see scripts/bench.py."""
+    """The bench plan: {"scenarios": [{name, key, kind, requests}], ...}, which
+    `python -m scripts.bench` (scripts/bench/) loads in this order."""
     rng = random.Random(seed)  # noqa: S311 (picks test requests, no secret)
     tokens = Tokens()
     today = timezone.now().date()
@@ -206,6 +207,9 @@ def build_plan(*, variants: int = 200, bookings: int = 6000, rounds: int = 5, se
     uncontended, contended = _booking_requests(tokens, bookings=bookings, rounds=rounds)
     holds = _hold_requests(tokens, count=max(1, bookings // 6))
 
+    # Every row of `make bench`, in the order it runs ("once": each request sent once, as a
+    # booking takes its slot; "load": the requests in a loop). A row's target, if it has one,
+    # is in scripts/bench/plan.py.
     scenarios = [
         {"name": "floor: GET /auth/me/", "key": "floor", "kind": "load", "requests": floor},
         {

@@ -9,7 +9,7 @@ from devtools.bench_scenarios import build_plan
 
 
 class Command(BaseCommand):
-    help = "Write the bench plan (requests per endpoint, with access tokens) for scripts/bench.py."
+    help = "Write the bench plan (requests per endpoint, with access tokens) for scripts/bench/."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", type=Path, required=True)
