@@ -82,6 +82,7 @@ ROW_OPERATIONS = {
     "proxy-grants-create": "POST /api/v1/proxy-grants/",
     "proxy-grants-detail": "GET /api/v1/proxy-grants/{id}/",
     "proxy-grants-revoke": "POST /api/v1/proxy-grants/{id}/revoke/",
+    "proxy-grants-accept": "POST /api/v1/proxy-grants/accept/",
     "proxy-book-for-patient": "POST /api/v1/appointments/",
     "proxy-patient-appointment": "GET /api/v1/appointments/{id}/",
     "proxy-patient-cancel": "POST /api/v1/appointments/{id}/cancel/",

@@ -326,8 +326,15 @@ def _my_proxy_grants() -> Case:
     patient = PatientFactory()
     until = timezone.now() + timedelta(days=30)
     for _ in range(ROWS):
+        grantee = UserFactory()
         ProxyGrant.objects.create(
-            patient=patient, grantee=UserFactory(), scope="booking", expires_at=until
+            patient=patient,
+            invited_email=grantee.email,
+            invitation_expires_at=timezone.now() + timedelta(days=7),
+            grantee=grantee,
+            accepted_at=timezone.now(),
+            scope="booking",
+            expires_at=until,
         )
     return Case(patient.user, f"{V1}/proxy-grants/")
 

@@ -92,6 +92,7 @@ OPERATION_IDS = {
     "proxy_grants_create": "grantProxyAccess",
     "proxy_grants_retrieve": "getProxyGrant",
     "proxy_grants_revoke_create": "revokeProxyGrant",
+    "proxy_grants_accept_create": "acceptProxyInvitation",
     "patients_access_log_list": "listPatientAccessLog",
     "patients_break_glass_create": "openBreakGlassAccess",
     "patients_history_list": "listPatientHistory",

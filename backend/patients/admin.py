@@ -33,7 +33,7 @@ class GuardianshipAdmin(admin.ModelAdmin):
 class ProxyGrantAdmin(admin.ModelAdmin):
     """Read-only: a grant's permissions are written and removed with it by its services."""
 
-    list_display = ["patient", "grantee", "scope", "expires_at", "revoked_at"]
+    list_display = ["patient", "invited_email", "grantee", "scope", "expires_at", "revoked_at"]
     list_filter = ["scope"]
     list_select_related = ["patient__user", "grantee"]
 

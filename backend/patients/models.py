@@ -116,15 +116,24 @@ class ProxyScope(models.TextChoices):
 
 
 class ProxyGrant(models.Model):
-    """An adult patient lets another account act for them (docs/families.md): until
-    `expires_at`, unless revoked first. The access itself is guardian's object permissions
-    on the patient, written and removed with the grant."""
+    """An adult patient lets another account act for them (docs/families.md): an invitation
+    to `invited_email` first, with no grantee; the account with that address accepts it,
+    and from then until `expires_at`, unless revoked first, it is live. The access itself
+    is guardian's object permissions on the patient, written at acceptance and removed with
+    the grant."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="proxy_grants")
+    invited_email = models.EmailField()
+    invitation_expires_at = models.DateTimeField()
     grantee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proxy_grants_received"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proxy_grants_received",
     )
+    accepted_at = models.DateTimeField(null=True, blank=True)
     scope = models.CharField(max_length=16, choices=ProxyScope.choices)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -137,8 +146,18 @@ class ProxyGrant(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "grantee"],
-                condition=models.Q(revoked_at__isnull=True),
+                condition=models.Q(revoked_at__isnull=True, grantee__isnull=False),
                 name="proxy_grant_one_open_per_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "invited_email"],
+                condition=models.Q(revoked_at__isnull=True, accepted_at__isnull=True),
+                name="proxy_grant_one_invitation_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grantee__isnull=True, accepted_at__isnull=True)
+                | models.Q(grantee__isnull=False, accepted_at__isnull=False),
+                name="proxy_grant_grantee_when_accepted",
             ),
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("created_at")),
@@ -157,4 +176,24 @@ class ProxyGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.grantee_id} for {self.patient_id} ({self.scope})"
+        return f"{self.grantee_id or self.invited_email} for {self.patient_id} ({self.scope})"
+
+
+class ProxyGrantStatus(models.TextChoices):
+    INVITED = "invited", "Invited, not accepted yet"
+    ACTIVE = "active", "Accepted and live"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired, or the invitation lapsed unaccepted"
+
+
+def grant_status(grant: ProxyGrant) -> str:
+    now = timezone.now()
+    if grant.revoked_at is not None:
+        return ProxyGrantStatus.REVOKED
+    if grant.expires_at <= now:
+        return ProxyGrantStatus.EXPIRED
+    if grant.accepted_at is None:
+        if grant.invitation_expires_at <= now:
+            return ProxyGrantStatus.EXPIRED
+        return ProxyGrantStatus.INVITED
+    return ProxyGrantStatus.ACTIVE

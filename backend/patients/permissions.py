@@ -72,9 +72,11 @@ def live_guardianships() -> QuerySet[Guardianship]:
 
 
 def live_proxy_grants() -> QuerySet[ProxyGrant]:
-    """Proxy grants neither revoked nor expired: expiry counts from the instant itself, before
-    the task that removes the permissions at `expires_at` has run."""
-    return ProxyGrant.objects.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+    """Proxy grants accepted, neither revoked nor expired: expiry counts from the instant
+    itself, before the task that removes the permissions at `expires_at` has run."""
+    return ProxyGrant.objects.filter(
+        accepted_at__isnull=False, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
 
 
 def grant_proxy_permissions(*, grant: ProxyGrant) -> None:
@@ -94,6 +96,8 @@ def grant_proxy_permissions(*, grant: ProxyGrant) -> None:
 
 
 def revoke_proxy_permissions(*, grant: ProxyGrant) -> None:
+    if grant.grantee_id is None:
+        return
     PatientUserObjectPermission.objects.filter(
         user_id=grant.grantee_id,
         content_object_id=grant.patient_id,

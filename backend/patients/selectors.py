@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import APIException, NotFound
 
-from accounts.models import Role, User, normalize_email
+from accounts.models import Role
 from accounts.permissions import has_role, is_platform_admin
 from common.profiles import own_profile
 
@@ -73,10 +73,3 @@ def proxy_grants_of(user) -> QuerySet[ProxyGrant]:
         .select_related("patient__user", "grantee")
         .order_by("-created_at", "id")
     )
-
-
-def grantee_account(email: str) -> User | None:
-    """The active patient account a proxy grant may name."""
-    return User.objects.filter(
-        email=normalize_email(email), is_active=True, roles__role=Role.PATIENT
-    ).first()

@@ -1,4 +1,4 @@
-from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.date_windows import (
@@ -14,7 +14,15 @@ from common.fields import (
     StrictModelSerializer,
 )
 
-from .models import Gender, Patient, ProxyGrant, ProxyScope, Relationship
+from .models import (
+    Gender,
+    Patient,
+    ProxyGrant,
+    ProxyGrantStatus,
+    ProxyScope,
+    Relationship,
+    grant_status,
+)
 
 
 class PatientSerializer(StrictModelSerializer):
@@ -106,23 +114,42 @@ class ProxyPartySerializer(serializers.Serializer):
 
 
 class ProxyGrantSerializer(serializers.Serializer):
-    """A grant as both sides see it; `patient` is the patient id the grantee acts for."""
+    """A grant as both sides see it; `patient` is the patient id the grantee acts for. Until
+    the invited account accepts, `grantee` is null and only `invited_email` names it."""
 
     id = serializers.UUIDField(read_only=True)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     patient_name = ProxyPartySerializer(source="patient.user", read_only=True)
-    grantee = ProxyPartySerializer(read_only=True)
+    invited_email = StrictEmailField(read_only=True)
+    grantee = ProxyPartySerializer(read_only=True, allow_null=True)
     scope = serializers.ChoiceField(choices=ProxyScope.choices, read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="invited (not accepted yet), active, revoked, or expired (the grant, or the "
+        "invitation unaccepted at `invitation_expires_at`)"
+    )
     created_at = serializers.DateTimeField(read_only=True)
+    invitation_expires_at = serializers.DateTimeField(read_only=True)
+    accepted_at = serializers.DateTimeField(read_only=True, allow_null=True)
     expires_at = serializers.DateTimeField(read_only=True)
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    is_live = serializers.SerializerMethodField(help_text="Neither revoked nor expired")
+    is_live = serializers.SerializerMethodField(help_text="Accepted, neither revoked nor expired")
+
+    @extend_schema_field(serializers.ChoiceField(choices=ProxyGrantStatus.choices))
+    def get_status(self, grant: ProxyGrant) -> str:
+        return grant_status(grant)
 
     def get_is_live(self, grant: ProxyGrant) -> bool:
-        return grant.revoked_at is None and grant.expires_at > timezone.now()
+        return grant_status(grant) == ProxyGrantStatus.ACTIVE
 
 
 class ProxyGrantCreateSerializer(serializers.Serializer):
-    grantee_email = StrictEmailField(help_text="The account of a patient who will act for you")
+    grantee_email = StrictEmailField(
+        help_text="The address of the patient you invite to act for you; they accept with the "
+        "mailed link"
+    )
     scope = serializers.ChoiceField(choices=ProxyScope.choices)
     expires_at = WindowedDateTimeField(window=PROXY_GRANT_ENDS)
+
+
+class ProxyInvitationAcceptSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=1000, help_text="The token of the invitation's link")

@@ -1,5 +1,5 @@
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -15,9 +15,16 @@ from common.errors import ConflictError, field_error
 from common.models import assign_fields
 
 from . import tasks
-from .models import Guardianship, GuardianshipEnd, Patient, ProxyGrant
+from .models import (
+    Guardianship,
+    GuardianshipEnd,
+    Patient,
+    ProxyGrant,
+    ProxyGrantStatus,
+    grant_status,
+)
 from .permissions import grant_proxy_permissions, revoke_proxy_permissions
-from .tokens import read_claim_token
+from .tokens import read_claim_token, read_proxy_invitation_token
 
 PROFILE_FIELDS = (
     "date_of_birth",
@@ -202,34 +209,99 @@ class ProxyGrantEnded(ConflictError):
 
 
 @transaction.atomic
-def grant_proxy_access(
-    *, patient: Patient, grantee: User, scope: str, expires_at: datetime
-) -> ProxyGrant:
-    """Let `grantee` (another patient account) act for `patient` until `expires_at`: booking,
-    or booking and reading the history. A new grant to the same account replaces the open one.
-    Both are mailed; the permissions go at `expires_at` by a task, and the grant's own expiry
-    is checked on every use."""
-    patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
-    if grantee.pk == patient.user_id:
+def invite_proxy(*, patient: Patient, email: str, scope: str, expires_at: datetime) -> ProxyGrant:
+    """Invite the account at `email` to act for `patient` until `expires_at`: booking, or
+    booking and reading the history. Nothing is granted until that account accepts, so the
+    answer and the work are the same whether the address has an account or not (the worker
+    mails an accept link, or how to sign up first). A new invitation to the same address
+    replaces the pending one."""
+    patient = (
+        Patient.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("user")
+        .get(pk=patient.pk)
+    )
+    email = normalize_email(email)
+    if email == normalize_email(patient.user.email):
         raise field_error("grantee_email", "You act for yourself already.", code="invalid")
     for earlier in ProxyGrant.objects.select_for_update().filter(
-        patient=patient, grantee=grantee, revoked_at__isnull=True
+        patient=patient, invited_email=email, accepted_at__isnull=True, revoked_at__isnull=True
     ):
         _end_proxy_grant(earlier, by=patient.user)
+    now = timezone.now()
+    invitation_ends = now + timedelta(seconds=settings.PROXY_INVITATION_MAX_AGE_SECONDS)
     grant = ProxyGrant.objects.create(
-        patient=patient, grantee=grantee, scope=scope, expires_at=expires_at
+        patient=patient,
+        invited_email=email,
+        invitation_expires_at=min(invitation_ends, expires_at),
+        scope=scope,
+        created_at=now,
+        expires_at=expires_at,
     )
-    grant_proxy_permissions(grant=grant)
-    tasks.send_proxy_notice.enqueue(grant_id=str(grant.pk), event="granted")
+    tasks.send_proxy_invitation.enqueue(grant_id=str(grant.pk))
     expire_proxy_grant.using(run_after=expires_at).enqueue(grant_id=str(grant.pk))
     return grant
 
 
 @transaction.atomic
+def accept_proxy_invitation(*, token: str, user: User) -> ProxyGrant:
+    """The invited account takes the grant up: it goes live and its permissions are written;
+    both sides are mailed. A link works once, before the invitation's end, and only for the
+    account with the invited address: any other case is the same `invalid_token`."""
+    payload = read_proxy_invitation_token(token)
+    if payload is None:
+        raise InvalidToken()
+    grant = (
+        ProxyGrant.objects.select_for_update(of=("self",))
+        .select_related("patient__user")
+        .filter(pk=payload.get("grant"))
+        .first()
+    )
+    now = timezone.now()
+    if (
+        grant is None
+        or grant.invited_email != payload.get("email")
+        or grant.invited_email != normalize_email(user.email)
+        or grant.patient.user_id == user.pk
+        or grant.accepted_at is not None
+        or grant.revoked_at is not None
+        or grant.invitation_expires_at <= now
+        or grant.expires_at <= now
+    ):
+        raise InvalidToken()
+    return _accept(grant, user=user, now=now)
+
+
+def _accept(grant: ProxyGrant, *, user: User, now: datetime) -> ProxyGrant:
+    for earlier in ProxyGrant.objects.select_for_update().filter(
+        patient_id=grant.patient_id, grantee=user, revoked_at__isnull=True
+    ):
+        _end_proxy_grant(earlier, by=grant.patient.user)
+    grant.grantee = user
+    grant.accepted_at = now
+    grant.save(update_fields=["grantee", "accepted_at"])
+    grant_proxy_permissions(grant=grant)
+    tasks.send_proxy_notice.enqueue(grant_id=str(grant.pk), event="granted")
+    return grant
+
+
+@transaction.atomic
+def grant_proxy_access(
+    *, patient: Patient, grantee: User, scope: str, expires_at: datetime
+) -> ProxyGrant:
+    """An invitation to `grantee`'s address, accepted by them at once (for setting a grant up
+    outside the API, as the platform's admins and the fixtures do)."""
+    if grantee.pk == patient.user_id:
+        raise field_error("grantee_email", "You act for yourself already.", code="invalid")
+    grant = invite_proxy(patient=patient, email=grantee.email, scope=scope, expires_at=expires_at)
+    return _accept(grant, user=grantee, now=timezone.now())
+
+
+@transaction.atomic
 def revoke_proxy_access(*, grant: ProxyGrant, by: User) -> ProxyGrant:
-    """The patient withdraws the grant, or the grantee gives it up; both are mailed."""
+    """The patient withdraws the grant or the pending invitation, or the grantee gives it up;
+    both are mailed (only the patient while nobody accepted)."""
     grant = ProxyGrant.objects.select_for_update().get(pk=grant.pk)
-    if grant.revoked_at is not None or grant.expires_at <= timezone.now():
+    if grant_status(grant) not in (ProxyGrantStatus.INVITED, ProxyGrantStatus.ACTIVE):
         raise ProxyGrantEnded()
     _end_proxy_grant(grant, by=by)
     tasks.send_proxy_notice.enqueue(grant_id=str(grant.pk), event="revoked")

@@ -9,7 +9,6 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.permissions import any_role
-from common.errors import field_error
 from common.schema import error_response
 from common.serializers import UUID_PATTERN
 
@@ -20,7 +19,6 @@ from .permissions import IsPatientSelfForWrites
 from .selectors import (
     claimable_dependents_of,
     dependents_of,
-    grantee_account,
     own_patient_profile,
     patients_visible_to,
     proxy_grants_of,
@@ -35,6 +33,7 @@ from .serializers import (
     PatientUpdateSerializer,
     ProxyGrantCreateSerializer,
     ProxyGrantSerializer,
+    ProxyInvitationAcceptSerializer,
 )
 from .services import update_patient_profile
 
@@ -243,14 +242,18 @@ class ProxyGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return proxy_grants_of(self.request.user)
 
     @extend_schema(
-        summary="Let another patient account act for me",
+        summary="Invite another patient account to act for me",
         description=(
             "Scope `booking`: they book, cancel, reschedule and join waitlists for you; "
-            "`booking_history`: also read your medical history and its access log. Until "
-            "`expires_at` (at most 366 days ahead), unless either of you revokes it first. A new "
-            "grant to the same account replaces the open one. Both of you are mailed; every "
-            "use is written to your access log (docs/families.md). `grantee_email` must be an "
-            "active patient account other than yours (400 otherwise)."
+            "`booking_history`: also read your medical history and its access log. The grant "
+            "starts as an invitation (`status` `invited`, no `grantee`): the address is mailed "
+            "a single-use link, valid PROXY_INVITATION_MAX_AGE_SECONDS (7 days), that the "
+            "patient account with that address accepts (`POST /proxy-grants/accept/`); an "
+            "address without one is told to sign up first. The answer is the same whether the "
+            "address has an account or not. Once accepted it lasts until `expires_at` (at most "
+            "366 days ahead), unless either of you revokes it first; a new invitation to the "
+            "same address replaces the pending one. Every use is written to your access log "
+            "(docs/families.md). Your own address: 400 on `grantee_email`."
         ),
         tags=PROXY_TAGS,
         request=ProxyGrantCreateSerializer,
@@ -260,14 +263,9 @@ class ProxyGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data = ProxyGrantCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         patient = own_patient_profile(request.user, refusal=PermissionDenied)
-        grantee = grantee_account(data.validated_data["grantee_email"])
-        if grantee is None:
-            raise field_error(
-                "grantee_email", "No active patient account has this email.", code="does_not_exist"
-            )
-        grant = services.grant_proxy_access(
+        grant = services.invite_proxy(
             patient=patient,
-            grantee=grantee,
+            email=data.validated_data["grantee_email"],
             scope=data.validated_data["scope"],
             expires_at=data.validated_data["expires_at"],
         )
@@ -277,8 +275,38 @@ class ProxyGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
 
     @extend_schema(
+        summary="Accept a proxy grant's invitation with its token",
+        description=(
+            "Signed in as the patient account with the invited address: the grant goes live, "
+            "its permissions are written and both sides are mailed. A token works once, "
+            "before the invitation's end and the grant's `expires_at`, and only for the "
+            "invited account: any other case (another account, used, revoked, expired, "
+            "forged) is the same 400 `invalid_token`."
+        ),
+        tags=PROXY_TAGS,
+        request=ProxyInvitationAcceptSerializer,
+        responses={
+            200: ProxyGrantSerializer,
+            400: error_response(
+                "ProxyInvitationInvalid", "The link is invalid or has expired.", "invalid_token"
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def accept(self, request: Request) -> Response:
+        data = ProxyInvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant = services.accept_proxy_invitation(
+            token=data.validated_data["token"], user=request.user
+        )
+        return Response(ProxyGrantSerializer(self.get_queryset().get(pk=grant.pk)).data)
+
+    @extend_schema(
         summary="End a proxy grant (the patient, or the grantee giving it up)",
-        description="Access ends at once; both are mailed.",
+        description=(
+            "Access ends at once; both are mailed. The patient may also withdraw a pending "
+            "invitation (its link stops working)."
+        ),
         tags=PROXY_TAGS,
         request=None,
         responses={

@@ -11,7 +11,13 @@ from django.utils import timezone
 from appointments.models import Appointment
 from appointments.services import book_appointment
 from patients.models import Patient, ProxyGrant
-from patients.services import add_dependent, grant_proxy_access, revoke_proxy_access
+from patients.services import (
+    add_dependent,
+    grant_proxy_access,
+    invite_proxy,
+    revoke_proxy_access,
+)
+from patients.tokens import make_proxy_invitation_token
 from tests.authz import Endpoint, cases, check, expect
 from tests.factories import HistoryEntryFactory, PatientFactory, SlotFactory, in_hours
 from tests.world import ROLES
@@ -214,6 +220,16 @@ def with_proxies(w):
     return w
 
 
+def invitation_token(w, email: str) -> str:
+    grant = invite_proxy(
+        patient=w.patient,
+        email=email,
+        scope="booking",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    return make_proxy_invitation_token(grant_id=str(grant.pk), email=grant.invited_email)
+
+
 def booking_grant(w) -> ProxyGrant:
     return with_proxies(w).booking_grant
 
@@ -270,6 +286,15 @@ PROXY_ENDPOINTS = [
             proxy_booking=200,
             **dict.fromkeys(PROXY_PATIENTS - {"patient", "proxy_booking"}, 404),
         ),
+    ),
+    Endpoint(
+        # world.patient invites other_patient: only the account with the invited address
+        # accepts; any other patient gets the same 400 as a forged token.
+        "proxy-grants-accept",
+        "POST",
+        lambda w: f"{V1}/proxy-grants/accept/",
+        proxy(403, **(dict.fromkeys(PROXY_PATIENTS, 400) | {"other_patient": 200})),
+        body=lambda w: {"token": invitation_token(w, w.other_patient.user.email)},
     ),
     Endpoint(
         "proxy-book-for-patient",

@@ -489,6 +489,10 @@ FAILED_TASK_RETENTION_DAYS = env.int("FAILED_TASK_RETENTION_DAYS", default=90)
 WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=90)
 SLOT_HOLD_RETENTION_DAYS = env.int("SLOT_HOLD_RETENTION_DAYS", default=30)
 DEPENDENT_CLAIM_MAX_AGE_SECONDS = env.int("DEPENDENT_CLAIM_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+# How long a proxy grant's invitation may be accepted (docs/families.md).
+PROXY_INVITATION_MAX_AGE_SECONDS = env.int(
+    "PROXY_INVITATION_MAX_AGE_SECONDS", default=7 * 24 * 3600
+)
 # FHIR (docs/fhir.md): how many weeks of slots the public SMART Scheduling Links manifest
 # ($bulk-publish) lists, one Slot file per week from today.
 FHIR_PUBLISH_WEEKS = env.int("FHIR_PUBLISH_WEEKS", default=4)

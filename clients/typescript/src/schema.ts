@@ -1430,8 +1430,8 @@ export interface paths {
         get: operations["listProxyGrants"];
         put?: never;
         /**
-         * Let another patient account act for me
-         * @description Scope `booking`: they book, cancel, reschedule and join waitlists for you; `booking_history`: also read your medical history and its access log. Until `expires_at` (at most 366 days ahead), unless either of you revokes it first. A new grant to the same account replaces the open one. Both of you are mailed; every use is written to your access log (docs/families.md). `grantee_email` must be an active patient account other than yours (400 otherwise).
+         * Invite another patient account to act for me
+         * @description Scope `booking`: they book, cancel, reschedule and join waitlists for you; `booking_history`: also read your medical history and its access log. The grant starts as an invitation (`status` `invited`, no `grantee`): the address is mailed a single-use link, valid PROXY_INVITATION_MAX_AGE_SECONDS (7 days), that the patient account with that address accepts (`POST /proxy-grants/accept/`); an address without one is told to sign up first. The answer is the same whether the address has an account or not. Once accepted it lasts until `expires_at` (at most 366 days ahead), unless either of you revokes it first; a new invitation to the same address replaces the pending one. Every use is written to your access log (docs/families.md). Your own address: 400 on `grantee_email`.
          */
         post: operations["grantProxyAccess"];
         delete?: never;
@@ -1471,9 +1471,29 @@ export interface paths {
         put?: never;
         /**
          * End a proxy grant (the patient, or the grantee giving it up)
-         * @description Access ends at once; both are mailed.
+         * @description Access ends at once; both are mailed. The patient may also withdraw a pending invitation (its link stops working).
          */
         post: operations["revokeProxyGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy-grants/accept/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a proxy grant's invitation with its token
+         * @description Signed in as the patient account with the invited address: the grant goes live, its permissions are written and both sides are mailed. A token works once, before the invitation's end and the grant's `expires_at`, and only for the invited account: any other case (another account, used, revoked, expired, forged) is the same 400 `invalid_token`.
+         */
+        post: operations["acceptProxyInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9727,28 +9747,39 @@ export interface components {
             /** Format: uuid */
             clinic: string;
         };
-        /** @description A grant as both sides see it; `patient` is the patient id the grantee acts for. */
+        /**
+         * @description A grant as both sides see it; `patient` is the patient id the grantee acts for. Until
+         *     the invited account accepts, `grantee` is null and only `invited_email` names it.
+         */
         ProxyGrant: {
             /** Format: uuid */
             readonly id: string;
             /** Format: uuid */
             readonly patient: string;
             readonly patient_name: components["schemas"]["ProxyParty"];
-            readonly grantee: components["schemas"]["ProxyParty"];
+            /** Format: email */
+            readonly invited_email: string;
+            readonly grantee: components["schemas"]["ProxyParty"] | (never | null);
             readonly scope: components["schemas"]["ScopeEnum"];
+            /** @description invited (not accepted yet), active, revoked, or expired (the grant, or the invitation unaccepted at `invitation_expires_at`) */
+            readonly status: components["schemas"]["ProxyGrantStatusEnum"];
             /** Format: date-time */
             readonly created_at: string;
+            /** Format: date-time */
+            readonly invitation_expires_at: string;
+            /** Format: date-time */
+            readonly accepted_at: string | null;
             /** Format: date-time */
             readonly expires_at: string;
             /** Format: date-time */
             readonly revoked_at: string | null;
-            /** @description Neither revoked nor expired */
+            /** @description Accepted, neither revoked nor expired */
             readonly is_live: boolean;
         };
         ProxyGrantCreateRequest: {
             /**
              * Format: email
-             * @description The account of a patient who will act for you
+             * @description The address of the patient you invite to act for you; they accept with the mailed link
              */
             grantee_email: string;
             scope: components["schemas"]["ScopeEnum"];
@@ -9771,6 +9802,8 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        /** @enum {string} */
+        ProxyGrantStatusEnum: "invited" | "active" | "revoked" | "expired";
         ProxyGrantsCreateError: components["schemas"]["ProxyGrantsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ProxyGrantsCreateGranteeEmailErrorComponent"] | components["schemas"]["ProxyGrantsCreateScopeErrorComponent"] | components["schemas"]["ProxyGrantsCreateExpiresAtErrorComponent"] | components["schemas"]["OtherValidationError"];
         ProxyGrantsCreateErrorResponse400: components["schemas"]["ProxyGrantsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         ProxyGrantsCreateExpiresAtErrorComponent: {
@@ -9887,6 +9920,23 @@ export interface components {
         };
         ProxyGrantsRetrieveErrorResponse400: components["schemas"]["ClientErrorResponse400"];
         ProxyGrantsRevokeCreateErrorResponse400: components["schemas"]["ClientErrorResponse400"];
+        ProxyInvitationAcceptRequest: {
+            /** @description The token of the invitation's link */
+            token: string;
+        };
+        ProxyInvitationInvalid: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ProxyInvitationInvalidErrorComponent"][];
+        };
+        ProxyInvitationInvalidErrorComponent: {
+            /**
+             * @description * `invalid_token` - invalid_token
+             * @enum {string}
+             */
+            code: "invalid_token";
+            detail: string;
+            attr: string | null;
+        };
         ProxyParty: {
             /** Format: uuid */
             readonly id: string;
@@ -22283,6 +22333,94 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProxyGrantEnded"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse415"];
+                };
+            };
+        };
+    };
+    acceptProxyInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyInvitationAcceptRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyGrant"];
+                };
+            };
+            /** @description The link is invalid or has expired. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProxyInvitationInvalid"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse404"];
+                };
+            };
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse405"];
+                };
+            };
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse406"];
                 };
             };
             413: {
