@@ -15404,7 +15404,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
-            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
+            /** @description Too many attempts: `throttled` (per client network, `THROTTLE_SECOND_FACTOR`), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
             429: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -15962,7 +15962,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
-            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
+            /** @description Too many attempts: `throttled` (per client network, `THROTTLE_SECOND_FACTOR`), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
             429: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
