@@ -60,6 +60,7 @@ export CARESLOT_MFA_REQUIRED_ROLES=""
 # A configured webhook answers bad signatures with 401; unconfigured it is a 503 by design.
 export PAYMENT_WEBHOOK_SECRET=fuzz-webhook-secret
 export THROTTLE_LOGIN=100000/min
+export THROTTLE_SECOND_FACTOR=100000/min
 export THROTTLE_REGISTER=100000/min
 export THROTTLE_PASSWORD_RESET=100000/min
 export THROTTLE_CONFIRMATION_RESEND=100000/min

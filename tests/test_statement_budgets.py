@@ -36,8 +36,9 @@ CANCEL = 2 + 12  # read for the permission check, the savepoint pair, the lock, 
 # notice task, webhooks, waitlist
 SLOT_SEARCH_PAGE = 2 + 2  # the count, the page (the specialty is a join, not a lookup)
 APPOINTMENT_LIST_PAGE = 2 + 2  # the count, the page
-LOGIN = 11  # django-axes (3), the user, last_login, the login event, the refresh token and
-# its family (3), the account with its roles for the answer
+LOGIN = 13  # django-axes (3), the user, last_login, the login event, the refresh token and
+# its family (3), the account with its roles for the answer, and whether a second factor is due:
+# a confirmed TOTP device, a clinic of theirs that requires one (2)
 
 
 @pytest.fixture

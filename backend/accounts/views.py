@@ -115,7 +115,8 @@ class LoginView(PublicView):
 
 TOO_MANY_CODES = error_response(
     "MfaTooManyRequests",
-    "Too many attempts: `throttled` (per client network), `account_locked` (too many failures "
+    "Too many attempts: `throttled` (per client network, `THROTTLE_SECOND_FACTOR`), "
+    "`account_locked` (too many failures "
     "for this account from this network) or `login_backoff` (too many for this account from "
     "anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds.",
     "throttled",
@@ -125,7 +126,7 @@ TOO_MANY_CODES = error_response(
 
 
 class LoginMfaView(PublicView):
-    throttle_scope = "login"
+    throttle_scope = "second_factor"
 
     @extend_schema(
         summary="Complete a login with the second factor",
@@ -161,7 +162,7 @@ class MfaEnrolmentView(APIView):
 
     permission_classes = [AllowAny]
     throttle_classes = [ClientScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_scope = "second_factor"
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

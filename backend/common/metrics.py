@@ -14,7 +14,6 @@ import ipaddress
 import os
 
 from django.conf import settings
-from django.http import HttpResponse
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -23,10 +22,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from .client_ip import client_ip
-from .errors import error_json_response
 
 HTTP_REQUESTS = Counter(
     "careslot_http_requests",
@@ -128,17 +125,6 @@ def exposition() -> bytes:
     for collector in _scrape_collectors:
         at_scrape.register(collector)
     return generate_latest(counted) + generate_latest(at_scrape)
-
-
-def metrics_view(request):
-    """GET /metrics: for a scraper holding METRICS_TOKEN (`Authorization: Bearer ...`) or
-    calling from METRICS_ALLOWED_NETWORKS; everyone else gets a plain 404."""
-    if not may_read_metrics(request):
-        return error_json_response(404, "not_found", "Not found.")
-    if request.method != "GET":
-        return error_json_response(405, "method_not_allowed", f'Method "{request.method}".')
-    # The classic text format every Prometheus version reads (our names need no escaping).
-    return HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 def may_read_metrics(request) -> bool:

@@ -4,13 +4,11 @@ registry lives down here so that the command needs no import of the apps above."
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 
 @dataclass(frozen=True)
@@ -38,19 +36,3 @@ def prune_operational_data() -> dict[str, int]:
         with transaction.atomic():
             pruned[step.name] = step.prune(before=before)
     return pruned
-
-
-def prune_succeeded_tasks(*, before: datetime) -> int:
-    """Task rows that finished successfully before `before`: their arguments hold addresses
-    and ids, so they do not stay forever."""
-    finished = DBTaskResult.objects.filter(
-        status=TaskResultStatus.SUCCESSFUL, finished_at__lt=before
-    )
-    return finished.delete()[0]
-
-
-def prune_failed_tasks(*, before: datetime) -> int:
-    """Dead letters (docs/architecture.md) that failed before `before`: admins had the period
-    to requeue them."""
-    failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED, finished_at__lt=before)
-    return failed.delete()[0]

@@ -4,8 +4,9 @@ import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -21,7 +22,7 @@ from .errors import (
     request_too_large,
 )
 from .fields import StrictCharField, StrictIntegerField
-from .metrics import may_read_metrics
+from .metrics import exposition, may_read_metrics
 from .readiness import readiness
 from .schema import error_response
 
@@ -138,3 +139,14 @@ def bad_request(request, exception=None) -> JsonResponse:
 
 def permission_denied(request, exception=None) -> JsonResponse:
     return error_json_response(403, "permission_denied", "You do not have permission.")
+
+
+def metrics_view(request):
+    """GET /metrics: for a scraper holding METRICS_TOKEN (`Authorization: Bearer ...`) or
+    calling from METRICS_ALLOWED_NETWORKS; everyone else gets a plain 404."""
+    if not may_read_metrics(request):
+        return error_json_response(404, "not_found", "Not found.")
+    if request.method != "GET":
+        return error_json_response(405, "method_not_allowed", f'Method "{request.method}".')
+    # The classic text format every Prometheus version reads (our names need no escaping).
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from common.metrics import metrics_view
-from common.views import healthz, readyz
+from common.views import healthz, metrics_view, readyz
 
 api_v1 = [
     path("", include("registration.urls")),

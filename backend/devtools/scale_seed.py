@@ -302,6 +302,7 @@ class ScaleSeeder:
                     "",
                     zone,
                     True,
+                    False,
                 )
             )
         self.loader.copy(
@@ -319,6 +320,7 @@ class ScaleSeeder:
                 "email",
                 "timezone",
                 "is_active",
+                "require_staff_mfa",
             ],
             self.clinics,
         )

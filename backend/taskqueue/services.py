@@ -1,4 +1,7 @@
-"""Admin writes on the task queue: requeueing a failed task."""
+"""Writes on the task queue: an admin requeueing a failed task, and the pruning of finished
+task rows past their retention (docs/privacy.md)."""
+
+from datetime import datetime
 
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -24,3 +27,19 @@ def requeue_task(*, task_id) -> DBTaskResult:
     if not updated:
         raise TaskNotFailed()
     return DBTaskResult.objects.get(pk=task_id)
+
+
+def prune_succeeded_tasks(*, before: datetime) -> int:
+    """Task rows that finished successfully before `before`: their arguments hold addresses
+    and ids, so they do not stay forever."""
+    finished = DBTaskResult.objects.filter(
+        status=TaskResultStatus.SUCCESSFUL, finished_at__lt=before
+    )
+    return finished.delete()[0]
+
+
+def prune_failed_tasks(*, before: datetime) -> int:
+    """Dead letters (docs/architecture.md) that failed before `before`: admins had the period
+    to requeue them."""
+    failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED, finished_at__lt=before)
+    return failed.delete()[0]

@@ -12,11 +12,11 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import LoginEvent
 from common.retention import prune_operational_data
-from common.worker import run_ready_tasks
 from doctors.tasks import send_doctor_confirmed_email
 from records.models import RecordAccessLog
 from scheduling.models import SlotHold
 from scheduling.services import hold_slot, release_hold
+from taskqueue.worker import run_ready_tasks
 from tests.factories import (
     ClinicFactory,
     DoctorFactory,

@@ -32,6 +32,7 @@ PUBLIC = {
     "auth-email-confirm",
     "auth-email-resend",
     "auth-login",
+    "auth-login-mfa",
     "auth-token-refresh",
     "auth-password-reset",
     "auth-password-reset-confirm",

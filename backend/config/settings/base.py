@@ -340,6 +340,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="10/min"),
+        # the second-factor code and the enrolment, per client network
+        "second_factor": env("THROTTLE_SECOND_FACTOR", default="10/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
         "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "confirmation_resend": env("THROTTLE_CONFIRMATION_RESEND", default="5/hour"),

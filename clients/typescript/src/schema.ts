@@ -15454,7 +15454,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
-            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
+            /** @description Too many attempts: `throttled` (per client network, `THROTTLE_SECOND_FACTOR`), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
             429: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -16012,7 +16012,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse415"];
                 };
             };
-            /** @description Too many attempts: `throttled` (per client network), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
+            /** @description Too many attempts: `throttled` (per client network, `THROTTLE_SECOND_FACTOR`), `account_locked` (too many failures for this account from this network) or `login_backoff` (too many for this account from anywhere). A wrong code counts as a failed login. `Retry-After` gives the wait in seconds. */
             429: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
