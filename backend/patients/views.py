@@ -285,12 +285,7 @@ class ProxyGrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         ),
         tags=PROXY_TAGS,
         request=ProxyInvitationAcceptSerializer,
-        responses={
-            200: ProxyGrantSerializer,
-            400: error_response(
-                "ProxyInvitationInvalid", "The link is invalid or has expired.", "invalid_token"
-            ),
-        },
+        responses={200: ProxyGrantSerializer},
     )
     @action(detail=False, methods=["post"])
     def accept(self, request: Request) -> Response:

@@ -9804,6 +9804,49 @@ export interface components {
         };
         /** @enum {string} */
         ProxyGrantStatusEnum: "invited" | "active" | "revoked" | "expired";
+        ProxyGrantsAcceptCreateError: components["schemas"]["ProxyGrantsAcceptCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ProxyGrantsAcceptCreateTokenErrorComponent"] | components["schemas"]["OtherValidationError"];
+        ProxyGrantsAcceptCreateErrorResponse400: components["schemas"]["ProxyGrantsAcceptCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
+        ProxyGrantsAcceptCreateNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        ProxyGrantsAcceptCreateTokenErrorComponent: {
+            /**
+             * @description * `token` - token
+             * @enum {string}
+             */
+            attr: "token";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ProxyGrantsAcceptCreateValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ProxyGrantsAcceptCreateError"][];
+        };
         ProxyGrantsCreateError: components["schemas"]["ProxyGrantsCreateNonFieldErrorsErrorComponent"] | components["schemas"]["ProxyGrantsCreateGranteeEmailErrorComponent"] | components["schemas"]["ProxyGrantsCreateScopeErrorComponent"] | components["schemas"]["ProxyGrantsCreateExpiresAtErrorComponent"] | components["schemas"]["OtherValidationError"];
         ProxyGrantsCreateErrorResponse400: components["schemas"]["ProxyGrantsCreateValidationError"] | components["schemas"]["ClientErrorResponse400"];
         ProxyGrantsCreateExpiresAtErrorComponent: {
@@ -9923,19 +9966,6 @@ export interface components {
         ProxyInvitationAcceptRequest: {
             /** @description The token of the invitation's link */
             token: string;
-        };
-        ProxyInvitationInvalid: {
-            type: components["schemas"]["ClientErrorEnum"];
-            errors: components["schemas"]["ProxyInvitationInvalidErrorComponent"][];
-        };
-        ProxyInvitationInvalidErrorComponent: {
-            /**
-             * @description * `invalid_token` - invalid_token
-             * @enum {string}
-             */
-            code: "invalid_token";
-            detail: string;
-            attr: string | null;
         };
         ProxyParty: {
             /** Format: uuid */
@@ -22374,13 +22404,12 @@ export interface operations {
                     "application/json": components["schemas"]["ProxyGrant"];
                 };
             };
-            /** @description The link is invalid or has expired. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProxyInvitationInvalid"];
+                    "application/json": components["schemas"]["ProxyGrantsAcceptCreateErrorResponse400"];
                 };
             };
             401: {
