@@ -4,6 +4,7 @@ from common.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictEmailField,
+    StrictIntegerField,
     StrictModelSerializer,
 )
 
@@ -87,7 +88,7 @@ class MfaChallengeSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=["mfa_required", "mfa_enrolment_required"])
     detail = StrictCharField()
     challenge = StrictCharField(help_text="Short-lived; send it with the code (or to enrol).")
-    expires_in = serializers.IntegerField(help_text="Seconds the challenge stays usable.")
+    expires_in = StrictIntegerField(help_text="Seconds the challenge stays usable.")
 
 
 class MfaLoginSerializer(serializers.Serializer):

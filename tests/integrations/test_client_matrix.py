@@ -82,13 +82,21 @@ ALLOWED = {
         "slots-block": 200,
         "slots-unblock": 200,
     },
-    Scope.APPOINTMENTS_READ: {"appointments-list": 200, "appointments-detail": 200},
+    Scope.APPOINTMENTS_READ: {
+        "appointments-list": 200,
+        "appointments-detail": 200,
+        # a dependent's or a proxied patient's visit at the client's clinic is one of its own
+        "family-dependent-appointment": 200,
+        "proxy-patient-appointment": 200,
+    },
     Scope.APPOINTMENTS_WRITE: {
         "appointments-cancel": 200,
         # the world's patient books with its clinic already: known to it
         "appointment-create": 201,
         "appointment-cancel-patch": 200,
         "appointment-cancel-put": 200,
+        "family-dependent-cancel": 200,
+        "proxy-patient-cancel": 200,
     },
     Scope.WEBHOOKS_MANAGE: WEBHOOKS,
     Scope.FHIR_SLOT_READ: {name: ALL_FHIR_READS[name] for name in ALL_FHIR_READS if "slot" in name},
